@@ -1,0 +1,164 @@
+// Package authheader reads a token out of an HTTP Authorization header.
+//
+// Two forms are accepted for the configured scheme, as pyramid_jwtauth and
+// its sibling pyramid_jwt send them:
+//
+//	Authorization: JWT token=<jwt>        (an auth-param, quoted or not)
+//	Authorization: JWT token="<jwt>"
+//	Authorization: Bearer <jwt>           (a token68)
+//
+// The scheme matches case-insensitively. A header of another scheme is not
+// an error: it carries no credentials for this scheme.
+package authheader
+
+import (
+	"errors"
+	"strings"
+)
+
+// ErrMalformed is returned when the header names the scheme but no token can
+// be read from it.
+var ErrMalformed = errors.New("malformed Authorization header")
+
+// ErrTooLarge is returned, before any parsing, when the header is longer than
+// the limit given to Token.
+var ErrTooLarge = errors.New("Authorization header too large")
+
+// Token returns the token that value (an Authorization header) carries for
+// scheme. found is false when value is empty or of another scheme. maxLen
+// bounds the header's length (0: no bound); a longer header is rejected with
+// ErrTooLarge without being read.
+func Token(value, scheme string, maxLen int) (token string, found bool, err error) {
+	name, rest, _ := strings.Cut(strings.TrimLeft(value, " \t"), " ")
+	if name == "" || !strings.EqualFold(name, scheme) {
+		return "", false, nil
+	}
+	if maxLen > 0 && len(value) > maxLen {
+		return "", true, ErrTooLarge
+	}
+	rest = strings.Trim(rest, " \t")
+	if rest == "" {
+		return "", true, ErrMalformed
+	}
+	if isToken68(rest) {
+		return rest, true, nil
+	}
+	token, ok := authParam(rest, "token")
+	if !ok || token == "" {
+		return "", true, ErrMalformed
+	}
+	return token, true, nil
+}
+
+// isToken68 reports whether s is an RFC 9110 token68: base64url or base64
+// characters followed by optional '=' padding.
+func isToken68(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// authParam finds the auth-param called name in a comma-separated list of
+// name=value pairs, where a value is a token or a quoted-string with
+// backslash escapes. It fails on a list it cannot read whole, and on a name
+// given twice, so that no two readers of the header can disagree.
+func authParam(list, name string) (value string, ok bool) {
+	found := false
+	for s := list; ; {
+		s = strings.TrimLeft(s, " \t")
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return "", false
+		}
+		key := strings.TrimRight(s[:eq], " \t")
+		if !isTokenName(key) {
+			return "", false
+		}
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var v string
+		if strings.HasPrefix(s, `"`) {
+			var rest string
+			var good bool
+			v, rest, good = quoted(s)
+			if !good {
+				return "", false
+			}
+			s = rest
+		} else {
+			end := strings.IndexAny(s, ", \t")
+			if end < 0 {
+				end = len(s)
+			}
+			v, s = s[:end], s[end:]
+			if !isToken68(v) {
+				return "", false
+			}
+		}
+		if strings.EqualFold(key, name) {
+			if found {
+				return "", false
+			}
+			value, found = v, true
+		}
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			return value, found
+		}
+		if s[0] != ',' {
+			return "", false
+		}
+		s = s[1:]
+	}
+}
+
+// quoted reads a quoted-string at the start of s and returns its unescaped
+// value and what follows it.
+func quoted(s string) (value, rest string, ok bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			i++
+			if i == len(s) {
+				return "", "", false
+			}
+			b.WriteByte(s[i])
+		case '"':
+			return b.String(), s[i+1:], true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", "", false
+}
+
+// isTokenName reports whether s is an RFC 9110 token (the tchar set).
+func isTokenName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// IsScheme reports whether s can be used as an authentication scheme name.
+func IsScheme(s string) bool { return isTokenName(s) }

@@ -1,0 +1,90 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+)
+
+// Claims are a token's claims as decoded JSON: numbers are json.Number,
+// objects map[string]any, arrays []any.
+type Claims map[string]any
+
+// String returns the claim name when it is a JSON string.
+func (c Claims) String(name string) (string, bool) {
+	s, ok := c[name].(string)
+	return s, ok
+}
+
+// Strings returns the claim name when it is a JSON string or an array of
+// strings (as "aud" may be); ok is false for any other value.
+func (c Claims) Strings(name string) (values []string, ok bool) {
+	switch v := c[name].(type) {
+	case string:
+		return []string{v}, true
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, isString := e.(string)
+			if !isString {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// decodeClaims reads a JWT payload: one JSON object and nothing after it.
+func decodeClaims(payload []byte) (Claims, error) {
+	d := json.NewDecoder(bytes.NewReader(payload))
+	d.UseNumber()
+	var c Claims
+	if err := d.Decode(&c); err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, errors.New("the payload is not a JSON object")
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	return c, nil
+}
+
+// numericDate reads the claim name as an RFC 7519 NumericDate: a JSON number
+// of seconds since the epoch, fractions allowed. present is false when the
+// claim is absent. Any other JSON type, or a number too large for a float64,
+// is an error; the float keeps huge values from overflowing.
+func (c Claims) numericDate(name string) (seconds float64, present bool, err error) {
+	v, present := c[name]
+	if !present {
+		return 0, false, nil
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, true, fmt.Errorf("claim %q is not a number", name)
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, true, fmt.Errorf("claim %q is out of range", name)
+	}
+	return f, true, nil
+}
+
+// jsonObject encodes claims, which must encode as a JSON object.
+func jsonObject(claims any) ([]byte, error) {
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("jwtauth: cannot encode claims: %w", err)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, fmt.Errorf("jwtauth: claims must encode as a JSON object")
+	}
+	return b, nil
+}

@@ -1,0 +1,78 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+)
+
+// The three outcomes of authentication that are not a userid. Every error
+// the policy returns from a request matches exactly one of them with
+// errors.Is.
+var (
+	// ErrNoCredentials: the request presented no token for the policy's
+	// scheme (no Authorization header, or one of another scheme).
+	ErrNoCredentials = errors.New("jwtauth: no credentials")
+	// ErrInvalidCredentials: the request presented a token that failed; the
+	// error also matches one of the reasons below.
+	ErrInvalidCredentials = errors.New("jwtauth: invalid credentials")
+	// ErrUserRejected: the token verified, but the group finder rejected
+	// its userid (or the userid is a reserved principal).
+	ErrUserRejected = errors.New("jwtauth: user rejected by the group finder")
+)
+
+// The reasons a presented token fails. Their texts are short and hold nothing
+// from the token, so that they can be shown to the client in the challenge's
+// error_description.
+var (
+	ErrMalformedHeader      = errors.New("malformed Authorization header")
+	ErrTokenTooLarge        = errors.New("token too large")
+	ErrMalformedToken       = errors.New("malformed token")
+	ErrAlgorithmNotAllowed  = errors.New("signing algorithm not allowed")
+	ErrInvalidSignature     = errors.New("invalid signature")
+	ErrMalformedClaims      = errors.New("malformed claims")
+	ErrTokenExpired         = errors.New("token expired")
+	ErrTokenNotYetValid     = errors.New("token not valid yet")
+	ErrTokenIssuedInFuture  = errors.New("token issued in the future")
+	ErrInvalidAudience      = errors.New("invalid audience")
+	ErrInvalidIssuer        = errors.New("invalid issuer")
+	ErrInvalidUserIDClaim   = errors.New("userid claim is not a string")
+	ErrMissingUserID        = errors.New("token names no userid")
+	ErrNoKey                = errors.New("no key to verify the token")
+	ErrUnsupportedTokenType = errors.New("unsupported token type")
+)
+
+// InvalidTokenError is the error for a presented token that failed. It
+// matches ErrInvalidCredentials and its Reason with errors.Is.
+type InvalidTokenError struct {
+	// Reason is one of the Err* reasons above; its text is safe to show.
+	Reason error
+	// Cause is the underlying error, for logs; it never holds the token.
+	Cause error
+}
+
+// Error returns the reason and, when there is one, the cause.
+func (e *InvalidTokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("jwtauth: invalid credentials: ")
+	b.WriteString(e.Reason.Error())
+	if e.Cause != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Cause.Error())
+	}
+	return b.String()
+}
+
+// Is makes the error match ErrInvalidCredentials.
+func (e *InvalidTokenError) Is(target error) bool { return target == ErrInvalidCredentials }
+
+// Unwrap returns the reason and the cause.
+func (e *InvalidTokenError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Reason}
+	}
+	return []error{e.Reason, e.Cause}
+}
+
+func invalid(reason, cause error) *InvalidTokenError {
+	return &InvalidTokenError{Reason: reason, Cause: cause}
+}

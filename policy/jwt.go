@@ -1,0 +1,344 @@
+package policy
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/internal/authheader"
+)
+
+// Defaults of Config.
+const (
+	DefaultAlgorithm     = "HS256"
+	DefaultScheme        = "JWT"
+	DefaultUserIDClaim   = "sub"
+	DefaultMaxTokenBytes = 8192
+	DefaultExpiration    = time.Hour
+)
+
+// MinRSABits is the smallest RSA modulus the policy accepts.
+const MinRSABits = 2048
+
+// Algorithms lists the JWS algorithms the policy can be configured with.
+// "none" is not among them and never will be.
+var Algorithms = []string{
+	"HS256", "HS384", "HS512",
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA",
+}
+
+// ErrConfig is matched by every error NewJWT returns.
+var ErrConfig = errors.New("jwtauth: invalid configuration")
+
+// ErrNoSigningKey is returned by the token-making methods of a policy that
+// was given no private key or master secret.
+var ErrNoSigningKey = errors.New("jwtauth: no signing key configured")
+
+// ConfigError is an error in a Config, naming the field at fault by its
+// settings key (without the "jwtauth." prefix). It matches ErrConfig.
+type ConfigError struct {
+	Key string // the setting at fault, such as "algorithm"
+	Err error  // what is wrong with it
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("jwtauth: setting jwtauth.%s: %v", e.Key, e.Err)
+}
+
+// Is makes the error match ErrConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+// Unwrap returns what is wrong.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErr(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// Config configures a JWT policy. The zero value of each field is its
+// default. The settings package builds a Config from jwtauth.* keys; each
+// field's doc names its key.
+type Config struct {
+	// Algorithm signs the tokens the policy makes (algorithm). Default HS256.
+	Algorithm string
+	// Algorithms is the allow-list of algorithms a token may be verified
+	// with (algorithms). Default: Algorithm alone. All must suit the one
+	// verification key.
+	Algorithms []string
+
+	// MasterSecret is the HMAC key of the HS* algorithms (master_secret).
+	MasterSecret []byte
+	// AllowWeakSecret accepts a MasterSecret shorter than the hash output,
+	// which RFC 7518 section 3.2 forbids (allow_weak_secret).
+	AllowWeakSecret bool
+	// PrivateKey signs tokens for the asymmetric algorithms (private_key,
+	// private_key_file); its public half verifies when PublicKey is unset.
+	PrivateKey crypto.Signer
+	// PublicKey verifies tokens for the asymmetric algorithms (public_key,
+	// public_key_file): an *rsa.PublicKey, *ecdsa.PublicKey or
+	// ed25519.PublicKey.
+	PublicKey crypto.PublicKey
+
+	// Leeway is the clock skew allowed on exp, nbf and iat (leeway).
+	Leeway time.Duration
+	// UserIDClaim is the claim that holds the userid (userid_in_claim).
+	// Default "sub".
+	UserIDClaim string
+	// Scheme is the Authorization scheme (scheme), matched
+	// case-insensitively. Default "JWT"; "Bearer" is the other usual one.
+	Scheme string
+	// Audience: when set, a token's aud must name one of these (audience).
+	// When empty, a token that carries aud is rejected.
+	Audience []string
+	// Issuer: when set, a token's iss must equal it (issuer).
+	Issuer string
+	// Expiration is the lifetime of the tokens NewToken makes (expiration).
+	// Default one hour; negative: tokens without exp.
+	Expiration time.Duration
+	// MaxTokenBytes caps a token's length before any parsing
+	// (max_token_bytes). Default 8192.
+	MaxTokenBytes int
+
+	// Each switch turns one check off, as pyramid_jwtauth's
+	// disable_verify_* settings do. A policy that does not verify
+	// signatures authenticates anyone who asks: it logs a warning when built.
+	DisableVerifySignature bool
+	DisableVerifyExp       bool
+	DisableVerifyNbf       bool
+	DisableVerifyIat       bool
+	DisableVerifyAud       bool
+
+	// GroupFinder is called for each verified userid (find_groups).
+	// Default AcceptAll.
+	GroupFinder GroupFinder
+	// Logger receives the policy's warnings and the reasons tokens fail.
+	// Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// JWT is the JSON Web Token authentication policy: pyramid_jwtauth's
+// JWTAuthenticationPolicy. It is safe for concurrent use.
+type JWT struct {
+	cfg        Config
+	algs       []jose.SignatureAlgorithm // the verification allow-list
+	verifyKey  any                       // []byte, or a public key
+	signingKey any                       // []byte, a crypto.Signer, or nil
+	forget     string                    // the WWW-Authenticate challenge
+	memo       requestMemo
+}
+
+var _ AuthenticationPolicy = (*JWT)(nil)
+
+// NewJWT checks cfg and builds the policy. Every error matches ErrConfig and
+// names the setting at fault; none holds key material.
+func NewJWT(cfg Config) (*JWT, error) {
+	if cfg.Algorithm == "" {
+		cfg.Algorithm = DefaultAlgorithm
+	}
+	if !slices.Contains(Algorithms, cfg.Algorithm) {
+		return nil, configErr("algorithm", "unsupported algorithm %q (supported: %s)", cfg.Algorithm, strings.Join(Algorithms, ", "))
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = []string{cfg.Algorithm}
+	}
+	for _, a := range cfg.Algorithms {
+		if !slices.Contains(Algorithms, a) {
+			return nil, configErr("algorithms", "unsupported algorithm %q (supported: %s)", a, strings.Join(Algorithms, ", "))
+		}
+	}
+	if cfg.Scheme == "" {
+		cfg.Scheme = DefaultScheme
+	}
+	if !authheader.IsScheme(cfg.Scheme) {
+		return nil, configErr("scheme", "%q is not a valid authentication scheme name", cfg.Scheme)
+	}
+	if cfg.UserIDClaim == "" {
+		cfg.UserIDClaim = DefaultUserIDClaim
+	}
+	if cfg.Leeway < 0 {
+		return nil, configErr("leeway", "must not be negative")
+	}
+	if cfg.Expiration == 0 {
+		cfg.Expiration = DefaultExpiration
+	}
+	if cfg.MaxTokenBytes == 0 {
+		cfg.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if cfg.MaxTokenBytes < 0 {
+		return nil, configErr("max_token_bytes", "must be positive")
+	}
+	if cfg.GroupFinder == nil {
+		cfg.GroupFinder = AcceptAll
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &JWT{cfg: cfg, forget: cfg.Scheme}
+	for _, a := range cfg.Algorithms {
+		p.algs = append(p.algs, jose.SignatureAlgorithm(a))
+	}
+	if err := p.setKeys(); err != nil {
+		return nil, err
+	}
+	if cfg.DisableVerifySignature {
+		cfg.Logger.Warn("jwtauth: signature verification is disabled (jwtauth.disable_verify_signature): any client can claim any userid")
+	}
+	return p, nil
+}
+
+// setKeys chooses the verification and signing keys and checks that every
+// configured algorithm suits them.
+func (p *JWT) setKeys() error {
+	c := &p.cfg
+	hmac := isHMAC(c.Algorithm)
+	for _, a := range c.Algorithms {
+		if isHMAC(a) != hmac {
+			return configErr("algorithms", "%s and %s need different kinds of key; one policy verifies with one key", c.Algorithm, a)
+		}
+	}
+	if hmac {
+		if c.PublicKey != nil || c.PrivateKey != nil {
+			return configErr("algorithm", "%s is an HMAC algorithm, but a public or private key is configured: a public key is never used as an HMAC secret", c.Algorithm)
+		}
+		if len(c.MasterSecret) == 0 {
+			if c.DisableVerifySignature {
+				return nil
+			}
+			return configErr("master_secret", "required by algorithm %s", c.Algorithm)
+		}
+		for _, a := range append([]string{c.Algorithm}, c.Algorithms...) {
+			need := hashBytes(a)
+			if len(c.MasterSecret) >= need {
+				continue
+			}
+			if !c.AllowWeakSecret {
+				return configErr("master_secret", "%d bytes is shorter than the %d that %s needs (RFC 7518 section 3.2); set jwtauth.allow_weak_secret = true to accept it anyway", len(c.MasterSecret), need, a)
+			}
+			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)
+			break
+		}
+		p.verifyKey, p.signingKey = c.MasterSecret, c.MasterSecret
+		return nil
+	}
+	if len(c.MasterSecret) != 0 {
+		return configErr("master_secret", "is set, but algorithm %s does not use it; configure a public or private key", c.Algorithm)
+	}
+	pub := c.PublicKey
+	if c.PrivateKey != nil {
+		if err := keySuits(c.PrivateKey.Public(), c.Algorithm); err != nil {
+			return configErr("private_key", "%v", err)
+		}
+		if pub == nil {
+			pub = c.PrivateKey.Public()
+		} else if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(c.PrivateKey.Public()) {
+			return configErr("public_key", "does not match the private key")
+		}
+		p.signingKey = c.PrivateKey
+	}
+	if pub == nil {
+		if c.DisableVerifySignature {
+			return nil
+		}
+		return configErr("public_key", "required by algorithm %s (or a private key, whose public half is used)", c.Algorithm)
+	}
+	for _, a := range c.Algorithms {
+		key := "public_key"
+		if c.PublicKey == nil {
+			key = "private_key"
+		}
+		if err := keySuits(pub, a); err != nil {
+			if a != c.Algorithm {
+				key = "algorithms"
+			}
+			return configErr(key, "%v", err)
+		}
+	}
+	p.verifyKey = pub
+	return nil
+}
+
+func isHMAC(alg string) bool { return strings.HasPrefix(alg, "HS") }
+
+// hashBytes is the output size of the hash of an HS algorithm.
+func hashBytes(alg string) int {
+	switch alg {
+	case "HS384":
+		return 48
+	case "HS512":
+		return 64
+	}
+	return 32
+}
+
+// keySuits tells whether a public key can verify alg.
+func keySuits(pub crypto.PublicKey, alg string) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if alg[:2] != "RS" && alg[:2] != "PS" {
+			break
+		}
+		if k.N.BitLen() < MinRSABits {
+			return fmt.Errorf("RSA key of %d bits is weaker than the %d bits required", k.N.BitLen(), MinRSABits)
+		}
+		return nil
+	case *ecdsa.PublicKey:
+		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
+		if want == nil {
+			break
+		}
+		if k.Curve != want {
+			return fmt.Errorf("%s needs an EC key on %s, not %s", alg, want.Params().Name, k.Curve.Params().Name)
+		}
+		return nil
+	case ed25519.PublicKey:
+		if alg == "EdDSA" {
+			return nil
+		}
+	default:
+		return fmt.Errorf("unsupported key type %T", pub)
+	}
+	return fmt.Errorf("a %s key cannot verify %s", keyKind(pub), alg)
+}
+
+func keyKind(pub crypto.PublicKey) string {
+	switch pub.(type) {
+	case *rsa.PublicKey:
+		return "RSA"
+	case *ecdsa.PublicKey:
+		return "EC"
+	case ed25519.PublicKey:
+		return "Ed25519"
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+// Scheme returns the Authorization scheme the policy reads.
+func (p *JWT) Scheme() string { return p.cfg.Scheme }
+
+// Remember returns no headers: the client keeps its token and presents it.
+func (p *JWT) Remember(r *http.Request, userid string) http.Header { return http.Header{} }
+
+// Forget returns the one header "WWW-Authenticate: <scheme>", which asks the
+// client to drop its credentials.
+func (p *JWT) Forget(r *http.Request) http.Header {
+	return http.Header{"Www-Authenticate": {p.forget}}
+}

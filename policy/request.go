@@ -1,0 +1,206 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"weak"
+
+	"github.com/pyramid-go/jwtauth/internal/authheader"
+)
+
+// outcome is one request's authentication, worked out at most once: the
+// token stage on first use, the group finder only when a method needs it.
+type outcome struct {
+	tokenOnce sync.Once
+	present   bool    // a token (or an unreadable header) of our scheme came
+	verdict   verdict // the token's verification
+
+	groupsOnce sync.Once
+	groups     []string
+	accepted   bool
+}
+
+// requestMemo keeps each request's outcome while the *http.Request lives,
+// so that a handler asking several questions of one request verifies its
+// token once even without Middleware.
+type requestMemo struct{ m sync.Map } // weak.Pointer[http.Request] -> *outcome
+
+func (m *requestMemo) get(r *http.Request) *outcome {
+	k := weak.Make(r)
+	if o, ok := m.m.Load(k); ok {
+		return o.(*outcome)
+	}
+	o, loaded := m.m.LoadOrStore(k, new(outcome))
+	if !loaded {
+		runtime.AddCleanup(r, func(k weak.Pointer[http.Request]) { m.m.Delete(k) }, k)
+	}
+	return o.(*outcome)
+}
+
+// stateKey is the context key of Middleware's outcomes, one per policy.
+type stateKey struct{ p *JWT }
+
+// Middleware keeps the request's authentication outcome in its context, so
+// that the token is verified once per request however many handlers and
+// middlewares below ask, even through requests copied with WithContext.
+// Verification happens lazily, on the first question.
+func (p *JWT) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Context().Value(stateKey{p}).(*outcome); !ok {
+			r = r.WithContext(context.WithValue(r.Context(), stateKey{p}, new(outcome)))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// state returns r's outcome with its token stage done.
+func (p *JWT) state(r *http.Request) *outcome {
+	o, ok := r.Context().Value(stateKey{p}).(*outcome)
+	if !ok {
+		o = p.memo.get(r)
+	}
+	o.tokenOnce.Do(func() { p.readToken(r, o) })
+	return o
+}
+
+// readToken is the token stage: find the token in the Authorization header
+// and verify it. A failure is logged with its reason and the client's
+// address, never the token.
+func (p *JWT) readToken(r *http.Request, o *outcome) {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 {
+		o.verdict.err = ErrNoCredentials
+		return
+	}
+	token, found, err := authheader.Token(values[0], p.cfg.Scheme, p.cfg.MaxTokenBytes+len(p.cfg.Scheme)+64)
+	switch {
+	case !found:
+		o.verdict.err = ErrNoCredentials
+		return
+	case len(values) > 1:
+		o.verdict.err = invalid(ErrMalformedHeader, errors.New("more than one Authorization header"))
+	case errors.Is(err, authheader.ErrTooLarge):
+		o.verdict.err = invalid(ErrTokenTooLarge, nil)
+	case err != nil:
+		o.verdict.err = invalid(ErrMalformedHeader, nil)
+	default:
+		o.verdict = p.verify(token)
+	}
+	o.present = true
+	if o.verdict.err != nil {
+		var ite *InvalidTokenError
+		errors.As(o.verdict.err, &ite)
+		p.cfg.Logger.Info("jwtauth: invalid credentials", "reason", ite.Reason.Error(), "remote", r.RemoteAddr)
+	}
+}
+
+// groupsOf runs the group finder once for r's verified userid; the reserved
+// principals are never passed to it and authenticate nobody.
+func (p *JWT) groupsOf(r *http.Request, o *outcome) ([]string, bool) {
+	o.groupsOnce.Do(func() {
+		if o.verdict.claimed == Everyone || o.verdict.claimed == Authenticated {
+			return
+		}
+		o.groups, o.accepted = p.cfg.GroupFinder(o.verdict.claimed, r, o.verdict.claims)
+	})
+	return o.groups, o.accepted
+}
+
+// AuthenticatedUserID returns the userid of a token that verified and whose
+// user the group finder accepted. Otherwise its error matches
+// ErrNoCredentials, ErrInvalidCredentials (with the reason) or
+// ErrUserRejected.
+func (p *JWT) AuthenticatedUserID(r *http.Request) (string, error) {
+	o := p.state(r)
+	if o.verdict.err != nil {
+		return "", o.verdict.err
+	}
+	if _, ok := p.groupsOf(r, o); !ok {
+		return "", ErrUserRejected
+	}
+	return o.verdict.claimed, nil
+}
+
+// UnauthenticatedUserID returns the userid the token claims, without
+// verifying it: even a token whose signature or times fail still names its
+// user, as in pyramid_jwtauth, as long as it decodes.
+func (p *JWT) UnauthenticatedUserID(r *http.Request) (string, bool) {
+	o := p.state(r)
+	return o.verdict.claimed, o.verdict.hasClaim
+}
+
+// EffectivePrincipals returns [userid, Everyone, Authenticated, groups...]
+// for an authenticated user and [Everyone] otherwise; the error is set, and
+// matches ErrInvalidCredentials, when a presented token failed.
+func (p *JWT) EffectivePrincipals(r *http.Request) ([]string, error) {
+	o := p.state(r)
+	if o.verdict.err != nil {
+		if o.present {
+			return []string{Everyone}, o.verdict.err
+		}
+		return []string{Everyone}, nil
+	}
+	groups, ok := p.groupsOf(r, o)
+	if !ok {
+		return []string{Everyone}, nil
+	}
+	return slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups), nil
+}
+
+// Claims returns the request's verified claims; the error is as
+// AuthenticatedUserID's, but the group finder is not asked.
+func (p *JWT) Claims(r *http.Request) (Claims, error) {
+	o := p.state(r)
+	return o.verdict.claims, o.verdict.err
+}
+
+// UnverifiedClaims returns the claims of the request's token whatever its
+// verification found, for display and debugging only: nothing in them is
+// to be trusted. ok is false when there is no token or it does not decode.
+func (p *JWT) UnverifiedClaims(r *http.Request) (claims Claims, ok bool) {
+	values := r.Header.Values("Authorization")
+	if len(values) != 1 {
+		return nil, false
+	}
+	token, found, err := authheader.Token(values[0], p.cfg.Scheme, p.cfg.MaxTokenBytes+len(p.cfg.Scheme)+64)
+	if !found || err != nil || len(token) > p.cfg.MaxTokenBytes {
+		return nil, false
+	}
+	return unverifiedClaims(token, p.algs)
+}
+
+// Challenge answers 401 with "WWW-Authenticate: <scheme>". When the request
+// presented a token that failed, the header also carries RFC 6750's
+// error="invalid_token" and a short error_description (the reason, nothing
+// from the token); an unreadable Authorization header of the policy's
+// scheme is answered 400 with error="invalid_request". The body is JSON
+// with the same error and description.
+func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
+	o := p.state(r)
+	status, code, desc := http.StatusUnauthorized, "", ""
+	var ite *InvalidTokenError
+	if o.present && errors.As(o.verdict.err, &ite) {
+		code, desc = "invalid_token", ite.Reason.Error()
+		if ite.Reason == ErrMalformedHeader {
+			status, code = http.StatusBadRequest, "invalid_request"
+		}
+	}
+	for k, v := range p.Forget(r) {
+		w.Header()[k] = v
+	}
+	body := map[string]string{"error": "unauthorized"}
+	if code != "" {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("%s error=%q, error_description=%q", p.cfg.Scheme, code, desc))
+		body = map[string]string{"error": code, "error_description": desc}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
