@@ -3,7 +3,7 @@ module github.com/pyramid-go/jwtauth
 go 1.26
 
 require (
-	github.com/go-chi/chi/v5 v5.5.0 // indirect
-	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
-	gopkg.in/ini.v1 v1.68.0 // indirect
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/go-jose/go-jose/v4 v4.1.9
+	gopkg.in/ini.v1 v1.68.0
 )

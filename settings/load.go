@@ -1,0 +1,145 @@
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"gopkg.in/ini.v1"
+)
+
+// DefaultSection is the INI section LoadINI reads when given none: the
+// application section of a Pyramid (PasteDeploy) configuration file.
+const DefaultSection = "app:main"
+
+// ErrNoSection is matched by the error LoadINI returns when the file has no
+// section of the name asked for.
+var ErrNoSection = errors.New("no such section")
+
+// envPrefix begins the environment variables FromEnv reads.
+const envPrefix = "JWTAUTH_"
+
+// LoadINI reads every key of one section of an INI file (DefaultSection
+// when section is ""), not only the jwtauth.* ones, with the values as
+// written. The file is read as PasteDeploy reads it: lines that begin with
+// # or ; are comments, but # and ; inside a value are kept; quotes are kept;
+// a value continues on the following lines that are indented deeper, which
+// is how a PEM key is written inline:
+//
+//	jwtauth.public_key =
+//	    -----BEGIN PUBLIC KEY-----
+//	    MCowBQYDK2VwAyEA...
+//	    -----END PUBLIC KEY-----
+//
+// The continuation lines are joined with newlines, their indentation and
+// comment lines dropped. Values are not interpolated: %(here)s stays as it
+// is written. Unlike PasteDeploy, the INI reader takes a value that begins
+// with a backquote or """ for a quoted one, and drops those quotes.
+func LoadINI(path, section string) (map[string]string, error) {
+	if section == "" {
+		section = DefaultSection
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("jwtauth: cannot read settings: %w", err)
+	}
+	f, err := ini.LoadSources(ini.LoadOptions{
+		IgnoreInlineComment:        true, // # and ; only begin a line's comment
+		IgnoreContinuation:         true, // no backslash continuation
+		AllowPythonMultilineValues: true, // indented continuation lines
+		PreserveSurroundedQuote:    true,
+		// The look-ahead of multi-line values is limited to the buffer:
+		// make it hold the whole file.
+		ReaderBufferSize: len(data) + 1,
+	}, data)
+	if err != nil {
+		return nil, fmt.Errorf("jwtauth: cannot parse settings file %s: %s", path, parseError(err, data))
+	}
+	sec, err := f.GetSection(section)
+	if err != nil {
+		return nil, fmt.Errorf("jwtauth: settings file %s: [%s]: %w", path, section, ErrNoSection)
+	}
+	m := make(map[string]string, len(sec.Keys()))
+	for _, k := range sec.Keys() {
+		m[k.Name()] = multiline(k.Value())
+	}
+	return m, nil
+}
+
+// parseError describes an error of the INI parser without the text of the
+// line at fault, which may hold key material.
+func parseError(err error, data []byte) string {
+	var line string
+	var what string
+	switch e := err.(type) {
+	case ini.ErrDelimiterNotFound:
+		line, what = e.Line, "not a section, a comment nor a key = value"
+	case ini.ErrEmptyKeyName:
+		line, what = e.Line, "a value without a key"
+	default:
+		return "malformed (an unclosed section name or quote?)"
+	}
+	line = strings.TrimSpace(line)
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(l) == line {
+			return fmt.Sprintf("line %d: %s", i+1, what)
+		}
+	}
+	return what
+}
+
+// multiline joins the lines of a value as Python's configparser does: each
+// trimmed, comment lines dropped.
+func multiline(v string) string {
+	if !strings.Contains(v, "\n") {
+		return v
+	}
+	lines := strings.Split(v, "\n")
+	out := lines[:0]
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if i > 0 && (strings.HasPrefix(l, "#") || strings.HasPrefix(l, ";")) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// FromEnv reads settings from environment variables ("NAME=value", as
+// os.Environ returns them): JWTAUTH_<NAME> becomes jwtauth.<name>, the name
+// lowercased, so JWTAUTH_MASTER_SECRET sets jwtauth.master_secret and
+// JWTAUTH_FIND_GROUPS_TABLE sets jwtauth.find_groups_table. Other variables
+// are ignored; of a variable given twice, the last wins.
+func FromEnv(environ []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(name, envPrefix); ok {
+			m[Prefix+strings.ToLower(rest)] = value
+		}
+	}
+	return m
+}
+
+// Load reads the settings of an application: the section of the INI file
+// at path (see LoadINI; no file when path is ""), overlaid with the
+// JWTAUTH_* environment variables (see FromEnv), which win, so that secrets
+// need not be written in the file.
+func Load(path, section string) (map[string]string, error) {
+	m := map[string]string{}
+	if path != "" {
+		var err error
+		if m, err = LoadINI(path, section); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range FromEnv(os.Environ()) {
+		m[k] = v
+	}
+	return m, nil
+}

@@ -1,0 +1,427 @@
+// Package settings builds a JWT authentication policy from Pyramid-style
+// key/value settings, the jwtauth.* keys of pyramid_jwtauth, read from a map,
+// an INI file (LoadINI) or the environment (FromEnv).
+//
+// Every key with the prefix "jwtauth." must be known; keys without it are
+// ignored, so the whole [app:main] section of an application can be passed.
+// An empty value leaves a setting at its default. Errors name the key at
+// fault and never show the value of master_secret, private_key or
+// public_key, nor the contents of a key file.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/pyramid-go/jwtauth/internal/authheader"
+	"github.com/pyramid-go/jwtauth/internal/pemkey"
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// Prefix begins every key this package reads.
+const Prefix = "jwtauth."
+
+// ErrUnknownKey is matched by the error for a key with the prefix that names
+// no setting.
+var ErrUnknownKey = errors.New("unknown setting")
+
+// ErrBadValue is matched by the error for a setting whose value cannot be
+// used, or for settings that cannot be combined.
+var ErrBadValue = errors.New("bad setting value")
+
+// Error is an error in one setting. It matches ErrUnknownKey or ErrBadValue,
+// and policy.ErrConfig, with errors.Is. Its text is the key and what is
+// wrong, such as
+//
+//	jwtauth.leeway: "abc" is not a whole number of seconds
+type Error struct {
+	Key string // the full key, prefix included, such as "jwtauth.leeway"
+	Err error  // what is wrong with it
+}
+
+// Error returns the key and what is wrong with it.
+func (e *Error) Error() string { return e.Key + ": " + e.Err.Error() }
+
+// Unwrap returns what is wrong.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes every settings error match policy.ErrConfig, as the errors of
+// policy.NewJWT do.
+func (e *Error) Is(target error) bool { return target == policy.ErrConfig }
+
+// problem is what is wrong with a setting: a text, the sentinel it matches
+// and the error behind it, if any.
+type problem struct {
+	msg   string
+	kind  error
+	cause error
+}
+
+func (p *problem) Error() string { return p.msg }
+
+func (p *problem) Unwrap() []error {
+	if p.cause == nil {
+		return []error{p.kind}
+	}
+	return []error{p.kind, p.cause}
+}
+
+// bad is a bad value; the text must never hold a secret.
+func bad(format string, args ...any) error {
+	return &problem{msg: fmt.Sprintf(format, args...), kind: ErrBadValue}
+}
+
+// badCause is a bad value caused by err, whose text is appended.
+func badCause(err error, format string, args ...any) error {
+	return &problem{msg: fmt.Sprintf(format, args...) + ": " + err.Error(), kind: ErrBadValue, cause: err}
+}
+
+// keyErr names the setting name (without the prefix) at fault.
+func keyErr(name string, err error) *Error { return &Error{Key: Prefix + name, Err: err} }
+
+// The settings, without the prefix. find_groups_<arg> keys are handled
+// apart.
+const (
+	kFindGroups             = "find_groups"
+	kMasterSecret           = "master_secret"
+	kPrivateKey             = "private_key"
+	kPrivateKeyFile         = "private_key_file"
+	kPublicKey              = "public_key"
+	kPublicKeyFile          = "public_key_file"
+	kAlgorithm              = "algorithm"
+	kAlgorithms             = "algorithms"
+	kLeeway                 = "leeway"
+	kUserIDInClaim          = "userid_in_claim"
+	kScheme                 = "scheme"
+	kDisableVerifySignature = "disable_verify_signature"
+	kDisableVerifyExp       = "disable_verify_exp"
+	kDisableVerifyNbf       = "disable_verify_nbf"
+	kDisableVerifyIat       = "disable_verify_iat"
+	kDisableVerifyAud       = "disable_verify_aud"
+	kAudience               = "audience"
+	kIssuer                 = "issuer"
+	kExpiration             = "expiration"
+	kMaxTokenBytes          = "max_token_bytes"
+	kAllowWeakSecret        = "allow_weak_secret"
+	kDebugAuthorization     = "debug_authorization"
+
+	findGroupsArg = kFindGroups + "_"
+)
+
+// setter reads a (non-empty) value into c. Setters of secret settings never
+// put the value in their errors.
+type setter func(c *policy.Config, v string) error
+
+// field is a setting read by a setter.
+type field struct {
+	name string // without the prefix
+	set  setter
+}
+
+// setters are the settings other than find_groups, its arguments and the
+// keys, in the order they are read (the first error is reported).
+var setters = []field{
+	{kMasterSecret, func(c *policy.Config, v string) error { c.MasterSecret = []byte(v); return nil }},
+	{kAllowWeakSecret, boolSetter(func(c *policy.Config) *bool { return &c.AllowWeakSecret })},
+	{kAlgorithm, func(c *policy.Config, v string) (err error) {
+		c.Algorithm, err = algorithm(strings.TrimSpace(v))
+		return err
+	}},
+	{kAlgorithms, setAlgorithms},
+	{kLeeway, func(c *policy.Config, v string) (err error) { c.Leeway, err = seconds(v); return err }},
+	{kUserIDInClaim, func(c *policy.Config, v string) error { c.UserIDClaim = strings.TrimSpace(v); return nil }},
+	{kScheme, setScheme},
+	{kAudience, setAudience},
+	{kIssuer, func(c *policy.Config, v string) error { c.Issuer = strings.TrimSpace(v); return nil }},
+	{kExpiration, setExpiration},
+	{kMaxTokenBytes, setMaxTokenBytes},
+	{kDisableVerifySignature, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifySignature })},
+	{kDisableVerifyExp, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyExp })},
+	{kDisableVerifyNbf, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyNbf })},
+	{kDisableVerifyIat, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyIat })},
+	{kDisableVerifyAud, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyAud })},
+	{kDebugAuthorization, func(_ *policy.Config, v string) error { _, err := asBool(v); return err }},
+}
+
+// isKnown tells whether name (without the prefix) is a setting.
+func isKnown(name string) bool {
+	switch name {
+	case kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile:
+		return true
+	}
+	if len(name) > len(findGroupsArg) && strings.HasPrefix(name, findGroupsArg) {
+		return true
+	}
+	return slices.ContainsFunc(setters, func(f field) bool { return f.name == name })
+}
+
+// Parse reads the jwtauth.* settings of m into a policy.Config; keys
+// without the prefix are ignored and an empty value leaves its setting at
+// the default. Each key is documented on the policy.Config field it sets;
+// besides those:
+//
+//   - find_groups names a group finder registered with RegisterGroupFinder;
+//     each find_groups_<arg> key is passed to its factory as args[<arg>].
+//   - private_key and public_key hold a PEM key; private_key_file and
+//     public_key_file name a file that holds one. Only one of each pair may
+//     be set.
+//   - algorithms and audience are lists separated by whitespace or commas.
+//   - leeway and expiration are whole seconds; an expiration of 0 makes
+//     tokens without exp.
+//   - booleans are read as Pyramid's asbool reads them: true, yes, on, 1, t,
+//     y and false, no, off, 0, f, n, in any case.
+//   - debug_authorization belongs to the chi adapter: Parse only checks it
+//     (see DebugAuthorization).
+//
+// Every error is an *Error naming the key at fault and matches
+// ErrUnknownKey or ErrBadValue. Checks that involve several settings, such
+// as whether the key suits the algorithm, are left to policy.NewJWT.
+func Parse(m map[string]string) (policy.Config, error) {
+	cfg, err := parse(m)
+	if err != nil {
+		return policy.Config{}, err
+	}
+	return cfg, nil
+}
+
+func parse(m map[string]string) (policy.Config, error) {
+	var cfg policy.Config
+	// The values that are set, by name without the prefix; unknown keys are
+	// reported first, in sorted order.
+	vals := map[string]string{}
+	args := map[string]string{}
+	for _, k := range sortedKeys(m) {
+		name, ok := strings.CutPrefix(k, Prefix)
+		if !ok {
+			continue
+		}
+		if !isKnown(name) {
+			return cfg, &Error{Key: k, Err: ErrUnknownKey}
+		}
+		v := m[k]
+		if isUnset(v) {
+			continue
+		}
+		if arg, ok := strings.CutPrefix(name, findGroupsArg); ok {
+			args[arg] = v
+			continue
+		}
+		vals[name] = v
+	}
+
+	for _, s := range setters {
+		if v, ok := vals[s.name]; ok {
+			if err := s.set(&cfg, v); err != nil {
+				return cfg, keyErr(s.name, err)
+			}
+		}
+	}
+
+	var err error
+	if cfg.PrivateKey, err = readKey(vals, kPrivateKey, kPrivateKeyFile, pemkey.PrivateKey); err != nil {
+		return cfg, err
+	}
+	if cfg.PublicKey, err = readKey(vals, kPublicKey, kPublicKeyFile, pemkey.PublicKey); err != nil {
+		return cfg, err
+	}
+
+	name, ok := vals[kFindGroups]
+	if !ok {
+		if len(args) != 0 {
+			arg := slices.Sorted(maps.Keys(args))[0]
+			return cfg, keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
+		}
+		return cfg, nil
+	}
+	cfg.GroupFinder, err = newGroupFinder(strings.TrimSpace(name), args)
+	if err != nil {
+		return cfg, keyErr(kFindGroups, err)
+	}
+	return cfg, nil
+}
+
+// NewPolicy builds the policy that the settings in m describe: Parse, then
+// policy.NewJWT. Every error is an *Error naming the key at fault; it
+// matches policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of
+// policy.NewJWT are kept: errors.As finds the *policy.ConfigError.
+func NewPolicy(m map[string]string) (*policy.JWT, error) {
+	cfg, err := Parse(m)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.NewJWT(cfg)
+	if err != nil {
+		var ce *policy.ConfigError
+		if errors.As(err, &ce) {
+			return nil, keyErr(ce.Key, &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// DebugAuthorization reads the boolean jwtauth.debug_authorization, which
+// makes the chi adapter log why each authorization was allowed or denied
+// (Pyramid's pyramid.debug_authorization). It is false when unset.
+func DebugAuthorization(m map[string]string) (bool, error) {
+	v := m[Prefix+kDebugAuthorization]
+	if isUnset(v) {
+		return false, nil
+	}
+	b, err := asBool(v)
+	if err != nil {
+		return false, keyErr(kDebugAuthorization, err)
+	}
+	return b, nil
+}
+
+// isUnset tells whether a value leaves its setting at the default.
+func isUnset(v string) bool { return strings.TrimSpace(v) == "" }
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// readKey reads a PEM key given inline (under inline) or in a file (under
+// file). Its errors name the key and the file's path, never key material.
+func readKey[K any](vals map[string]string, inline, file string, read func([]byte) (K, error)) (K, error) {
+	var zero K
+	pemText, hasInline := vals[inline]
+	path, hasFile := vals[file]
+	switch {
+	case hasInline && hasFile:
+		return zero, keyErr(inline, bad("is set, and so is %s%s; set only one of them", Prefix, file))
+	case hasInline:
+		k, err := read([]byte(pemText))
+		if err != nil {
+			return zero, keyErr(inline, badCause(err, "cannot read the PEM key"))
+		}
+		return k, nil
+	case hasFile:
+		path = strings.TrimSpace(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			// The *fs.PathError names the path.
+			return zero, keyErr(file, badCause(err, "cannot read the key file"))
+		}
+		k, err := read(data)
+		if err != nil {
+			return zero, keyErr(file, badCause(err, "cannot read the PEM key in %q", path))
+		}
+		return k, nil
+	}
+	return zero, nil
+}
+
+// asBool reads a boolean as Pyramid's asbool does, but rejects what it does
+// not recognise instead of taking it for false.
+func asBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "yes", "on", "1", "t", "y":
+		return true, nil
+	case "false", "no", "off", "0", "f", "n":
+		return false, nil
+	}
+	return false, bad("%q is not a boolean (use true or false)", v)
+}
+
+func boolSetter(field func(*policy.Config) *bool) setter {
+	return func(c *policy.Config, v string) error {
+		b, err := asBool(v)
+		*field(c) = b
+		return err
+	}
+}
+
+// wholeNumber reads a base-10 integer.
+func wholeNumber(v string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n, err == nil
+}
+
+// seconds reads a whole, non-negative number of seconds.
+func seconds(v string) (time.Duration, error) {
+	n, ok := wholeNumber(v)
+	switch {
+	case !ok:
+		return 0, bad("%q is not a whole number of seconds", v)
+	case n < 0:
+		return 0, bad("%q must not be negative", v)
+	case n > math.MaxInt64/int64(time.Second):
+		return 0, bad("%q seconds is too long", v)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func setExpiration(c *policy.Config, v string) error {
+	d, err := seconds(v)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		d = -1 // tokens without exp
+	}
+	c.Expiration = d
+	return nil
+}
+
+func setMaxTokenBytes(c *policy.Config, v string) error {
+	n, ok := wholeNumber(v)
+	if !ok || n <= 0 || n > math.MaxInt32 {
+		return bad("%q is not a positive whole number of bytes", v)
+	}
+	c.MaxTokenBytes = int(n)
+	return nil
+}
+
+// list splits a value at whitespace and commas.
+func list(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+}
+
+func algorithm(a string) (string, error) {
+	if !slices.Contains(policy.Algorithms, a) {
+		return "", bad("%q is not a supported algorithm (supported: %s)", a, strings.Join(policy.Algorithms, ", "))
+	}
+	return a, nil
+}
+
+func setAlgorithms(c *policy.Config, v string) error {
+	algs := list(v)
+	if len(algs) == 0 {
+		return bad("%q names no algorithm", v)
+	}
+	for _, a := range algs {
+		if _, err := algorithm(a); err != nil {
+			return err
+		}
+	}
+	c.Algorithms = algs
+	return nil
+}
+
+func setAudience(c *policy.Config, v string) error {
+	aud := list(v)
+	if len(aud) == 0 {
+		return bad("%q names no audience", v)
+	}
+	c.Audience = aud
+	return nil
+}
+
+func setScheme(c *policy.Config, v string) error {
+	s := strings.TrimSpace(v)
+	if !authheader.IsScheme(s) {
+		return bad("%q is not a valid authentication scheme name", v)
+	}
+	c.Scheme = s
+	return nil
+}
