@@ -1,0 +1,132 @@
+// Package chiadapter puts the JWT policy and the ACL authorizer on chi
+// routes, with middleware of the standard func(http.Handler) http.Handler
+// shape that serves plain net/http as well.
+//
+//   - [Authenticate] keeps the request's authentication state in its
+//     context; [UserID], [Principals] and [Claims] read it.
+//   - [Context] and [StaticACL] set the request's context resource (Pyramid's
+//     root factory and traversal): a group of routes can carry a static ACL,
+//     and a route can find its resource from URL parameters, under it.
+//   - [Guard.Require] lets a request through only with a permission on that
+//     resource; [Guard.Authenticated] only with an authenticated user.
+//
+// A denied request is answered with the policy's challenge (401) when it
+// carried no valid credentials, and 403 when its valid credentials are not
+// enough. A request that presents a token that fails is answered 401 by
+// every guard, even where Everyone is allowed.
+package chiadapter
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// State is a request's authentication, as the policy answered it.
+type State struct {
+	// UserID is the authenticated userid; meaningful when Err is nil.
+	UserID string
+	// Principals are the effective principals, [Everyone] at least.
+	Principals []string
+	// Claims are the verified claims, when the policy has them.
+	Claims policy.Claims
+	// Err is nil for an authenticated user, or matches one of
+	// policy.ErrNoCredentials, policy.ErrInvalidCredentials and
+	// policy.ErrUserRejected.
+	Err error
+}
+
+// claimer is the optional part of a policy that hands out verified claims,
+// as policy.JWT does.
+type claimer interface {
+	Claims(r *http.Request) (policy.Claims, error)
+}
+
+// lazyState is what Authenticate keeps in the context: the state, worked
+// out on first use.
+type lazyState struct {
+	p     policy.AuthenticationPolicy
+	once  sync.Once
+	state State
+}
+
+type stateKey struct{}
+
+// Authenticate returns middleware that keeps the request's authentication
+// state in its context, worked out once on first use. A policy that has
+// its own per-request middleware (policy.JWT's Middleware) gets it too.
+func Authenticate(p policy.AuthenticationPolicy) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if m, ok := p.(interface {
+			Middleware(http.Handler) http.Handler
+		}); ok {
+			next = m.Middleware(next)
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := context.WithValue(r.Context(), stateKey{}, &lazyState{p: p})
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// StateOf returns r's authentication state; ok is false when no
+// Authenticate middleware ran for r.
+func StateOf(r *http.Request) (state *State, ok bool) {
+	ls, ok := r.Context().Value(stateKey{}).(*lazyState)
+	if !ok {
+		return nil, false
+	}
+	ls.once.Do(func() { ls.state = stateFor(ls.p, r) })
+	return &ls.state, true
+}
+
+// stateFor asks p about r.
+func stateFor(p policy.AuthenticationPolicy, r *http.Request) State {
+	var s State
+	s.Principals, s.Err = p.EffectivePrincipals(r)
+	if s.Err == nil {
+		s.UserID, s.Err = p.AuthenticatedUserID(r)
+	}
+	if c, ok := p.(claimer); ok && s.Err == nil {
+		s.Claims, _ = c.Claims(r)
+	}
+	return s
+}
+
+// UserID returns r's authenticated userid; ok is false when there is none
+// or no Authenticate middleware ran.
+func UserID(r *http.Request) (userid string, ok bool) {
+	s, ok := StateOf(r)
+	if !ok || s.Err != nil {
+		return "", false
+	}
+	return s.UserID, true
+}
+
+// Principals returns r's effective principals ([Everyone] when no
+// Authenticate middleware ran).
+func Principals(r *http.Request) []string {
+	s, ok := StateOf(r)
+	if !ok {
+		return []string{policy.Everyone}
+	}
+	return s.Principals
+}
+
+// Claims returns r's verified claims, or nil.
+func Claims(r *http.Request) policy.Claims {
+	s, ok := StateOf(r)
+	if !ok {
+		return nil
+	}
+	return s.Claims
+}
+
+// hasValidCredentials tells a request whose credentials verified (even if
+// the group finder rejected its user) from one without.
+func (s *State) hasValidCredentials() bool {
+	return s.Err == nil || errors.Is(s.Err, policy.ErrUserRejected)
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/pyramid-go/jwtauth/authorizer"
+	"github.com/pyramid-go/jwtauth/chiadapter"
+	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/settings"
+)
+
+// GroupFinderName is the name the example's group finder is registered
+// under; settings select it with jwtauth.find_groups = example:groupfinder.
+const GroupFinderName = "example:groupfinder"
+
+func init() {
+	settings.RegisterGroupFinder(GroupFinderName, func(map[string]string) (policy.GroupFinder, error) {
+		return findGroups, nil
+	})
+}
+
+// findGroups rejects any userid containing "bad"; anyone else gets the
+// group "group:<name>" for each string in the token's "groups" claim.
+func findGroups(userid string, _ *http.Request, claims policy.Claims) ([]string, bool) {
+	if strings.Contains(userid, "bad") {
+		return nil, false
+	}
+	names, _ := claims.Strings("groups")
+	groups := make([]string, 0, len(names))
+	for _, n := range names {
+		groups = append(groups, "group:"+n)
+	}
+	return groups, true
+}
+
+// user is a demo account of the embedded default configuration.
+type user struct {
+	Password string
+	Groups   []string
+}
+
+// The example's ACLs: the root's, which every article inherits, and the
+// article "secret"'s own.
+var (
+	rootACL = authorizer.ACL{
+		{Action: authorizer.Allow, Principal: policy.Everyone, Permissions: authorizer.Perms("view")},
+		{Action: authorizer.Allow, Principal: "group:editors", Permissions: authorizer.Perms("edit")},
+		{Action: authorizer.Allow, Principal: "group:admins", Permissions: authorizer.AllPermissions},
+	}
+	secretACL = authorizer.ACL{
+		{Action: authorizer.Allow, Principal: "group:admins", Permissions: authorizer.AllPermissions},
+		authorizer.DenyAll,
+	}
+)
+
+// article is the root factory of /articles/{id}: the article "secret" has
+// its own ACL; every other article has none and inherits the root's.
+func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, error) {
+	id := chi.URLParam(r, "id")
+	if id == "secret" {
+		return authorizer.NewNode(id, root, secretACL), nil
+	}
+	return authorizer.NewNodeWithoutACL(id, root), nil
+}
+
+// newApp wires the example's routes. users may be empty: POST /login then
+// refuses every login. debug logs every authorization decision.
+func newApp(p *policy.JWT, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
+	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
+	r := chi.NewRouter()
+	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
+	r.Post("/login", login(p, users))
+	r.Get("/public", func(w http.ResponseWriter, r *http.Request) {
+		var userid *string
+		if u, ok := p.UnauthenticatedUserID(r); ok {
+			userid = &u
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"userid": userid})
+	})
+	r.Get("/auth", func(w http.ResponseWriter, r *http.Request) {
+		userid, err := p.AuthenticatedUserID(r)
+		switch {
+		case errors.Is(err, policy.ErrUserRejected):
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden"})
+		case err != nil:
+			p.Challenge(w, r)
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"userid": userid})
+		}
+	})
+	r.Get("/groups", func(w http.ResponseWriter, r *http.Request) {
+		principals, err := p.EffectivePrincipals(r)
+		if err != nil {
+			p.Challenge(w, r)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"principals": principals})
+	})
+	r.Route("/articles/{id}", func(r chi.Router) {
+		r.Use(chiadapter.Context(article))
+		for method, permission := range map[string]string{http.MethodGet: "view", http.MethodPut: "edit", http.MethodDelete: "delete"} {
+			r.With(guard.Require(permission)).Method(method, "/", articleHandler(permission))
+		}
+	})
+	return r
+}
+
+// articleHandler answers a request that the guard let through.
+func articleHandler(permission string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var userid *string
+		if u, ok := chiadapter.UserID(r); ok {
+			userid = &u
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"article": chi.URLParam(r, "id"), "permission": permission, "userid": userid})
+	}
+}
+
+// login answers POST /login {"username","password"} with {"token": ...}
+// for a demo user.
+func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Username string `json:"username"`
+			Password string `json:"password"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected JSON {\"username\", \"password\"}"})
+			return
+		}
+		u, known := users[body.Username]
+		if !known || subtle.ConstantTimeCompare([]byte(u.Password), []byte(body.Password)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown user or wrong password"})
+			return
+		}
+		token, err := p.NewToken(body.Username, map[string]any{"groups": u.Groups})
+		if errors.Is(err, policy.ErrNoSigningKey) {
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server has no signing key: tokens come from elsewhere"})
+			return
+		}
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot make a token"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"token": token})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
