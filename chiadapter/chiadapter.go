@@ -19,7 +19,9 @@ package chiadapter
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/pyramid-go/jwtauth/policy"
@@ -66,21 +68,50 @@ func Authenticate(p policy.AuthenticationPolicy) func(http.Handler) http.Handler
 			next = m.Middleware(next)
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := context.WithValue(r.Context(), stateKey{}, &lazyState{p: p})
-			next.ServeHTTP(w, r.WithContext(ctx))
+			next.ServeHTTP(w, withState(r, p))
 		})
 	}
 }
 
-// StateOf returns r's authentication state; ok is false when no
+// StateOf returns a copy of r's authentication state; ok is false when no
 // Authenticate middleware ran for r.
-func StateOf(r *http.Request) (state *State, ok bool) {
+func StateOf(r *http.Request) (state State, ok bool) {
+	s, ok := sharedState(r)
+	if !ok {
+		return State{}, false
+	}
+	state = *s
+	state.Principals = slices.Clone(s.Principals)
+	state.Claims = maps.Clone(s.Claims)
+	return state, true
+}
+
+// sharedState returns the state itself, worked out on first use, for the
+// guards; callers outside the package get copies.
+func sharedState(r *http.Request) (*State, bool) {
 	ls, ok := r.Context().Value(stateKey{}).(*lazyState)
 	if !ok {
 		return nil, false
 	}
 	ls.once.Do(func() { ls.state = stateFor(ls.p, r) })
 	return &ls.state, true
+}
+
+// withState returns r with a lazily worked-out state for p in its context,
+// unless it has one already.
+func withState(r *http.Request, p policy.AuthenticationPolicy) *http.Request {
+	if _, ok := r.Context().Value(stateKey{}).(*lazyState); ok {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), stateKey{}, &lazyState{p: p}))
+}
+
+// policyOf returns the policy Authenticate stored for r, or nil.
+func policyOf(r *http.Request) policy.AuthenticationPolicy {
+	if ls, ok := r.Context().Value(stateKey{}).(*lazyState); ok {
+		return ls.p
+	}
+	return nil
 }
 
 // stateFor asks p about r.
@@ -106,8 +137,8 @@ func UserID(r *http.Request) (userid string, ok bool) {
 	return s.UserID, true
 }
 
-// Principals returns r's effective principals ([Everyone] when no
-// Authenticate middleware ran).
+// Principals returns a copy of r's effective principals ([Everyone] when
+// no Authenticate middleware ran).
 func Principals(r *http.Request) []string {
 	s, ok := StateOf(r)
 	if !ok {
@@ -116,7 +147,7 @@ func Principals(r *http.Request) []string {
 	return s.Principals
 }
 
-// Claims returns r's verified claims, or nil.
+// Claims returns a copy of r's verified claims, or nil.
 func Claims(r *http.Request) policy.Claims {
 	s, ok := StateOf(r)
 	if !ok {

@@ -14,7 +14,9 @@ import (
 // Guard lets requests through by their authentication and permissions.
 // Its zero Authorizer, Unauthorized, Forbidden and Logger are defaults.
 type Guard struct {
-	// Policy authenticates requests; Authenticate must run above the guard.
+	// Policy authenticates requests that no Authenticate middleware above
+	// the guard has seen, and challenges them; nil means the policy given
+	// to that Authenticate.
 	Policy policy.AuthenticationPolicy
 	// Authorizer decides permissions; nil means authorizer.ACLAuthorizer.
 	Authorizer authorizer.Authorizer
@@ -46,7 +48,7 @@ func DecisionOf(r *http.Request) (d authorizer.Decision, ok bool) {
 // the group finder by Forbidden.
 func (g *Guard) Authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := g.state(r)
+		r, s := g.state(r)
 		switch {
 		case s.Err == nil:
 			next.ServeHTTP(w, r)
@@ -60,21 +62,21 @@ func (g *Guard) Authenticated(next http.Handler) http.Handler {
 
 // Require returns middleware that lets through only requests holding
 // permission on their context resource (set by Context or StaticACL above;
-// with none, every request is denied by default).
+// with none, every request is denied by default). A request whose
+// credentials failed is refused whatever the ACL says; its decision, made
+// for [Everyone], is still logged and given to the Unauthorized handler.
 func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := g.state(r)
-			if errors.Is(s.Err, policy.ErrInvalidCredentials) {
-				g.unauthorized(w, r)
-				return
-			}
+			r, s := g.state(r)
 			d := g.authorizer().Permits(Resource(r), s.Principals, permission)
 			if g.Debug {
 				g.logger().InfoContext(r.Context(), "jwtauth: authorization", "decision", d.String(), "method", r.Method, "path", r.URL.Path)
 			}
 			r = r.WithContext(context.WithValue(r.Context(), decisionKey{}, d))
 			switch {
+			case errors.Is(s.Err, policy.ErrInvalidCredentials):
+				g.unauthorized(w, r)
 			case d.Allowed:
 				next.ServeHTTP(w, r)
 			case s.hasValidCredentials():
@@ -86,14 +88,15 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 	}
 }
 
-// state returns r's state, working it out here if no Authenticate
-// middleware ran above the guard.
-func (g *Guard) state(r *http.Request) *State {
-	if s, ok := StateOf(r); ok {
-		return s
+// state returns r's state, and r carrying it for the handlers below when
+// no Authenticate middleware ran above the guard.
+func (g *Guard) state(r *http.Request) (*http.Request, *State) {
+	if s, ok := sharedState(r); ok {
+		return r, s
 	}
-	s := stateFor(g.Policy, r)
-	return &s
+	r = withState(r, g.Policy)
+	s, _ := sharedState(r)
+	return r, s
 }
 
 func (g *Guard) authorizer() authorizer.Authorizer {
@@ -115,7 +118,11 @@ func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request) {
 		g.Unauthorized.ServeHTTP(w, r)
 		return
 	}
-	g.Policy.Challenge(w, r)
+	p := g.Policy
+	if p == nil {
+		p = policyOf(r)
+	}
+	p.Challenge(w, r)
 }
 
 func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request) {
