@@ -26,14 +26,19 @@ const (
 	DefaultUserIDClaim   = "sub"
 	DefaultMaxTokenBytes = 8192
 	DefaultExpiration    = time.Hour
+	// NoExpiration, as Config.Expiration, makes NewToken's tokens carry no
+	// exp claim.
+	NoExpiration time.Duration = -1
 )
 
 // MinRSABits is the smallest RSA modulus the policy accepts.
 const MinRSABits = 2048
 
-// Algorithms lists the JWS algorithms the policy can be configured with.
-// "none" is not among them and never will be.
-var Algorithms = []string{
+// SupportedAlgorithms returns the JWS algorithms a policy can be configured
+// with. "none" is not among them and never will be.
+func SupportedAlgorithms() []string { return slices.Clone(algorithms) }
+
+var algorithms = []string{
 	"HS256", "HS384", "HS512",
 	"RS256", "RS384", "RS512",
 	"PS256", "PS384", "PS512",
@@ -107,7 +112,7 @@ type Config struct {
 	// Issuer: when set, a token's iss must equal it (issuer).
 	Issuer string
 	// Expiration is the lifetime of the tokens NewToken makes (expiration).
-	// Default one hour; negative: tokens without exp.
+	// Default one hour; NoExpiration: tokens without exp.
 	Expiration time.Duration
 	// MaxTokenBytes caps a token's length before any parsing
 	// (max_token_bytes). Default 8192.
@@ -151,15 +156,15 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = DefaultAlgorithm
 	}
-	if !slices.Contains(Algorithms, cfg.Algorithm) {
-		return nil, configErr("algorithm", "unsupported algorithm %q (supported: %s)", cfg.Algorithm, strings.Join(Algorithms, ", "))
+	if !slices.Contains(algorithms, cfg.Algorithm) {
+		return nil, configErr("algorithm", "unsupported algorithm %q (supported: %s)", cfg.Algorithm, strings.Join(algorithms, ", "))
 	}
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = []string{cfg.Algorithm}
 	}
 	for _, a := range cfg.Algorithms {
-		if !slices.Contains(Algorithms, a) {
-			return nil, configErr("algorithms", "unsupported algorithm %q (supported: %s)", a, strings.Join(Algorithms, ", "))
+		if !slices.Contains(algorithms, a) {
+			return nil, configErr("algorithms", "unsupported algorithm %q (supported: %s)", a, strings.Join(algorithms, ", "))
 		}
 	}
 	if cfg.Scheme == "" {

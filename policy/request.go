@@ -73,22 +73,15 @@ func (p *JWT) state(r *http.Request) *outcome {
 // and verify it. A failure is logged with its reason and the client's
 // address, never the token.
 func (p *JWT) readToken(r *http.Request, o *outcome) {
-	values := r.Header.Values("Authorization")
-	if len(values) == 0 {
-		o.verdict.err = ErrNoCredentials
-		return
-	}
-	token, found, err := authheader.Token(values[0], p.cfg.Scheme, p.cfg.MaxTokenBytes+len(p.cfg.Scheme)+64)
+	token, found, err := p.tokenOf(r)
 	switch {
 	case !found:
 		o.verdict.err = ErrNoCredentials
 		return
-	case len(values) > 1:
-		o.verdict.err = invalid(ErrMalformedHeader, errors.New("more than one Authorization header"))
 	case errors.Is(err, authheader.ErrTooLarge):
 		o.verdict.err = invalid(ErrTokenTooLarge, nil)
 	case err != nil:
-		o.verdict.err = invalid(ErrMalformedHeader, nil)
+		o.verdict.err = invalid(ErrMalformedHeader, err)
 	default:
 		o.verdict = p.verify(token)
 	}
@@ -98,6 +91,27 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 		errors.As(o.verdict.err, &ite)
 		p.cfg.Logger.Info("jwtauth: invalid credentials", "reason", ite.Reason.Error(), "remote", r.RemoteAddr)
 	}
+}
+
+// tokenOf finds the request's token for the policy's scheme. found is false
+// when no Authorization header uses the scheme; more than one header when
+// one of them does is malformed, since readers could disagree on which
+// counts. The whole header is bounded loosely before it is read; the token
+// itself is bounded by max_token_bytes in verify.
+func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
+	values := r.Header.Values("Authorization")
+	limit := 2*p.cfg.MaxTokenBytes + 256
+	for _, v := range values {
+		t, ours, err := authheader.Token(v, p.cfg.Scheme, limit)
+		if !ours {
+			continue
+		}
+		if len(values) > 1 {
+			return "", true, errors.New("more than one Authorization header")
+		}
+		return t, true, err
+	}
+	return "", false, nil
 }
 
 // groupsOf runs the group finder once for r's verified userid; the reserved
@@ -164,11 +178,7 @@ func (p *JWT) Claims(r *http.Request) (Claims, error) {
 // verification found, for display and debugging only: nothing in them is
 // to be trusted. ok is false when there is no token or it does not decode.
 func (p *JWT) UnverifiedClaims(r *http.Request) (claims Claims, ok bool) {
-	values := r.Header.Values("Authorization")
-	if len(values) != 1 {
-		return nil, false
-	}
-	token, found, err := authheader.Token(values[0], p.cfg.Scheme, p.cfg.MaxTokenBytes+len(p.cfg.Scheme)+64)
+	token, found, err := p.tokenOf(r)
 	if !found || err != nil || len(token) > p.cfg.MaxTokenBytes {
 		return nil, false
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -25,6 +26,10 @@ func (p *JWT) verify(raw string) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
 	}
+	sigCanonical, err := canonicalSegments(raw)
+	if err != nil {
+		return verdict{err: invalid(ErrMalformedToken, err)}
+	}
 	jws, err := jose.ParseSignedCompact(raw, p.algs)
 	if err != nil {
 		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
@@ -41,6 +46,9 @@ func (p *JWT) verify(raw string) verdict {
 	switch {
 	case p.cfg.DisableVerifySignature:
 		payload = jws.UnsafePayloadWithoutVerification()
+	case !sigCanonical:
+		// Another spelling of a signature is not the signature.
+		sigErr = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	case p.verifyKey == nil:
 		sigErr = invalid(ErrNoKey, nil)
 	default:
@@ -100,7 +108,7 @@ func checkHeader(h jose.Header) error {
 // disable_verify_* switch skips one check. Times are compared as float
 // seconds, so huge values cannot overflow.
 func (p *JWT) validateClaims(c Claims) error {
-	now := float64(p.cfg.Now().Unix())
+	now := float64(p.cfg.Now().UnixNano()) / 1e9
 	leeway := p.cfg.Leeway.Seconds()
 
 	exp, hasExp, err := c.numericDate("exp")
@@ -163,3 +171,57 @@ func (p *JWT) checkAudience(c Claims) error {
 	}
 	return invalid(ErrInvalidAudience, nil)
 }
+
+// canonicalSegments checks that raw is three segments of canonical
+// unpadded base64url: only the alphabet (Go's decoder would skip line
+// breaks), no impossible length, and zero trailing bits, so that no token
+// has two spellings. A header or payload that fails is an error; a
+// signature that fails is reported by sigOK, for the signature step.
+func canonicalSegments(raw string) (sigOK bool, err error) {
+	segment, start := 0, 0
+	for i := 0; i <= len(raw); i++ {
+		if i < len(raw) && raw[i] != '.' {
+			if !isBase64URL(raw[i]) {
+				return false, errors.New("a character outside base64url")
+			}
+			continue
+		}
+		if segment == 2 && i < len(raw) {
+			return false, errors.New("more than three segments")
+		}
+		ok := canonicalTail(raw[start:i])
+		if !ok && segment < 2 {
+			return false, errors.New("non-canonical base64url")
+		}
+		sigOK = ok
+		segment, start = segment+1, i+1
+	}
+	if segment != 3 {
+		return false, errors.New("fewer than three segments")
+	}
+	return sigOK, nil
+}
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// canonicalTail reports whether the unpadded base64url s has a possible
+// length and no bits set past its last byte.
+func canonicalTail(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	last := strings.IndexByte(base64URLAlphabet, s[len(s)-1])
+	switch len(s) % 4 {
+	case 1:
+		return false
+	case 2:
+		return last&0x0f == 0
+	case 3:
+		return last&0x03 == 0
+	}
+	return true
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

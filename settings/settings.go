@@ -367,7 +367,7 @@ func setExpiration(c *policy.Config, v string) error {
 		return err
 	}
 	if d == 0 {
-		d = -1 // tokens without exp
+		d = policy.NoExpiration
 	}
 	c.Expiration = d
 	return nil
@@ -388,8 +388,8 @@ func list(v string) []string {
 }
 
 func algorithm(a string) (string, error) {
-	if !slices.Contains(policy.Algorithms, a) {
-		return "", bad("%q is not a supported algorithm (supported: %s)", a, strings.Join(policy.Algorithms, ", "))
+	if !slices.Contains(policy.SupportedAlgorithms(), a) {
+		return "", bad("%q is not a supported algorithm (supported: %s)", a, strings.Join(policy.SupportedAlgorithms(), ", "))
 	}
 	return a, nil
 }

@@ -40,7 +40,9 @@ func Token(value, scheme string, maxLen int) (token string, found bool, err erro
 	if rest == "" {
 		return "", true, ErrMalformed
 	}
-	if isToken68(rest) {
+	// A bare token68, but "token=" is an auth-param left empty, not a
+	// token that happens to be spelled "token".
+	if isToken68(rest) && !strings.EqualFold(strings.TrimRight(rest, "="), "token") {
 		return rest, true, nil
 	}
 	token, ok := authParam(rest, "token")

@@ -32,10 +32,16 @@ func PublicKey(data []byte) (crypto.PublicKey, error) {
 	switch block.Type {
 	case "PUBLIC KEY":
 		k, err := x509.ParsePKIXPublicKey(block.Bytes)
-		return k, wrap(block.Type, err)
+		if err != nil {
+			return nil, wrap(block.Type, err)
+		}
+		return k, nil
 	case "RSA PUBLIC KEY":
 		k, err := x509.ParsePKCS1PublicKey(block.Bytes)
-		return k, wrap(block.Type, err)
+		if err != nil {
+			return nil, wrap(block.Type, err)
+		}
+		return k, nil
 	case "CERTIFICATE":
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
