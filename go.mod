@@ -7,3 +7,5 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.9
 	gopkg.in/ini.v1 v1.68.0
 )
+
+require github.com/titanous/rocacheck v0.0.0-20171023193734-afe73141d399 // indirect

@@ -29,6 +29,11 @@ func Resource(r *http.Request) authorizer.Resource {
 // Context returns middleware that sets the request's context resource to
 // what find returns. ErrNotFound is answered 404; any other error 500,
 // logged with slog.
+//
+// A finder that reads chi URL parameters must unescape them
+// (url.PathUnescape): chi matches on the escaped path when the request has
+// one, so without it /articles/%73ecret would not be the resource "secret"
+// and would escape that resource's ACL.
 func Context(find ResourceFinder) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,10 +2,6 @@ package policy
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,7 +138,7 @@ type Config struct {
 type JWT struct {
 	cfg        Config
 	algs       []jose.SignatureAlgorithm // the verification allow-list
-	verifyKey  any                       // []byte, or a public key
+	keys       []Key                     // one per allowed algorithm
 	signingKey any                       // []byte, a crypto.Signer, or nil
 	forget     string                    // the WWW-Authenticate challenge
 	memo       requestMemo
@@ -210,8 +206,8 @@ func NewJWT(cfg Config) (*JWT, error) {
 	return p, nil
 }
 
-// setKeys chooses the verification and signing keys and checks that every
-// configured algorithm suits them.
+// setKeys makes the verification keys, one per allowed algorithm, and
+// the signing key, and checks that every configured algorithm suits them.
 func (p *JWT) setKeys() error {
 	c := &p.cfg
 	hmac := isHMAC(c.Algorithm)
@@ -220,64 +216,63 @@ func (p *JWT) setKeys() error {
 			return configErr("algorithms", "%s and %s need different kinds of key; one policy verifies with one key", c.Algorithm, a)
 		}
 	}
+	var material any
+	keyName := "master_secret"
 	if hmac {
 		if c.PublicKey != nil || c.PrivateKey != nil {
 			return configErr("algorithm", "%s is an HMAC algorithm, but a public or private key is configured: a public key is never used as an HMAC secret", c.Algorithm)
 		}
-		if len(c.MasterSecret) == 0 {
-			if c.DisableVerifySignature {
-				return nil
+		if len(c.MasterSecret) > 0 {
+			material, p.signingKey = c.MasterSecret, c.MasterSecret
+		}
+	} else {
+		if len(c.MasterSecret) != 0 {
+			return configErr("master_secret", "is set, but algorithm %s does not use it; configure a public or private key", c.Algorithm)
+		}
+		keyName = "public_key"
+		if c.PublicKey != nil {
+			material = c.PublicKey
+		}
+		if c.PrivateKey != nil {
+			pub := c.PrivateKey.Public()
+			if err := keySuits(pub, c.Algorithm); err != nil {
+				return configErr("private_key", "%v", err)
 			}
-			return configErr("master_secret", "required by algorithm %s", c.Algorithm)
-		}
-		for _, a := range append([]string{c.Algorithm}, c.Algorithms...) {
-			need := hashBytes(a)
-			if len(c.MasterSecret) >= need {
-				continue
+			if material == nil {
+				material, keyName = pub, "private_key"
+			} else if eq, ok := material.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(pub) {
+				return configErr("public_key", "does not match the private key")
 			}
-			if !c.AllowWeakSecret {
-				return configErr("master_secret", "%d bytes is shorter than the %d that %s needs (RFC 7518 section 3.2); set jwtauth.allow_weak_secret = true to accept it anyway", len(c.MasterSecret), need, a)
-			}
-			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)
-			break
+			p.signingKey = c.PrivateKey
 		}
-		p.verifyKey, p.signingKey = c.MasterSecret, c.MasterSecret
-		return nil
 	}
-	if len(c.MasterSecret) != 0 {
-		return configErr("master_secret", "is set, but algorithm %s does not use it; configure a public or private key", c.Algorithm)
-	}
-	pub := c.PublicKey
-	if c.PrivateKey != nil {
-		if err := keySuits(c.PrivateKey.Public(), c.Algorithm); err != nil {
-			return configErr("private_key", "%v", err)
-		}
-		if pub == nil {
-			pub = c.PrivateKey.Public()
-		} else if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(c.PrivateKey.Public()) {
-			return configErr("public_key", "does not match the private key")
-		}
-		p.signingKey = c.PrivateKey
-	}
-	if pub == nil {
+	if material == nil {
 		if c.DisableVerifySignature {
 			return nil
 		}
+		if hmac {
+			return configErr("master_secret", "required by algorithm %s", c.Algorithm)
+		}
 		return configErr("public_key", "required by algorithm %s (or a private key, whose public half is used)", c.Algorithm)
 	}
-	for _, a := range c.Algorithms {
-		key := "public_key"
-		if c.PublicKey == nil {
-			key = "private_key"
-		}
-		if err := keySuits(pub, a); err != nil {
-			if a != c.Algorithm {
-				key = "algorithms"
+	for _, a := range append([]string{c.Algorithm}, c.Algorithms...) {
+		k := Key{Algorithm: a, Material: material}
+		if err := checkKey(k, c.AllowWeakSecret); err != nil {
+			if hmac {
+				return configErr("master_secret", "%v; set jwtauth.allow_weak_secret = true to accept a short secret anyway", err)
 			}
-			return configErr(key, "%v", err)
+			if a != c.Algorithm {
+				keyName = "algorithms"
+			}
+			return configErr(keyName, "%v", err)
+		}
+		if hmac && len(c.MasterSecret) < hashBytes(a) {
+			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)
+		}
+		if slices.Contains(c.Algorithms, a) && !slices.ContainsFunc(p.keys, func(k Key) bool { return k.Algorithm == a }) {
+			p.keys = append(p.keys, k)
 		}
 	}
-	p.verifyKey = pub
 	return nil
 }
 
@@ -292,48 +287,6 @@ func hashBytes(alg string) int {
 		return 64
 	}
 	return 32
-}
-
-// keySuits tells whether a public key can verify alg.
-func keySuits(pub crypto.PublicKey, alg string) error {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		if alg[:2] != "RS" && alg[:2] != "PS" {
-			break
-		}
-		if k.N.BitLen() < MinRSABits {
-			return fmt.Errorf("RSA key of %d bits is weaker than the %d bits required", k.N.BitLen(), MinRSABits)
-		}
-		return nil
-	case *ecdsa.PublicKey:
-		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
-		if want == nil {
-			break
-		}
-		if k.Curve != want {
-			return fmt.Errorf("%s needs an EC key on %s, not %s", alg, want.Params().Name, k.Curve.Params().Name)
-		}
-		return nil
-	case ed25519.PublicKey:
-		if alg == "EdDSA" {
-			return nil
-		}
-	default:
-		return fmt.Errorf("unsupported key type %T", pub)
-	}
-	return fmt.Errorf("a %s key cannot verify %s", keyKind(pub), alg)
-}
-
-func keyKind(pub crypto.PublicKey) string {
-	switch pub.(type) {
-	case *rsa.PublicKey:
-		return "RSA"
-	case *ecdsa.PublicKey:
-		return "EC"
-	case ed25519.PublicKey:
-		return "Ed25519"
-	}
-	return fmt.Sprintf("%T", pub)
 }
 
 // Scheme returns the Authorization scheme the policy reads.

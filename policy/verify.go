@@ -1,6 +1,10 @@
 package policy
 
 import (
+	"crypto"
+	"crypto/rsa"
+	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
+	_ "crypto/sha512"
 	"errors"
 	"fmt"
 	"math"
@@ -26,41 +30,25 @@ func (p *JWT) verify(raw string) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
 	}
-	sigCanonical, err := canonicalSegments(raw)
+	jws, sigCanonical, err := parseJWS(raw, p.algs)
 	if err != nil {
-		return verdict{err: invalid(ErrMalformedToken, err)}
-	}
-	jws, err := jose.ParseSignedCompact(raw, p.algs)
-	if err != nil {
-		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return verdict{err: invalid(ErrAlgorithmNotAllowed, err)}
-		}
-		return verdict{err: invalid(ErrMalformedToken, err)}
-	}
-	if err := checkHeader(jws.Signatures[0].Header); err != nil {
-		return verdict{err: invalid(ErrUnsupportedTokenType, err)}
+		return verdict{err: err}
 	}
 
 	var payload []byte
-	var sigErr error
 	switch {
 	case p.cfg.DisableVerifySignature:
 		payload = jws.UnsafePayloadWithoutVerification()
 	case !sigCanonical:
 		// Another spelling of a signature is not the signature.
-		sigErr = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
-	case p.verifyKey == nil:
-		sigErr = invalid(ErrNoKey, nil)
+		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
-		payload, err = jws.Verify(p.verifyKey)
-		if err != nil {
-			sigErr = invalid(ErrInvalidSignature, nil)
-		}
+		payload, err = verifySignature(jws, raw, p.keys)
 	}
-	if sigErr != nil {
+	if err != nil {
 		// The original still reads the claimed userid of a token whose
 		// signature fails; its claims are never handed out as verified.
-		v := verdict{err: sigErr}
+		v := verdict{err: err}
 		if c, err := decodeClaims(jws.UnsafePayloadWithoutVerification()); err == nil {
 			v.claimed, v.hasClaim = c.String(p.cfg.UserIDClaim)
 		}
@@ -87,6 +75,86 @@ func (p *JWT) verify(raw string) verdict {
 	}
 	v.claims = claims
 	return v
+}
+
+// parseJWS is the structural step: raw must be a compact JWS in canonical
+// base64url, of an allowed algorithm, with a header this verifier accepts
+// (go-jose itself refuses duplicate header names). sigCanonical tells
+// whether the signature segment is canonical, for the signature step.
+func parseJWS(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSignature, sigCanonical bool, err error) {
+	sigCanonical, err = canonicalSegments(raw)
+	if err != nil {
+		return nil, false, invalid(ErrMalformedToken, err)
+	}
+	jws, err = jose.ParseSignedCompact(raw, algs)
+	if err != nil {
+		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
+			return nil, false, invalid(ErrAlgorithmNotAllowed, err)
+		}
+		return nil, false, invalid(ErrMalformedToken, err)
+	}
+	if err := checkHeader(jws.Signatures[0].Header); err != nil {
+		return nil, false, invalid(ErrUnsupportedTokenType, err)
+	}
+	return jws, sigCanonical, nil
+}
+
+// verifySignature is the signature step: the keys bound to the token's
+// algorithm are chosen, by kid when the token names one (a set with no key
+// of that kid falls back to its keys without a kid), and by being the only
+// one when it names none; go-jose checks the signature with each in turn.
+// RSA-PSS signatures must also use a salt as long as the hash, as RFC 7518
+// section 3.5 asks and go-jose does not check.
+func verifySignature(jws *jose.JSONWebSignature, raw string, keys []Key) ([]byte, error) {
+	h := jws.Signatures[0].Header
+	var byAlg, byKid, noKid []Key
+	for _, k := range keys {
+		if k.Algorithm != h.Algorithm {
+			continue
+		}
+		byAlg = append(byAlg, k)
+		switch {
+		case k.ID == "":
+			noKid = append(noKid, k)
+		case k.ID == h.KeyID:
+			byKid = append(byKid, k)
+		}
+	}
+	candidates := byAlg
+	switch {
+	case h.KeyID != "" && len(byKid) > 0:
+		candidates = byKid
+	case h.KeyID != "":
+		candidates = noKid
+	case len(byAlg) > 1:
+		return nil, invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", len(byAlg)))
+	}
+	if len(candidates) == 0 {
+		return nil, invalid(ErrNoKey, nil)
+	}
+	for _, k := range candidates {
+		payload, err := jws.Verify(k.Material)
+		if err == nil && strings.HasPrefix(k.Algorithm, "PS") {
+			err = checkPSSSalt(k, raw, jws.Signatures[0].Signature)
+		}
+		if err == nil {
+			return payload, nil
+		}
+	}
+	return nil, invalid(ErrInvalidSignature, nil)
+}
+
+// checkPSSSalt verifies an RSA-PSS signature again, with the standard
+// library, requiring the salt length to equal the hash length.
+func checkPSSSalt(k Key, raw string, sig []byte) error {
+	pub, ok := k.Material.(*rsa.PublicKey)
+	if !ok {
+		return errors.New("not an RSA key")
+	}
+	hash := map[string]crypto.Hash{"PS256": crypto.SHA256, "PS384": crypto.SHA384, "PS512": crypto.SHA512}[k.Algorithm]
+	h := hash.New()
+	h.Write([]byte(raw[:strings.LastIndexByte(raw, '.')]))
+	return rsa.VerifyPSS(pub, hash, h.Sum(nil), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash})
 }
 
 // checkHeader refuses what a plain signed JWT never needs: nested tokens and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -61,10 +62,24 @@ var (
 	}
 )
 
+// articleID is the {id} of /articles/{id}, decoded: chi matches on the
+// escaped path, so /articles/%73ecret must name the article "secret" too,
+// or its ACL could be walked around.
+func articleID(r *http.Request) (string, error) {
+	id, err := url.PathUnescape(chi.URLParam(r, "id"))
+	if err != nil {
+		return "", chiadapter.ErrNotFound
+	}
+	return id, nil
+}
+
 // article is the root factory of /articles/{id}: the article "secret" has
 // its own ACL; every other article has none and inherits the root's.
 func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, error) {
-	id := chi.URLParam(r, "id")
+	id, err := articleID(r)
+	if err != nil {
+		return nil, err
+	}
 	if id == "secret" {
 		return authorizer.NewNode(id, root, secretACL), nil
 	}
@@ -120,7 +135,8 @@ func articleHandler(permission string) http.HandlerFunc {
 		if u, ok := chiadapter.UserID(r); ok {
 			userid = &u
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"article": chi.URLParam(r, "id"), "permission": permission, "userid": userid})
+		id := authorizer.ResourceName(chiadapter.Resource(r))
+		writeJSON(w, http.StatusOK, map[string]any{"article": id, "permission": permission, "userid": userid})
 	}
 }
 

@@ -3,10 +3,11 @@
 //
 //	go run ./examples/server [-config FILE] [-addr HOST:PORT]
 //
-// With -config, the settings are the [app:main] section of that INI file,
-// overridden by JWTAUTH_* environment variables. Without it, an embedded
-// default serves: HS256 with a secret made at start, and demo users that
-// can get a token from POST /login.
+// With -config, the settings are the [app:main] section of that INI file.
+// Without it, an embedded default serves: HS256 with a secret made at
+// start, and demo users that can get a token from POST /login. In both
+// cases JWTAUTH_* environment variables override the settings (for
+// example JWTAUTH_MASTER_SECRET sets jwtauth.master_secret).
 package main
 
 import (
@@ -65,6 +66,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	config := fs.String("config", "", "INI `file` whose [app:main] section holds the jwtauth.* settings (default: the embedded demo configuration)")
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "server: unexpected arguments:", fs.Args())
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))

@@ -1,0 +1,948 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/settings"
+)
+
+// testSecret is the HMAC secret of the tests' INI files (≥ 32 bytes).
+const testSecret = "an-example-master-secret-of-more-than-32-bytes"
+
+// startupTimeout bounds how long run may take to start or stop.
+const startupTimeout = 10 * time.Second
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger
+// and the reads of a test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// writeINI writes an INI file whose [app:main] section holds lines.
+func writeINI(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "app.ini")
+	text := "[app:main]\n" + strings.Join(lines, "\n") + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// testLogger discards what the policy and the guard log.
+func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// policyFromINI builds the policy the way run does: Load, Parse, NewJWT.
+func policyFromINI(t *testing.T, path string) *policy.JWT {
+	t.Helper()
+	m, err := settings.Load(path, "")
+	if err != nil {
+		t.Fatalf("settings.Load: %v", err)
+	}
+	cfg, err := settings.Parse(m)
+	if err != nil {
+		t.Fatalf("settings.Parse: %v", err)
+	}
+	cfg.Logger = testLogger()
+	p, err := policy.NewJWT(cfg)
+	if err != nil {
+		t.Fatalf("policy.NewJWT: %v", err)
+	}
+	return p
+}
+
+// mint signs claims with HS256 and secret, independently of the policy.
+func mint(t *testing.T, secret []byte, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := jwt.Signed(signer).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// userClaims are the claims of a token for sub issued now, valid an hour;
+// groups is left out when nil.
+func userClaims(sub string, groups []string) map[string]any {
+	now := time.Now().Unix()
+	c := map[string]any{"sub": sub, "iat": now, "exp": now + 3600}
+	if groups != nil {
+		c["groups"] = groups
+	}
+	return c
+}
+
+// response is an answer of the server, its body decoded.
+type response struct {
+	status int
+	header http.Header
+	body   any
+	raw    string
+}
+
+// do sends a request with an optional token (as "JWT token=<token>") and
+// an optional body, and decodes the JSON answer.
+func do(t *testing.T, method, url, token, body string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "JWT token="+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{Timeout: startupTimeout}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if err := json.Unmarshal(raw, &r.body); err != nil {
+		t.Fatalf("%s %s: body %q is not JSON: %v", method, url, raw, err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s %s: Content-Type %q, want application/json", method, url, ct)
+	}
+	return r
+}
+
+// obj builds the decoded form of a JSON object from key, value pairs.
+func obj(kv ...any) map[string]any {
+	m := map[string]any{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}
+
+// strs is the decoded form of a JSON array of strings.
+func strs(s ...string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// orNull is s, or JSON null when s is "".
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// ---------------------------------------------------------------------------
+// 1. End to end over HTTP, with a configuration of the tests' own
+
+// route is one request of the table.
+type route struct {
+	method, path string
+	article      string // the article's id, for /articles/{id}
+	permission   string // the permission it needs, for /articles/{id}
+}
+
+var routes = []route{
+	{method: http.MethodGet, path: "/public"},
+	{method: http.MethodGet, path: "/auth"},
+	{method: http.MethodGet, path: "/groups"},
+	{http.MethodGet, "/articles/1", "1", "view"},
+	{http.MethodPut, "/articles/1", "1", "edit"},
+	{http.MethodDelete, "/articles/1", "1", "delete"},
+	{http.MethodGet, "/articles/secret", "secret", "view"},
+	{http.MethodPut, "/articles/secret", "secret", "edit"},
+	{http.MethodDelete, "/articles/secret", "secret", "delete"},
+}
+
+// identity is one kind of caller of the table.
+type identity struct {
+	name  string
+	token string
+	// claimed is the userid /public shows ("" for null).
+	claimed string
+	// userid is the authenticated userid ("" for none).
+	userid string
+	// principals answer GET /groups when it answers 200.
+	principals []any
+	// invalid is the error_description of a token that fails ("" when the
+	// token verifies or there is none).
+	invalid string
+	// status is the expected status of each of routes, in order.
+	status []int
+}
+
+func TestEndToEnd(t *testing.T) {
+	path := writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+		"unrelated.key = ignored",
+	)
+	p := policyFromINI(t, path)
+	srv := httptest.NewServer(newApp(p, nil, false, testLogger()))
+	defer srv.Close()
+
+	secret := []byte(testSecret)
+	expired := userClaims("alice", []string{"editors"})
+	expired["iat"] = time.Now().Add(-2 * time.Hour).Unix()
+	expired["exp"] = time.Now().Add(-time.Hour).Unix()
+	const (
+		E  = policy.Everyone
+		A  = policy.Authenticated
+		OK = http.StatusOK
+		NA = http.StatusUnauthorized
+		FB = http.StatusForbidden
+	)
+
+	ids := []identity{
+		{
+			name:       "anonymous",
+			principals: strs(E),
+			//       public auth groups  GET1 PUT1 DEL1 GETs PUTs DELs
+			status: []int{OK, NA, OK, OK, NA, NA, NA, NA, NA},
+		},
+		{
+			name:       "editor",
+			token:      mint(t, secret, userClaims("alice", []string{"editors"})),
+			claimed:    "alice",
+			userid:     "alice",
+			principals: strs("alice", E, A, "group:editors"),
+			status:     []int{OK, OK, OK, OK, OK, FB, FB, FB, FB},
+		},
+		{
+			name:       "admin",
+			token:      mint(t, secret, userClaims("root", []string{"admins"})),
+			claimed:    "root",
+			userid:     "root",
+			principals: strs("root", E, A, "group:admins"),
+			status:     []int{OK, OK, OK, OK, OK, OK, OK, OK, OK},
+		},
+		{
+			name:       "plain user",
+			token:      mint(t, secret, userClaims("bob", nil)),
+			claimed:    "bob",
+			userid:     "bob",
+			principals: strs("bob", E, A),
+			status:     []int{OK, OK, OK, OK, FB, FB, FB, FB, FB},
+		},
+		{
+			// Rejected by the group finder even though it claims the
+			// admins group: it is only Everyone, with valid credentials.
+			name:       "rejected",
+			token:      mint(t, secret, userClaims("baduser", []string{"admins"})),
+			claimed:    "baduser",
+			principals: strs(E),
+			status:     []int{OK, FB, OK, OK, FB, FB, FB, FB, FB},
+		},
+		{
+			name:    "broken signature",
+			token:   mint(t, []byte("another-secret-of-more-than-32-bytes!!"), userClaims("mallory", []string{"admins"})),
+			claimed: "mallory",
+			invalid: "invalid signature",
+			status:  []int{OK, NA, NA, NA, NA, NA, NA, NA, NA},
+		},
+		{
+			name:    "expired",
+			token:   mint(t, secret, expired),
+			claimed: "alice",
+			invalid: "token expired",
+			status:  []int{OK, NA, NA, NA, NA, NA, NA, NA, NA},
+		},
+		{
+			// The curl line of the help: a token with a fifth part.
+			name:    "malformed token",
+			token:   mint(t, secret, userClaims("alice", []string{"admins"})) + ".broken",
+			invalid: "malformed token",
+			status:  []int{OK, NA, NA, NA, NA, NA, NA, NA, NA},
+		},
+	}
+
+	for _, id := range ids {
+		for i, rt := range routes {
+			t.Run(id.name+"/"+rt.method+rt.path, func(t *testing.T) {
+				got := do(t, rt.method, srv.URL+rt.path, id.token, "")
+				want := id.status[i]
+				if got.status != want {
+					t.Fatalf("status %d, want %d; body %s", got.status, want, got.raw)
+				}
+				var wantBody any
+				switch want {
+				case OK:
+					switch {
+					case rt.path == "/public":
+						wantBody = obj("userid", orNull(id.claimed))
+					case rt.path == "/auth":
+						wantBody = obj("userid", id.userid)
+					case rt.path == "/groups":
+						wantBody = obj("principals", id.principals)
+					default:
+						wantBody = obj("article", rt.article, "permission", rt.permission, "userid", orNull(id.userid))
+					}
+				case FB:
+					wantBody = obj("error", "forbidden")
+				case NA:
+					if id.invalid == "" {
+						wantBody = obj("error", "unauthorized")
+					} else {
+						wantBody = obj("error", "invalid_token", "error_description", id.invalid)
+					}
+				}
+				if !reflect.DeepEqual(got.body, wantBody) {
+					t.Errorf("body %s, want %#v", got.raw, wantBody)
+				}
+				challenges := got.header.Values("WWW-Authenticate")
+				switch {
+				case want != NA:
+					if len(challenges) != 0 {
+						t.Errorf("WWW-Authenticate %q on a %d answer", challenges, want)
+					}
+				case id.invalid == "":
+					if len(challenges) != 1 || challenges[0] != "JWT" {
+						t.Errorf("WWW-Authenticate %q, want exactly [JWT]", challenges)
+					}
+				default:
+					wantChallenge := `JWT error="invalid_token", error_description="` + id.invalid + `"`
+					if len(challenges) != 1 || challenges[0] != wantChallenge {
+						t.Errorf("WWW-Authenticate %q, want [%s]", challenges, wantChallenge)
+					}
+					if !strings.Contains(challenges[0], `error="invalid_token"`) {
+						t.Errorf("WWW-Authenticate %q lacks error=\"invalid_token\"", challenges[0])
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestEndToEndOtherAnswers covers the answers outside the table: unknown
+// routes and methods, and /login of a server configured without users.
+func TestEndToEndOtherAnswers(t *testing.T) {
+	p := policyFromINI(t, writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+	))
+	srv := httptest.NewServer(newApp(p, nil, false, testLogger()))
+	defer srv.Close()
+	client := srv.Client()
+
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/nowhere", http.StatusNotFound},
+		{http.MethodPost, "/articles/1", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/public", http.StatusMethodNotAllowed},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: status %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+
+	// With a configuration file there are no users: every login fails,
+	// even one of the demo accounts.
+	got := do(t, http.MethodPost, srv.URL+"/login", "", `{"username":"alice","password":"alice"}`)
+	if got.status != http.StatusUnauthorized {
+		t.Errorf("POST /login without users: status %d, want 401; body %s", got.status, got.raw)
+	}
+}
+
+// TestArticleIDPercentEncoded asks for the article "secret" with its name
+// percent-encoded: it names the same article (RFC 3986 section 6.2.2.2),
+// so the secret article's ACL must guard it.
+func TestArticleIDPercentEncoded(t *testing.T) {
+	p := policyFromINI(t, writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+	))
+	srv := httptest.NewServer(newApp(p, nil, false, testLogger()))
+	defer srv.Close()
+
+	editor := mint(t, []byte(testSecret), userClaims("alice", []string{"editors"}))
+	for _, tc := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{http.MethodGet, "/articles/%73ecret", "", http.StatusUnauthorized},
+		{http.MethodPut, "/articles/%73ecret", editor, http.StatusForbidden},
+		{http.MethodGet, "/articles/secre%74", editor, http.StatusForbidden},
+	} {
+		got := do(t, tc.method, srv.URL+tc.path, tc.token, "")
+		if got.status != tc.want {
+			t.Errorf("%s %s: status %d, want %d (the ACL of article \"secret\"); body %s", tc.method, tc.path, got.status, tc.want, got.raw)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 2. /login
+
+// defaultPolicy builds the policy of the embedded default, and returns its
+// secret.
+func defaultPolicy(t *testing.T) (*policy.JWT, []byte) {
+	t.Helper()
+	m := defaultSettings()
+	secret := m["jwtauth.master_secret"]
+	if len(secret) < 32 {
+		t.Fatalf("default master secret of %d bytes", len(secret))
+	}
+	if m2 := defaultSettings(); m2["jwtauth.master_secret"] == secret {
+		t.Error("defaultSettings makes the same secret twice")
+	}
+	cfg, err := settings.Parse(m)
+	if err != nil {
+		t.Fatalf("settings.Parse(defaultSettings()): %v", err)
+	}
+	cfg.Logger = testLogger()
+	p, err := policy.NewJWT(cfg)
+	if err != nil {
+		t.Fatalf("policy.NewJWT: %v", err)
+	}
+	return p, []byte(secret)
+}
+
+// postLogin posts body to /login and returns the answer.
+func postLogin(t *testing.T, base, body string) response {
+	t.Helper()
+	return do(t, http.MethodPost, base+"/login", "", body)
+}
+
+func TestLogin(t *testing.T) {
+	p, secret := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+
+	got := postLogin(t, srv.URL, `{"username":"alice","password":"alice"}`)
+	if got.status != http.StatusOK {
+		t.Fatalf("login alice: status %d; body %s", got.status, got.raw)
+	}
+	body, _ := got.body.(map[string]any)
+	token, _ := body["token"].(string)
+	if token == "" || len(body) != 1 {
+		t.Fatalf("login alice: body %s, want {\"token\": ...}", got.raw)
+	}
+
+	// go-jose verifies the token with the secret of defaultSettings' map.
+	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.HS256})
+	if err != nil {
+		t.Fatalf("jwt.ParseSigned: %v", err)
+	}
+	var std jwt.Claims
+	var extra struct {
+		Groups []string `json:"groups"`
+	}
+	if err := parsed.Claims(secret, &std, &extra); err != nil {
+		t.Fatalf("the token does not verify with the default secret: %v", err)
+	}
+	if std.Subject != "alice" {
+		t.Errorf("sub %q, want alice", std.Subject)
+	}
+	if !reflect.DeepEqual(extra.Groups, []string{"editors"}) {
+		t.Errorf("groups %q, want [editors]", extra.Groups)
+	}
+	if std.Expiry == nil {
+		t.Error("the token has no exp")
+	} else if d := time.Until(std.Expiry.Time()); d <= 0 || d > time.Hour+time.Minute {
+		t.Errorf("the token expires in %v, want about an hour", d)
+	}
+	if err := parsed.Claims([]byte("not-the-secret-not-the-secret-00"), &std); err == nil {
+		t.Error("the token verifies with another secret")
+	}
+
+	// The token works.
+	if got := do(t, http.MethodGet, srv.URL+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice")) {
+		t.Errorf("GET /auth with alice's token: %d %s", got.status, got.raw)
+	}
+	wantPrincipals := obj("principals", strs("alice", policy.Everyone, policy.Authenticated, "group:editors"))
+	if got := do(t, http.MethodGet, srv.URL+"/groups", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, wantPrincipals) {
+		t.Errorf("GET /groups with alice's token: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodPut, srv.URL+"/articles/1", token, ""); got.status != http.StatusOK {
+		t.Errorf("PUT /articles/1 with alice's token: %d %s", got.status, got.raw)
+	}
+
+	// Every demo user can log in; badguy's token is rejected by the group
+	// finder, bob has no groups, admin may delete the secret.
+	for name, want := range map[string]struct {
+		auth, deleteSecret int
+	}{
+		"admin":  {http.StatusOK, http.StatusOK},
+		"bob":    {http.StatusOK, http.StatusForbidden},
+		"badguy": {http.StatusForbidden, http.StatusForbidden},
+	} {
+		got := postLogin(t, srv.URL, `{"username":"`+name+`","password":"`+name+`"}`)
+		tok, _ := got.body.(map[string]any)["token"].(string)
+		if got.status != http.StatusOK || tok == "" {
+			t.Errorf("login %s: %d %s", name, got.status, got.raw)
+			continue
+		}
+		if got := do(t, http.MethodGet, srv.URL+"/auth", tok, ""); got.status != want.auth {
+			t.Errorf("GET /auth as %s: %d, want %d; %s", name, got.status, want.auth, got.raw)
+		}
+		if got := do(t, http.MethodDelete, srv.URL+"/articles/secret", tok, ""); got.status != want.deleteSecret {
+			t.Errorf("DELETE /articles/secret as %s: %d, want %d; %s", name, got.status, want.deleteSecret, got.raw)
+		}
+	}
+
+	for _, tc := range []struct {
+		name, body string
+		want       int
+	}{
+		{"wrong password", `{"username":"alice","password":"bob"}`, http.StatusUnauthorized},
+		{"empty password", `{"username":"alice","password":""}`, http.StatusUnauthorized},
+		{"unknown user", `{"username":"mallory","password":"mallory"}`, http.StatusUnauthorized},
+		{"no fields", `{}`, http.StatusUnauthorized},
+		{"malformed JSON", `{"username":"alice",`, http.StatusBadRequest},
+		{"not JSON", `username=alice&password=alice`, http.StatusBadRequest},
+		{"wrong types", `{"username":1,"password":true}`, http.StatusBadRequest},
+	} {
+		got := postLogin(t, srv.URL, tc.body)
+		if got.status != tc.want {
+			t.Errorf("login, %s: status %d, want %d; body %s", tc.name, got.status, tc.want, got.raw)
+		}
+		if _, has := got.body.(map[string]any)["token"]; has {
+			t.Errorf("login, %s: a token in %s", tc.name, got.raw)
+		}
+		if e, _ := got.body.(map[string]any)["error"].(string); e == "" {
+			t.Errorf("login, %s: no error in %s", tc.name, got.raw)
+		}
+	}
+	// No body at all is malformed too.
+	resp, err := http.Post(srv.URL+"/login", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("login without a body: status %d, want 400", resp.StatusCode)
+	}
+}
+
+// TestLoginWithoutSigningKey: a policy that only verifies (an RS256 public
+// key) cannot make tokens, so /login answers 501; tokens made elsewhere
+// with the private key still work.
+func TestLoginWithoutSigningKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPath := filepath.Join(t.TempDir(), "public.pem")
+	if err := os.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := policyFromINI(t, writeINI(t,
+		"jwtauth.algorithm = RS256",
+		"jwtauth.public_key_file = "+pubPath,
+		"jwtauth.find_groups = example:groupfinder",
+	))
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+
+	got := postLogin(t, srv.URL, `{"username":"alice","password":"alice"}`)
+	if got.status != http.StatusNotImplemented {
+		t.Errorf("login with a public key only: status %d, want 501; body %s", got.status, got.raw)
+	}
+	if _, has := got.body.(map[string]any)["token"]; has {
+		t.Errorf("a token in %s", got.raw)
+	}
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusUnauthorized {
+		t.Errorf("wrong password with a public key only: status %d, want 401", got.status)
+	}
+
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := jwt.Signed(signer).Claims(userClaims("carol", []string{"admins"})).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := do(t, http.MethodDelete, srv.URL+"/articles/secret", token, ""); got.status != http.StatusOK ||
+		!reflect.DeepEqual(got.body, obj("article", "secret", "permission", "delete", "userid", "carol")) {
+		t.Errorf("DELETE /articles/secret with an RS256 token: %d %s", got.status, got.raw)
+	}
+	// An HS256 token is refused: the policy allows RS256 only.
+	hs := mint(t, []byte(testSecret), userClaims("carol", []string{"admins"}))
+	if got := do(t, http.MethodGet, srv.URL+"/auth", hs, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("GET /auth with an HS256 token: %d %s", got.status, got.raw)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 3. run
+
+// runOnce runs the program to its end with a background context; it must
+// end by itself (a start-up failure).
+func runOnce(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- run(ctx, args, &out, &errb) }()
+	select {
+	case code = <-done:
+	case <-time.After(startupTimeout):
+		cancel()
+		<-done
+		t.Fatalf("run %q did not end by itself; stdout %q, stderr %q", args, out.String(), errb.String())
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestRunSettingsErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.ini")
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string // in stderr
+	}{
+		{"bad leeway", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.leeway = abc"}, "jwtauth.leeway"},
+		{"unknown key", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.bogus = 1"}, "jwtauth.bogus"},
+		{"short secret", []string{"jwtauth.master_secret = short-secret"}, "jwtauth.master_secret"},
+		{"no secret", []string{"jwtauth.find_groups = example:groupfinder"}, "jwtauth.master_secret"},
+		{"unknown group finder", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.find_groups = nobody:finder"}, "jwtauth.find_groups"},
+		{"bad debug_authorization", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.debug_authorization = maybe"}, "jwtauth.debug_authorization"},
+		{"bad algorithm", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.algorithm = none"}, "jwtauth.algorithm"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runOnce(t, "-config", writeINI(t, tc.lines...), "-addr", "127.0.0.1:0")
+			if code == 0 {
+				t.Fatalf("run exited 0; stderr %q", stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not name %s", stderr, tc.want)
+			}
+			if strings.Contains(stdout, "listening") {
+				t.Errorf("run printed %q though the settings are bad", stdout)
+			}
+			if strings.Contains(stderr, "short-secret") {
+				t.Errorf("stderr %q shows the secret", stderr)
+			}
+		})
+	}
+
+	t.Run("missing config file", func(t *testing.T) {
+		code, _, stderr := runOnce(t, "-config", missing, "-addr", "127.0.0.1:0")
+		if code == 0 {
+			t.Fatal("run exited 0")
+		}
+		if !strings.Contains(stderr, "missing.ini") {
+			t.Errorf("stderr %q does not name the file", stderr)
+		}
+	})
+	t.Run("no app:main section", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "other.ini")
+		if err := os.WriteFile(path, []byte("[app:other]\njwtauth.master_secret = "+testSecret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runOnce(t, "-config", path, "-addr", "127.0.0.1:0"); code == 0 || !strings.Contains(stderr, "app:main") {
+			t.Errorf("run exited %d; stderr %q", code, stderr)
+		}
+	})
+	t.Run("unknown flag", func(t *testing.T) {
+		if code, _, stderr := runOnce(t, "-nope"); code == 0 || !strings.Contains(stderr, "nope") {
+			t.Errorf("run exited %d; stderr %q", code, stderr)
+		}
+	})
+	t.Run("bad address", func(t *testing.T) {
+		path := writeINI(t, "jwtauth.master_secret = "+testSecret)
+		if code, _, stderr := runOnce(t, "-config", path, "-addr", "127.0.0.1:notaport"); code == 0 || stderr == "" {
+			t.Errorf("run exited %d; stderr %q", code, stderr)
+		}
+	})
+}
+
+// running is a run started by startRun.
+type running struct {
+	base   string      // http://host:port
+	stdout *syncBuffer // all of stdout so far
+	stderr *syncBuffer
+	stop   func() int // cancels the context and returns run's status
+}
+
+// startRun starts run with args in a goroutine and waits for its
+// "listening on" line and the rest of its help.
+func startRun(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, pw, r.stderr) }()
+
+	// Read stdout to its end, so that run never blocks on it. The help
+	// ends with the curl line of a broken token.
+	listening := make(chan string, 1)
+	helped := make(chan struct{})
+	helpDone := helped // helped is set to nil by the reader once closed
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			r.stdout.Write([]byte(line + "\n"))
+			if _, after, ok := strings.Cut(line, "listening on "); ok {
+				select {
+				case listening <- strings.TrimSpace(after):
+				default:
+				}
+			}
+			if strings.Contains(line, "401 invalid_token") && helped != nil {
+				close(helped)
+				helped = nil
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+
+	var stopped bool
+	var code int
+	r.stop = func() int {
+		if stopped {
+			return code
+		}
+		stopped = true
+		cancel()
+		select {
+		case code = <-done:
+		case <-time.After(startupTimeout):
+			t.Fatalf("run did not return within %v of the cancellation; stderr %q", startupTimeout, r.stderr.String())
+		}
+		pw.Close()
+		<-drained
+		return code
+	}
+	t.Cleanup(func() { r.stop() })
+
+	select {
+	case r.base = <-listening:
+	case code := <-done:
+		stopped = true
+		pw.Close()
+		t.Fatalf("run returned %d before listening; stdout %q, stderr %q", code, r.stdout.String(), r.stderr.String())
+	case <-time.After(startupTimeout):
+		t.Fatalf("no \"listening on\" line within %v; stdout %q, stderr %q", startupTimeout, r.stdout.String(), r.stderr.String())
+	}
+	select {
+	case <-helpDone:
+	case <-time.After(startupTimeout):
+		t.Fatalf("the help did not end within %v; stdout %q", startupTimeout, r.stdout.String())
+	}
+	if !strings.HasPrefix(r.base, "http://127.0.0.1:") || strings.HasSuffix(r.base, ":0") {
+		t.Fatalf("listening on %q, want http://127.0.0.1:<port>", r.base)
+	}
+	return r
+}
+
+func TestRunServes(t *testing.T) {
+	path := writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+	)
+	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
+
+	if got := do(t, http.MethodGet, r.base+"/public", "", ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", nil)) {
+		t.Errorf("GET /public: %d %s", got.status, got.raw)
+	}
+	token := mint(t, []byte(testSecret), userClaims("alice", []string{"editors"}))
+	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice")) {
+		t.Errorf("GET /auth: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, r.base+"/auth", "", ""); got.status != http.StatusUnauthorized || got.header.Get("WWW-Authenticate") != "JWT" {
+		t.Errorf("GET /auth anonymous: %d %q %s", got.status, got.header.Get("WWW-Authenticate"), got.raw)
+	}
+
+	// The help names the address and the curl lines; with a configuration
+	// file there are no demo users to offer.
+	out := r.stdout.String()
+	for _, want := range []string{
+		"curl -i " + r.base + "/public",
+		"curl -i " + r.base + "/auth",
+		`-H "Authorization: JWT token=$TOKEN" ` + r.base + "/groups",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Demo users") {
+		t.Errorf("stdout offers demo users with a configuration file:\n%s", out)
+	}
+
+	if code := r.stop(); code != 0 {
+		t.Errorf("run returned %d after the cancellation; stderr %q", code, r.stderr.String())
+	}
+	// Stopped: nothing listens any more.
+	client := &http.Client{Timeout: startupTimeout}
+	if resp, err := client.Get(r.base + "/public"); err == nil {
+		resp.Body.Close()
+		t.Errorf("the server still answers after run returned")
+	}
+}
+
+// TestRunDefault runs without -config: the embedded default with its demo
+// users and /login.
+func TestRunDefault(t *testing.T) {
+	r := startRun(t, "-addr", "127.0.0.1:0")
+	if out := r.stdout.String(); !strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -s -X POST "+r.base+"/login") {
+		t.Errorf("stdout lacks the demo users or the login line:\n%s", out)
+	}
+	got := postLogin(t, r.base, `{"username":"admin","password":"admin"}`)
+	token, _ := got.body.(map[string]any)["token"].(string)
+	if got.status != http.StatusOK || token == "" {
+		t.Fatalf("login admin: %d %s", got.status, got.raw)
+	}
+	want := obj("principals", strs("admin", policy.Everyone, policy.Authenticated, "group:admins"))
+	if got := do(t, http.MethodGet, r.base+"/groups", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, want) {
+		t.Errorf("GET /groups as admin: %d %s", got.status, got.raw)
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}
+
+// TestRunEnvironmentOverride: JWTAUTH_MASTER_SECRET wins over the file's.
+func TestRunEnvironmentOverride(t *testing.T) {
+	envSecret := "the-environment-secret-which-is-longer-than-32-bytes"
+	t.Setenv("JWTAUTH_MASTER_SECRET", envSecret)
+	path := writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+	)
+	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
+
+	envToken := mint(t, []byte(envSecret), userClaims("alice", []string{"editors"}))
+	if got := do(t, http.MethodGet, r.base+"/auth", envToken, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice")) {
+		t.Errorf("GET /auth with the environment's secret: %d %s", got.status, got.raw)
+	}
+	fileToken := mint(t, []byte(testSecret), userClaims("alice", []string{"editors"}))
+	if got := do(t, http.MethodGet, r.base+"/auth", fileToken, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("GET /auth with the file's secret: %d %s, want 401", got.status, got.raw)
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}
+
+// TestRunEnvironmentBadSetting: a bad JWTAUTH_* variable is a settings
+// error too.
+func TestRunEnvironmentBadSetting(t *testing.T) {
+	t.Setenv("JWTAUTH_LEEWAY", "soon")
+	path := writeINI(t, "jwtauth.master_secret = "+testSecret)
+	code, _, stderr := runOnce(t, "-config", path, "-addr", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(stderr, "jwtauth.leeway") {
+		t.Errorf("run exited %d; stderr %q", code, stderr)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 4. debug_authorization
+
+func TestRunDebugAuthorization(t *testing.T) {
+	for _, debug := range []bool{true, false} {
+		t.Run(map[bool]string{true: "on", false: "off"}[debug], func(t *testing.T) {
+			lines := []string{
+				"jwtauth.master_secret = " + testSecret,
+				"jwtauth.find_groups = example:groupfinder",
+			}
+			if debug {
+				lines = append(lines, "jwtauth.debug_authorization = true")
+			}
+			r := startRun(t, "-config", writeINI(t, lines...), "-addr", "127.0.0.1:0")
+			if got := do(t, http.MethodPut, r.base+"/articles/1", "", ""); got.status != http.StatusUnauthorized {
+				t.Errorf("PUT /articles/1 anonymous: %d %s", got.status, got.raw)
+			}
+			if got := do(t, http.MethodGet, r.base+"/articles/1", "", ""); got.status != http.StatusOK {
+				t.Errorf("GET /articles/1 anonymous: %d %s", got.status, got.raw)
+			}
+			if code := r.stop(); code != 0 {
+				t.Errorf("run returned %d", code)
+			}
+			stderr := r.stderr.String()
+			for _, want := range []string{"ACLDenied permission 'edit'", "ACLAllowed permission 'view'"} {
+				if got := strings.Contains(stderr, want); got != debug {
+					t.Errorf("debug %v: %q in stderr is %v:\n%s", debug, want, got, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestRunDefaultEnvironment: without -config, the JWTAUTH_* variables still
+// override the embedded default (as run does with maps.Copy), so the
+// secret can be fixed across restarts.
+func TestRunDefaultEnvironment(t *testing.T) {
+	envSecret := "the-environment-secret-which-is-longer-than-32-bytes"
+	t.Setenv("JWTAUTH_MASTER_SECRET", envSecret)
+	r := startRun(t, "-addr", "127.0.0.1:0")
+	token := mint(t, []byte(envSecret), userClaims("bob", nil))
+	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "bob")) {
+		t.Errorf("GET /auth with the environment's secret: %d %s", got.status, got.raw)
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}

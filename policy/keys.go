@@ -1,0 +1,222 @@
+package policy
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/titanous/rocacheck"
+)
+
+// Key is a verification key bound to exactly one algorithm: the policy
+// verifies a token with a key only when the token's alg is the key's.
+type Key struct {
+	// ID is the key's kid. A token that names a kid is verified only by
+	// the key of that ID (or, when the set has none of that ID, by keys
+	// without an ID).
+	ID string
+	// Algorithm is the one JWS algorithm this key verifies.
+	Algorithm string
+	// Material is the HMAC secret ([]byte) or the public key
+	// (*rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey).
+	Material any
+}
+
+// ErrUnusableKey is matched by the errors of keys that cannot verify: a
+// key of the wrong type, size or use for its algorithm.
+var ErrUnusableKey = errors.New("jwtauth: unusable key")
+
+func unusable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnusableKey, fmt.Sprintf(format, args...))
+}
+
+// checkKey tells whether k can verify its algorithm safely. Weak HMAC
+// secrets are refused unless allowWeakSecret; RSA keys under MinRSABits,
+// with a public exponent below 3 or even, or of the ROCA family
+// (CVE-2017-15361) are always refused.
+func checkKey(k Key, allowWeakSecret bool) error {
+	if !slices.Contains(algorithms, k.Algorithm) {
+		return unusable("unsupported algorithm %q", k.Algorithm)
+	}
+	if isHMAC(k.Algorithm) {
+		secret, ok := k.Material.([]byte)
+		if !ok {
+			return unusable("%s needs an HMAC secret, not a %s key", k.Algorithm, keyKind(k.Material))
+		}
+		if len(secret) == 0 {
+			return unusable("empty HMAC secret")
+		}
+		if need := hashBytes(k.Algorithm); len(secret) < need && !allowWeakSecret {
+			return unusable("%d-byte HMAC secret is shorter than the %d bytes %s needs (RFC 7518 section 3.2)", len(secret), need, k.Algorithm)
+		}
+		return nil
+	}
+	return keySuits(k.Material, k.Algorithm)
+}
+
+// keySuits tells whether a public key can verify alg.
+func keySuits(pub crypto.PublicKey, alg string) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if alg[:2] != "RS" && alg[:2] != "PS" {
+			break
+		}
+		switch {
+		case k.N.BitLen() < MinRSABits:
+			return unusable("RSA key of %d bits is weaker than the %d bits required", k.N.BitLen(), MinRSABits)
+		case k.E < 3 || k.E%2 == 0:
+			return unusable("RSA public exponent %d is not an odd number of at least 3", k.E)
+		case rocacheck.IsWeak(k):
+			return unusable("RSA key is of the ROCA family (CVE-2017-15361) and can be factored")
+		}
+		return nil
+	case *ecdsa.PublicKey:
+		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
+		if want == nil {
+			break
+		}
+		if k.Curve != want {
+			return unusable("%s needs an EC key on %s, not %s", alg, want.Params().Name, k.Curve.Params().Name)
+		}
+		return nil
+	case ed25519.PublicKey:
+		if alg == "EdDSA" {
+			return nil
+		}
+	case []byte:
+		return unusable("a public-key algorithm (%s) is never verified with an HMAC secret", alg)
+	default:
+		return unusable("unsupported key type %T", pub)
+	}
+	return unusable("a %s key cannot verify %s", keyKind(pub), alg)
+}
+
+func keyKind(key any) string {
+	switch key.(type) {
+	case *rsa.PublicKey:
+		return "RSA"
+	case *ecdsa.PublicKey:
+		return "EC"
+	case ed25519.PublicKey:
+		return "Ed25519"
+	case []byte:
+		return "HMAC"
+	}
+	return fmt.Sprintf("%T", key)
+}
+
+// jwkAlgAliases maps JWK alg values seen in the wild to the JWS algorithm
+// they mean: RFC 7520's examples write ES521 for ES512 (P-521, SHA-512).
+var jwkAlgAliases = map[string]string{"ES521": "ES512"}
+
+// KeyFromJWK turns one JSON Web Key (its JSON text) into a verification
+// Key, enforcing what the JWK says of itself: its "use", if any, is "sig";
+// its "key_ops", if any, include "verify"; its "alg" names one supported
+// algorithm that suits the key. A JWK without "alg" gets defaultAlg (an
+// error when that is empty too). Of a private JWK the public half is kept.
+// HMAC ("oct") keys are accepted only when allowHMAC is true, and never
+// shorter than the hash. Errors never hold key material.
+func KeyFromJWK(data []byte, defaultAlg string, allowHMAC bool) (Key, error) {
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(data); err != nil {
+		return Key{}, unusable("invalid JWK")
+	}
+	var ops struct {
+		KeyOps *[]string `json:"key_ops"`
+	}
+	if err := json.Unmarshal(data, &ops); err != nil {
+		return Key{}, unusable("JWK %q: key_ops is not a list of strings", jwk.KeyID)
+	}
+	if !jwk.Valid() {
+		return Key{}, unusable("invalid JWK %q", jwk.KeyID)
+	}
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return Key{}, unusable("JWK %q is for use %q, not sig", jwk.KeyID, jwk.Use)
+	}
+	if ops.KeyOps != nil && !slices.Contains(*ops.KeyOps, "verify") {
+		return Key{}, unusable("JWK %q has key_ops %q, without verify", jwk.KeyID, *ops.KeyOps)
+	}
+	alg := jwk.Algorithm
+	if a, ok := jwkAlgAliases[alg]; ok {
+		alg = a
+	}
+	if alg == "" {
+		alg = defaultAlg
+	}
+	if alg == "" {
+		return Key{}, unusable("JWK %q names no alg", jwk.KeyID)
+	}
+	k := Key{ID: jwk.KeyID, Algorithm: alg}
+	switch m := jwk.Key.(type) {
+	case []byte:
+		if !allowHMAC {
+			return Key{}, unusable("JWK %q is a symmetric key, not accepted here", jwk.KeyID)
+		}
+		k.Material = m
+	default:
+		if !jwk.IsPublic() {
+			jwk = jwk.Public()
+		}
+		k.Material = jwk.Key
+	}
+	if err := checkKey(k, false); err != nil {
+		return Key{}, fmt.Errorf("JWK %q: %w", jwk.KeyID, err)
+	}
+	return k, nil
+}
+
+// KeysFromJWKS reads a JSON Web Key Set into verification Keys with
+// KeyFromJWK. A set is refused whole when two keys share a kid, when it
+// mixes symmetric and asymmetric keys, or when it mixes public and private
+// keys: each is a sign of a set that was not meant for verification.
+func KeysFromJWKS(data []byte, defaultAlg string, allowHMAC bool) ([]Key, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, unusable("not a JSON Web Key Set")
+	}
+	if len(set.Keys) == 0 {
+		return nil, unusable("the key set holds no key")
+	}
+	seen := map[string]bool{}
+	var symmetric, private int
+	for _, raw := range set.Keys {
+		var jwk jose.JSONWebKey
+		if err := jwk.UnmarshalJSON(raw); err != nil {
+			return nil, unusable("invalid JWK in the key set")
+		}
+		if jwk.KeyID != "" && seen[jwk.KeyID] {
+			return nil, unusable("two keys share the kid %q", jwk.KeyID)
+		}
+		seen[jwk.KeyID] = true
+		if _, ok := jwk.Key.([]byte); ok {
+			symmetric++
+		} else if !jwk.IsPublic() {
+			private++
+		}
+	}
+	asym := len(set.Keys) - symmetric
+	if symmetric > 0 && asym > 0 {
+		return nil, unusable("the key set mixes symmetric and asymmetric keys")
+	}
+	if private > 0 && private < asym {
+		return nil, unusable("the key set mixes public and private keys")
+	}
+	keys := make([]Key, 0, len(set.Keys))
+	for _, raw := range set.Keys {
+		k, err := KeyFromJWK(raw, defaultAlg, allowHMAC)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
