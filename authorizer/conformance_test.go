@@ -3,14 +3,13 @@ package authorizer_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/pyramid-go/jwtauth/authorizer"
+	"github.com/pyramid-go/jwtauth/internal/sharedpath"
 )
 
 // TestPyramidSecurityConformance runs the shared conformance cases of kinds
@@ -181,56 +180,25 @@ func buildTree(t *testing.T, tree []treeResource, context string) authorizer.Res
 // and skips the test when neither exists.
 func loadConformanceCases(t *testing.T) []conformanceCase {
 	t.Helper()
-	var tried []string
-	if p := os.Getenv("PYRAMID_SECURITY_CASES"); p != "" {
-		tried = append(tried, p)
+	p, tried, ok := sharedpath.Find("PYRAMID_SECURITY_CASES", "conformance", "pyramid-security.json")
+	if !ok {
+		t.Skipf("no conformance file: set PYRAMID_SECURITY_CASES or provide ../shared/conformance/pyramid-security.json beside the module root (tried %q)", tried)
 	}
-	if root, err := moduleRoot(); err != nil {
-		t.Logf("finding the module root: %v", err)
-	} else {
-		tried = append(tried, filepath.Join(root, "..", "shared", "conformance", "pyramid-security.json"))
-	}
-	for _, p := range tried {
-		b, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			t.Logf("no conformance file at %s", p)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		var file struct {
-			Cases []conformanceCase `json:"cases"`
-		}
-		if err := dec.Decode(&file); err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		if len(file.Cases) == 0 {
-			t.Fatalf("%s: no cases", p)
-		}
-		t.Logf("running %d cases from %s", len(file.Cases), p)
-		return file.Cases
-	}
-	t.Skipf("no conformance file: set PYRAMID_SECURITY_CASES or provide ../shared/conformance/pyramid-security.json beside the module root (tried %q)", tried)
-	return nil
-}
-
-// moduleRoot walks up from the working directory to the one holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
+	b, err := os.ReadFile(p)
 	if err != nil {
-		return "", err
+		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = up
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var file struct {
+		Cases []conformanceCase `json:"cases"`
 	}
+	if err := dec.Decode(&file); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	if len(file.Cases) == 0 {
+		t.Fatalf("%s: no cases", p)
+	}
+	t.Logf("running %d cases from %s", len(file.Cases), p)
+	return file.Cases
 }

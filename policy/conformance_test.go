@@ -6,10 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/pyramid-go/jwtauth/internal/sharedpath"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -31,33 +31,11 @@ type conformanceCase struct {
 // It skips the test when neither exists.
 func conformanceFile(t *testing.T) string {
 	t.Helper()
-	var tried []string
-	if env := os.Getenv("PYRAMID_SECURITY_CASES"); env != "" {
-		if _, err := os.Stat(env); err == nil {
-			return env
-		}
-		tried = append(tried, env+" ($PYRAMID_SECURITY_CASES)")
+	p, tried, ok := sharedpath.Find("PYRAMID_SECURITY_CASES", "conformance", "pyramid-security.json")
+	if !ok {
+		t.Skipf("no conformance cases file; tried %q. Set PYRAMID_SECURITY_CASES to run them.", tried)
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			path := filepath.Join(dir, "..", "shared", "conformance", "pyramid-security.json")
-			if _, err := os.Stat(path); err == nil {
-				return path
-			}
-			tried = append(tried, path)
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			tried = append(tried, "(no go.mod above "+wd+")")
-			break
-		}
-	}
-	t.Skipf("no conformance cases file; tried %q. Set PYRAMID_SECURITY_CASES to run them.", tried)
-	return ""
+	return p
 }
 
 // TestPyramidSecurityConformance runs the shared "authentication" cases;

@@ -134,7 +134,7 @@ func KeyFromJWK(data []byte, defaultAlg string, allowHMAC bool) (Key, error) {
 	if err := json.Unmarshal(data, &ops); err != nil {
 		return Key{}, unusable("JWK %q: key_ops is not a list of strings", jwk.KeyID)
 	}
-	if !jwk.Valid() {
+	if _, symmetric := jwk.Key.([]byte); !symmetric && !jwk.Valid() {
 		return Key{}, unusable("invalid JWK %q", jwk.KeyID)
 	}
 	if jwk.Use != "" && jwk.Use != "sig" {
