@@ -184,7 +184,7 @@ func TestRFC7520Cookbook(t *testing.T) {
 					Alg json.RawMessage `json:"alg"`
 				} `json:"input"`
 				Signing json.RawMessage `json:"signing"`
-				Output struct {
+				Output  struct {
 					Compact string `json:"compact"`
 				} `json:"output"`
 			}
