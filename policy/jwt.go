@@ -123,6 +123,13 @@ type Config struct {
 	DisableVerifyIat       bool
 	DisableVerifyAud       bool
 
+	// KeySets verify tokens with keys that can change, such as an identity
+	// provider's JWKS (jwks_file, jwks_url, oidc_issuer): a token's iss
+	// picks the set. They replace MasterSecret, PublicKey and PrivateKey,
+	// and with them the default allow-list is every asymmetric algorithm,
+	// each key verifying only its own. The policy's Close closes them.
+	KeySets []KeySet
+
 	// GroupFinder is called for each verified userid (find_groups).
 	// Default AcceptAll.
 	GroupFinder GroupFinder
@@ -149,10 +156,14 @@ var _ AuthenticationPolicy = (*JWT)(nil)
 // NewJWT checks cfg and builds the policy. Every error matches ErrConfig and
 // names the setting at fault; none holds key material.
 func NewJWT(cfg Config) (*JWT, error) {
-	if cfg.Algorithm == "" {
+	if len(cfg.KeySets) > 0 {
+		if err := checkKeySetConfig(&cfg); err != nil {
+			return nil, err
+		}
+	} else if cfg.Algorithm == "" {
 		cfg.Algorithm = DefaultAlgorithm
 	}
-	if !slices.Contains(algorithms, cfg.Algorithm) {
+	if cfg.Algorithm != "" && !slices.Contains(algorithms, cfg.Algorithm) {
 		return nil, configErr("algorithm", "unsupported algorithm %q (supported: %s)", cfg.Algorithm, strings.Join(algorithms, ", "))
 	}
 	if len(cfg.Algorithms) == 0 {
@@ -197,13 +208,45 @@ func NewJWT(cfg Config) (*JWT, error) {
 	for _, a := range cfg.Algorithms {
 		p.algs = append(p.algs, jose.SignatureAlgorithm(a))
 	}
-	if err := p.setKeys(); err != nil {
-		return nil, err
+	if len(cfg.KeySets) == 0 {
+		if err := p.setKeys(); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.DisableVerifySignature {
 		cfg.Logger.Warn("jwtauth: signature verification is disabled (jwtauth.disable_verify_signature): any client can claim any userid")
 	}
 	return p, nil
+}
+
+// checkKeySetConfig checks a configuration of key sets: no static key
+// beside them, and an allow-list (by default every asymmetric algorithm)
+// without HMAC, since a provider's keys are public.
+func checkKeySetConfig(cfg *Config) error {
+	switch {
+	case len(cfg.MasterSecret) > 0:
+		return configErr("master_secret", "cannot be combined with a key set (jwks_file, jwks_url, oidc_issuer)")
+	case cfg.PublicKey != nil:
+		return configErr("public_key", "cannot be combined with a key set (jwks_file, jwks_url, oidc_issuer)")
+	case cfg.PrivateKey != nil:
+		return configErr("private_key", "cannot be combined with a key set (jwks_file, jwks_url, oidc_issuer)")
+	}
+	if len(cfg.Algorithms) == 0 && cfg.Algorithm == "" {
+		cfg.Algorithms = asymmetricAlgorithms()
+	}
+	for _, a := range append(slices.Clone(cfg.Algorithms), cfg.Algorithm) {
+		if isHMAC(a) {
+			return configErr("algorithms", "%s is never allowed with a key set: a provider's keys are public", a)
+		}
+	}
+	issuers := map[string]bool{}
+	for _, s := range cfg.KeySets {
+		if issuers[s.Issuer()] {
+			return configErr("oidc_issuer", "two key sets for the issuer %q", s.Issuer())
+		}
+		issuers[s.Issuer()] = true
+	}
+	return nil
 }
 
 // setKeys makes the verification keys, one per allowed algorithm, and

@@ -83,7 +83,7 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 	case err != nil:
 		o.verdict.err = invalid(ErrMalformedHeader, err)
 	default:
-		o.verdict = p.verify(token)
+		o.verdict = p.verify(r.Context(), token)
 	}
 	o.present = true
 	if o.verdict.err != nil {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"crypto"
 	"crypto/rsa"
 	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
@@ -26,7 +27,7 @@ type verdict struct {
 // bad signature before anything its payload says: size, structure and
 // algorithm, header, signature, payload, then the claims. The claimed userid
 // is read from any token whose payload decodes.
-func (p *JWT) verify(raw string) verdict {
+func (p *JWT) verify(ctx context.Context, raw string) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
 	}
@@ -43,7 +44,10 @@ func (p *JWT) verify(raw string) verdict {
 		// Another spelling of a signature is not the signature.
 		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
-		payload, err = verifySignature(jws, raw, p.keys)
+		var keys []Key
+		if keys, err = p.tokenKeys(ctx, jws); err == nil {
+			payload, err = verifySignature(jws, raw, keys)
+		}
 	}
 	if err != nil {
 		// The original still reads the claimed userid of a token whose
@@ -75,6 +79,20 @@ func (p *JWT) verify(raw string) verdict {
 	}
 	v.claims = claims
 	return v
+}
+
+// tokenKeys returns the keys that may verify jws: the static keys, or
+// those of the key set its (as yet unverified) iss picks.
+func (p *JWT) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature) ([]Key, error) {
+	if len(p.cfg.KeySets) == 0 {
+		return p.keys, nil
+	}
+	c, err := decodeClaims(jws.UnsafePayloadWithoutVerification())
+	if err != nil {
+		return nil, invalid(ErrMalformedClaims, err)
+	}
+	iss, _ := c.String("iss")
+	return p.keysFor(ctx, iss, jws.Signatures[0].Header.KeyID)
 }
 
 // parseJWS is the structural step: raw must be a compact JWS in canonical

@@ -1,0 +1,74 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"slices"
+)
+
+// KeySet is a set of verification keys that can change, such as the JSON
+// Web Key Set an identity provider rotates. The policy asks it for keys on
+// every token it verifies, so Keys must answer from memory when it can.
+type KeySet interface {
+	// Issuer is the iss of the tokens this set verifies; "" means tokens
+	// of any issuer (the policy's issuer setting still applies).
+	Issuer() string
+	// Keys returns the current keys. When kid is not "" and no key has
+	// that kid, the set may refresh (rate-limited, shared by concurrent
+	// callers) before answering; ctx bounds that wait.
+	Keys(ctx context.Context, kid string) ([]Key, error)
+	// Version changes whenever the keys change.
+	Version() uint64
+	// Close stops the set's background work.
+	Close() error
+}
+
+// ErrUnknownIssuer is the reason for a token whose iss names no configured
+// key set; it is refused before any key is fetched.
+var ErrUnknownIssuer = errors.New("issuer not accepted")
+
+// keySetFor picks the key set of a token by its (unverified) iss: the set
+// of that issuer, else a set for any issuer.
+func (p *JWT) keySetFor(iss string) (KeySet, error) {
+	var anyIssuer KeySet
+	for _, s := range p.cfg.KeySets {
+		switch s.Issuer() {
+		case iss:
+			return s, nil
+		case "":
+			anyIssuer = s
+		}
+	}
+	if anyIssuer == nil {
+		return nil, invalid(ErrUnknownIssuer, nil)
+	}
+	return anyIssuer, nil
+}
+
+// keysFor returns the keys of the key set that tokens of issuer iss use.
+func (p *JWT) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
+	set, err := p.keySetFor(iss)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := set.Keys(ctx, kid)
+	if err != nil {
+		return nil, invalid(ErrNoKey, err)
+	}
+	return keys, nil
+}
+
+// Close stops the background work of the policy's key sets.
+func (p *JWT) Close() error {
+	var errs []error
+	for _, s := range p.cfg.KeySets {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// asymmetricAlgorithms are the algorithms a key set from a provider may
+// use: HMAC never, since a provider's keys are public.
+func asymmetricAlgorithms() []string {
+	return slices.DeleteFunc(slices.Clone(algorithms), isHMAC)
+}
