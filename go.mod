@@ -8,4 +8,7 @@ require (
 	gopkg.in/ini.v1 v1.68.0
 )
 
-require github.com/titanous/rocacheck v0.0.0-20171023193734-afe73141d399 // indirect
+require (
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
+	github.com/titanous/rocacheck v0.0.0-20171023193734-afe73141d399 // indirect
+)

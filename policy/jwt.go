@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/maypok86/otter/v2"
 
 	"github.com/pyramid-go/jwtauth/internal/authheader"
 )
@@ -114,6 +115,12 @@ type Config struct {
 	// (max_token_bytes). Default 8192.
 	MaxTokenBytes int
 
+	// CacheSize bounds the cache of verified tokens (cache_size), which
+	// skips the signature check of a token presented again while still
+	// checking its times on every use. Default DefaultCacheSize; NoCache
+	// turns it off.
+	CacheSize int
+
 	// Each switch turns one check off, as pyramid_jwtauth's
 	// disable_verify_* settings do. A policy that does not verify
 	// signatures authenticates anyone who asks: it logs a warning when built.
@@ -146,8 +153,9 @@ type JWT struct {
 	cfg        Config
 	algs       []jose.SignatureAlgorithm // the verification allow-list
 	keys       []Key                     // one per allowed algorithm
-	signingKey any                       // []byte, a crypto.Signer, or nil
-	forget     string                    // the WWW-Authenticate challenge
+	cache      *otter.Cache[string, cachedToken]
+	signingKey any    // []byte, a crypto.Signer, or nil
+	forget     string // the WWW-Authenticate challenge
 	memo       requestMemo
 }
 
@@ -195,6 +203,12 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.MaxTokenBytes < 0 {
 		return nil, configErr("max_token_bytes", "must be positive")
 	}
+	switch {
+	case cfg.CacheSize == 0:
+		cfg.CacheSize = DefaultCacheSize
+	case cfg.CacheSize < 0 && cfg.CacheSize != NoCache:
+		return nil, configErr("cache_size", "must not be negative")
+	}
 	if cfg.GroupFinder == nil {
 		cfg.GroupFinder = AcceptAll
 	}
@@ -212,6 +226,13 @@ func NewJWT(cfg Config) (*JWT, error) {
 		if err := p.setKeys(); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.CacheSize > 0 {
+		cache, err := newTokenCache(cfg.CacheSize)
+		if err != nil {
+			return nil, configErr("cache_size", "%v", err)
+		}
+		p.cache = cache
 	}
 	if cfg.DisableVerifySignature {
 		cfg.Logger.Warn("jwtauth: signature verification is disabled (jwtauth.disable_verify_signature): any client can claim any userid")

@@ -39,7 +39,9 @@ type AuthenticationPolicy interface {
 }
 
 // GroupFinder is Pyramid's authentication callback. It is called with a
-// userid whose token verified, the request and the token's verified claims.
+// userid whose token verified, the request and the token's verified claims,
+// which it must not modify (they are shared with other requests that
+// present the same token).
 // It returns ok false to reject the user (Pyramid's None), or ok true and
 // the user's groups, which may be none.
 type GroupFinder func(userid string, r *http.Request, claims Claims) (groups []string, ok bool)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime"
 	"slices"
@@ -167,11 +168,11 @@ func (p *JWT) EffectivePrincipals(r *http.Request) ([]string, error) {
 	return slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups), nil
 }
 
-// Claims returns the request's verified claims; the error is as
+// Claims returns a copy of the request's verified claims; the error is as
 // AuthenticatedUserID's, but the group finder is not asked.
 func (p *JWT) Claims(r *http.Request) (Claims, error) {
 	o := p.state(r)
-	return o.verdict.claims, o.verdict.err
+	return maps.Clone(o.verdict.claims), o.verdict.err
 }
 
 // UnverifiedClaims returns the claims of the request's token whatever its

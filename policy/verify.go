@@ -31,6 +31,9 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
 	}
+	if v, ok := p.cached(raw); ok {
+		return v
+	}
 	jws, sigCanonical, err := parseJWS(raw, p.algs)
 	if err != nil {
 		return verdict{err: err}
@@ -65,7 +68,8 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 	}
 	v := verdict{}
 	v.claimed, v.hasClaim = claims.String(p.cfg.UserIDClaim)
-	if err := p.validateClaims(claims); err != nil {
+	times, err := p.validateClaims(claims)
+	if err != nil {
 		v.err = err
 		return v
 	}
@@ -78,6 +82,7 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 		return v
 	}
 	v.claims = claims
+	p.remember(raw, v, times)
 	return v
 }
 
@@ -189,47 +194,64 @@ func checkHeader(h jose.Header) error {
 	return nil
 }
 
-// validateClaims is the claims step, separate from the signature: exp, nbf
-// and iat against the clock with the leeway, then aud and iss. Each
-// disable_verify_* switch skips one check. Times are compared as float
-// seconds, so huge values cannot overflow.
-func (p *JWT) validateClaims(c Claims) error {
+// tokenTimes are a token's exp, nbf and iat, read once.
+type tokenTimes struct {
+	exp, nbf, iat          float64
+	hasExp, hasNbf, hasIat bool
+}
+
+// readTimes reads exp, nbf and iat as NumericDates: JSON numbers only.
+func readTimes(c Claims) (t tokenTimes, err error) {
+	if t.exp, t.hasExp, err = c.numericDate("exp"); err != nil {
+		return t, invalid(ErrMalformedClaims, err)
+	}
+	if t.nbf, t.hasNbf, err = c.numericDate("nbf"); err != nil {
+		return t, invalid(ErrMalformedClaims, err)
+	}
+	if t.iat, t.hasIat, err = c.numericDate("iat"); err != nil {
+		return t, invalid(ErrMalformedClaims, err)
+	}
+	return t, nil
+}
+
+// checkTimes holds a token's times against the clock, with the leeway.
+// Times are compared as float seconds, so huge values cannot overflow.
+func (p *JWT) checkTimes(t tokenTimes) error {
 	now := float64(p.cfg.Now().UnixNano()) / 1e9
 	leeway := p.cfg.Leeway.Seconds()
-
-	exp, hasExp, err := c.numericDate("exp")
-	if err != nil {
-		return invalid(ErrMalformedClaims, err)
-	}
-	nbf, hasNbf, err := c.numericDate("nbf")
-	if err != nil {
-		return invalid(ErrMalformedClaims, err)
-	}
-	iat, hasIat, err := c.numericDate("iat")
-	if err != nil {
-		return invalid(ErrMalformedClaims, err)
-	}
-	if hasExp && !p.cfg.DisableVerifyExp && now >= exp+leeway {
+	switch {
+	case t.hasExp && !p.cfg.DisableVerifyExp && now >= t.exp+leeway:
 		return invalid(ErrTokenExpired, nil)
-	}
-	if hasNbf && !p.cfg.DisableVerifyNbf && now+leeway < nbf {
+	case t.hasNbf && !p.cfg.DisableVerifyNbf && now+leeway < t.nbf:
 		return invalid(ErrTokenNotYetValid, nil)
-	}
-	if hasIat && !p.cfg.DisableVerifyIat && now+leeway < math.Floor(iat) {
+	case t.hasIat && !p.cfg.DisableVerifyIat && now+leeway < math.Floor(t.iat):
 		return invalid(ErrTokenIssuedInFuture, nil)
 	}
+	return nil
+}
 
+// validateClaims is the claims step, separate from the signature: exp, nbf
+// and iat against the clock with the leeway, then aud and iss. Each
+// disable_verify_* switch skips one check (the types are checked always).
+func (p *JWT) validateClaims(c Claims) (tokenTimes, error) {
+	t, err := readTimes(c)
+	if err != nil {
+		return t, err
+	}
+	if err := p.checkTimes(t); err != nil {
+		return t, err
+	}
 	if !p.cfg.DisableVerifyAud {
 		if err := p.checkAudience(c); err != nil {
-			return err
+			return t, err
 		}
 	}
 	if p.cfg.Issuer != "" {
 		if iss, _ := c.String("iss"); iss != p.cfg.Issuer {
-			return invalid(ErrInvalidIssuer, nil)
+			return t, invalid(ErrInvalidIssuer, nil)
 		}
 	}
-	return nil
+	return t, nil
 }
 
 // checkAudience: with no audience configured, a token that names one is

@@ -1,0 +1,84 @@
+package policy
+
+import (
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// DefaultCacheSize is the default number of verified tokens the policy
+// remembers; NoCache, as Config.CacheSize, turns the cache off.
+const (
+	DefaultCacheSize = 10_000
+	NoCache          = -1
+)
+
+// cachedToken is what a verified token's check found that holds until its
+// times run out: its claims and userid, its times, and the version of the
+// keys that verified it.
+type cachedToken struct {
+	claims  Claims
+	userid  string
+	times   tokenTimes
+	version uint64
+}
+
+// The verified-token cache skips the signature and the decoding of a token
+// presented again, byte for byte, under the same keys. It is safe because
+// nothing else that verification depends on can differ between two
+// presentations of the same bytes: the signature covers the header and the
+// claims, and aud and iss were checked against a configuration that does
+// not change. What does change is the clock, so exp, nbf and iat are held
+// against it on every use, and the keys, so an entry verified under other
+// keys than the current ones is not used. Failed tokens are not cached.
+// Entries leave the cache when their token expires, and it holds at most
+// CacheSize of them (each no longer than MaxTokenBytes plus its claims).
+func newTokenCache(size int) (*otter.Cache[string, cachedToken], error) {
+	return otter.New(&otter.Options[string, cachedToken]{
+		MaximumSize:      size,
+		ExpiryCalculator: otter.ExpiryWritingFunc(cacheLifetime),
+	})
+}
+
+// cacheLifetime keeps an entry until its token's exp, or for a day when it
+// has none (the size bound and the keys' version still apply).
+func cacheLifetime(e otter.Entry[string, cachedToken]) time.Duration {
+	t := e.Value.times
+	if !t.hasExp {
+		return 24 * time.Hour
+	}
+	d := time.Until(time.Unix(int64(t.exp), 0))
+	return max(min(d, 24*time.Hour), time.Second)
+}
+
+// keysVersion changes whenever the keys that verify tokens change.
+func (p *JWT) keysVersion() uint64 {
+	var v uint64
+	for _, s := range p.cfg.KeySets {
+		v += s.Version()
+	}
+	return v
+}
+
+// cached returns the verdict for a token verified before under the current
+// keys, after holding its times against the clock; ok is false when the
+// full verification must run (a miss, other keys, or times that now fail,
+// whose error the full run reports).
+func (p *JWT) cached(raw string) (verdict, bool) {
+	if p.cache == nil {
+		return verdict{}, false
+	}
+	e, ok := p.cache.GetIfPresent(raw)
+	if !ok || e.version != p.keysVersion() || p.checkTimes(e.times) != nil {
+		return verdict{}, false
+	}
+	return verdict{claims: e.claims, claimed: e.userid, hasClaim: true}, true
+}
+
+// remember caches a verified token's verdict.
+func (p *JWT) remember(raw string, v verdict, times tokenTimes) {
+	if p.cache == nil || p.cfg.DisableVerifySignature {
+		return
+	}
+	p.cache.Set(raw, cachedToken{claims: v.claims, userid: v.claimed, times: times, version: p.keysVersion()})
+}

@@ -1,0 +1,177 @@
+package policy_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// countingKeySet is a KeySet whose keys the test swaps, counting how often
+// the policy asks for them: once per token it really verifies.
+type countingKeySet struct {
+	mu      sync.Mutex
+	keys    []policy.Key
+	version atomic.Uint64
+	calls   atomic.Int64
+}
+
+func (s *countingKeySet) Issuer() string  { return "" }
+func (s *countingKeySet) Version() uint64 { return s.version.Load() }
+func (s *countingKeySet) Close() error    { return nil }
+func (s *countingKeySet) Keys(context.Context, string) ([]policy.Key, error) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys, nil
+}
+
+func (s *countingKeySet) set(keys ...policy.Key) {
+	s.mu.Lock()
+	s.keys = keys
+	s.mu.Unlock()
+	s.version.Add(1)
+}
+
+func es256Key(id string) policy.Key {
+	return policy.Key{ID: id, Algorithm: "ES256", Material: &p256Once().PublicKey}
+}
+
+func TestVerifiedTokenCache(t *testing.T) {
+	now := testNow
+	var mu sync.Mutex
+	clockNow := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	newSetPolicy := func(t *testing.T, cacheSize int) (*policy.JWT, *countingKeySet) {
+		set := &countingKeySet{}
+		set.set(es256Key("k1"))
+		p, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{set}, CacheSize: cacheSize, Now: clockNow, Logger: discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, set
+	}
+	token := func(t *testing.T, exp time.Time) string {
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
+			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mintWith(t, signer, map[string]any{"sub": "alice", "exp": exp.Unix(), "role": "reader"})
+	}
+	auth := func(p *policy.JWT, tok string) (string, error) {
+		return p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
+	}
+
+	t.Run("a token presented again skips the signature", func(t *testing.T) {
+		p, set := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		for i := range 3 {
+			if u, err := auth(p, tok); err != nil || u != "alice" {
+				t.Fatalf("request %d: %q, %v", i, u, err)
+			}
+		}
+		if n := set.calls.Load(); n != 1 {
+			t.Fatalf("the keys were asked for %d times; want 1", n)
+		}
+	})
+	t.Run("NoCache verifies every time", func(t *testing.T) {
+		p, set := newSetPolicy(t, policy.NoCache)
+		tok := token(t, now.Add(time.Hour))
+		for range 3 {
+			if _, err := auth(p, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := set.calls.Load(); n != 3 {
+			t.Fatalf("the keys were asked for %d times; want 3", n)
+		}
+	})
+	t.Run("times are held against the clock on every use", func(t *testing.T) {
+		p, _ := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Minute))
+		if _, err := auth(p, tok); err != nil {
+			t.Fatal(err)
+		}
+		advance(2 * time.Minute)
+		if _, err := auth(p, tok); !errors.Is(err, policy.ErrTokenExpired) {
+			t.Fatalf("a cached token past its exp: err = %v; want ErrTokenExpired", err)
+		}
+	})
+	t.Run("new keys empty the cache", func(t *testing.T) {
+		p, set := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		if _, err := auth(p, tok); err != nil {
+			t.Fatal(err)
+		}
+		set.set(es256Key("k2")) // k1 retired
+		if _, err := auth(p, tok); !errors.Is(err, policy.ErrNoKey) {
+			t.Fatalf("a token of a retired key: err = %v; want ErrNoKey", err)
+		}
+		if n := set.calls.Load(); n != 2 {
+			t.Fatalf("the keys were asked for %d times; want 2", n)
+		}
+	})
+	t.Run("changing the claims handed out changes no later request", func(t *testing.T) {
+		p, _ := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		c, err := p.Claims(newRequest(jwtAuth(tok)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c["role"] = "admin"
+		c2, err := p.Claims(newRequest(jwtAuth(tok)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2["role"] != "reader" {
+			t.Fatalf("role = %v after a caller changed its copy; want reader", c2["role"])
+		}
+	})
+	t.Run("failed tokens are not cached", func(t *testing.T) {
+		p, set := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		bad := tok[:len(tok)-2] + "AA"
+		for range 2 {
+			if _, err := auth(p, bad); !errors.Is(err, policy.ErrInvalidSignature) {
+				t.Fatalf("err = %v; want ErrInvalidSignature", err)
+			}
+		}
+		if n := set.calls.Load(); n != 2 {
+			t.Fatalf("the keys were asked for %d times; want 2", n)
+		}
+	})
+	t.Run("a negative size other than NoCache is refused", func(t *testing.T) {
+		_, err := policy.NewJWT(policy.Config{MasterSecret: testSecret, CacheSize: -5, Logger: discard})
+		var ce *policy.ConfigError
+		if !errors.As(err, &ce) || ce.Key != "cache_size" {
+			t.Fatalf("err = %v; want a ConfigError for cache_size", err)
+		}
+	})
+}
+
+// mintWith signs claims with a ready signer (for headers such as kid).
+func mintWith(t testing.TB, signer jose.Signer, claims map[string]any) string {
+	t.Helper()
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
