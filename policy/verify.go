@@ -1,11 +1,14 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
 	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
 	_ "crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -119,7 +122,31 @@ func parseJWS(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSign
 	if err := checkHeader(jws.Signatures[0].Header); err != nil {
 		return nil, false, invalid(ErrUnsupportedTokenType, err)
 	}
+	if err := checkNullMembers(raw[:strings.IndexByte(raw, '.')]); err != nil {
+		return nil, false, invalid(ErrUnsupportedTokenType, err)
+	}
 	return jws, sigCanonical, nil
+}
+
+// checkNullMembers refuses a header with a member whose value is null:
+// go-jose drops such members, so {"crit":null} would otherwise pass
+// unseen. A header without the bytes "null" has none, and is not decoded
+// again.
+func checkNullMembers(segment string) error {
+	header, err := base64.RawURLEncoding.DecodeString(segment)
+	if err != nil || !bytes.Contains(header, []byte("null")) {
+		return nil // go-jose decoded it already
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(header, &members); err != nil {
+		return errors.New("header is not a JSON object")
+	}
+	for name, v := range members {
+		if string(v) == "null" {
+			return fmt.Errorf("header %q is null", name)
+		}
+	}
+	return nil
 }
 
 // verifySignature is the signature step: the keys bound to the token's
@@ -183,7 +210,9 @@ func checkPSSSalt(k Key, raw string, sig []byte) error {
 // checkHeader refuses what a plain signed JWT never needs: nested tokens and
 // critical extensions (which no part of this verifier understands).
 func checkHeader(h jose.Header) error {
-	if cty, _ := h.ExtraHeaders[jose.HeaderContentType].(string); cty == "JWT" || cty == "jwt" {
+	// RFC 7515 section 4.1.10: a cty without '/' means application/<cty>,
+	// and media types compare case-insensitively.
+	if cty, _ := h.ExtraHeaders[jose.HeaderContentType].(string); strings.EqualFold(cty, "JWT") || strings.EqualFold(cty, "application/jwt") {
 		return errors.New("nested JWT (cty JWT) is not accepted")
 	}
 	for _, name := range []jose.HeaderKey{"crit", "b64"} {
