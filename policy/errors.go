@@ -46,7 +46,9 @@ var (
 type InvalidTokenError struct {
 	// Reason is one of the Err* reasons above; its text is safe to show.
 	Reason error
-	// Cause is the underlying error, for logs; it never holds the token.
+	// Cause is the underlying error, for debugging. It never holds the
+	// signature, but a parser's message may quote a fragment of the
+	// token's header or claims: log Reason where that matters.
 	Cause error
 }
 

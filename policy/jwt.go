@@ -22,7 +22,9 @@ const (
 	DefaultScheme        = "JWT"
 	DefaultUserIDClaim   = "sub"
 	DefaultMaxTokenBytes = 8192
-	DefaultExpiration    = time.Hour
+	// MaxMaxTokenBytes is the largest max_token_bytes accepted.
+	MaxMaxTokenBytes  = 1 << 20
+	DefaultExpiration = time.Hour
 	// NoExpiration, as Config.Expiration, makes NewToken's tokens carry no
 	// exp claim.
 	NoExpiration time.Duration = -1
@@ -200,8 +202,8 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.MaxTokenBytes == 0 {
 		cfg.MaxTokenBytes = DefaultMaxTokenBytes
 	}
-	if cfg.MaxTokenBytes < 0 {
-		return nil, configErr("max_token_bytes", "must be positive")
+	if cfg.MaxTokenBytes < 0 || cfg.MaxTokenBytes > MaxMaxTokenBytes {
+		return nil, configErr("max_token_bytes", "must be between 1 and %d", MaxMaxTokenBytes)
 	}
 	switch {
 	case cfg.CacheSize == 0:

@@ -58,8 +58,11 @@ func (p *JWT) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
 	return keys, nil
 }
 
-// Close stops the background work of the policy's key sets.
+// Close stops the background work of the policy's key sets and cache.
 func (p *JWT) Close() error {
+	if p.cache != nil {
+		p.cache.StopAllGoroutines()
+	}
 	var errs []error
 	for _, s := range p.cfg.KeySets {
 		errs = append(errs, s.Close())

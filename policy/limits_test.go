@@ -56,8 +56,8 @@ func TestHugeHeaders(t *testing.T) {
 		{"bearer and a megabyte of dots", "Bearer", 0, "Bearer " + mb, policy.ErrTokenTooLarge},
 		{"JWT token= and a megabyte of dots", "", 0, "JWT token=" + mb, policy.ErrTokenTooLarge},
 		{"unterminated quote and a megabyte", "", 0, `JWT token="` + mb, policy.ErrTokenTooLarge},
-		{"a megabyte of dots under a larger limit", "Bearer", 4 << 20, "Bearer " + mb, policy.ErrMalformedToken},
-		{"a megabyte of segments under a larger limit", "Bearer", 4 << 20, "Bearer " + strings.Repeat("a.", 1<<19), policy.ErrMalformedToken},
+		{"a megabyte of dots under the largest limit", "Bearer", policy.MaxMaxTokenBytes, "Bearer " + mb, policy.ErrMalformedToken},
+		{"a megabyte of segments under the largest limit", "Bearer", policy.MaxMaxTokenBytes, "Bearer " + strings.Repeat("a.", 1<<19), policy.ErrMalformedToken},
 		{"another scheme, a megabyte", "", 0, "Basic " + mb, policy.ErrNoCredentials},
 		{"a megabyte of spaces", "", 0, "JWT" + strings.Repeat(" ", 1<<20) + "a.b.c", policy.ErrTokenTooLarge},
 	}

@@ -30,7 +30,9 @@ var ErrTooLarge = errors.New("Authorization header too large")
 // ErrTooLarge without being read.
 func Token(value, scheme string, maxLen int) (token string, found bool, err error) {
 	name, rest, _ := strings.Cut(strings.TrimLeft(value, " \t"), " ")
-	if name == "" || !strings.EqualFold(name, scheme) {
+	// Scheme names are ASCII tokens; EqualFold alone would also match
+	// Unicode look-alikes (the Kelvin sign folds to 'k').
+	if !isTokenName(name) || !strings.EqualFold(name, scheme) {
 		return "", false, nil
 	}
 	if maxLen > 0 && len(value) > maxLen {
