@@ -130,7 +130,7 @@ func stateFor(p policy.AuthenticationPolicy, r *http.Request) State {
 // UserID returns r's authenticated userid; ok is false when there is none
 // or no Authenticate middleware ran.
 func UserID(r *http.Request) (userid string, ok bool) {
-	s, ok := StateOf(r)
+	s, ok := sharedState(r)
 	if !ok || s.Err != nil {
 		return "", false
 	}

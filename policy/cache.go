@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"hash/maphash"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -75,10 +77,36 @@ func (p *JWT) cached(raw string) (verdict, bool) {
 	return verdict{claims: e.claims, claimed: e.userid, hasClaim: true}, true
 }
 
-// remember caches a verified token's verdict.
+// remember caches a verified token's verdict, the second time the token
+// verifies: a token presented once (most tokens of a flood, or of a
+// client that makes one call) never pays for a cache entry.
 func (p *JWT) remember(raw string, v verdict, times tokenTimes) {
-	if p.cache == nil || p.cfg.DisableVerifySignature {
+	if p.cache == nil || p.cfg.DisableVerifySignature || !p.seen.again(raw) {
 		return
 	}
 	p.cache.Set(raw, cachedToken{claims: v.claims, userid: v.claimed, times: times, version: p.keysVersion()})
+}
+
+// doorkeeper remembers, lossily and without locks, which tokens were
+// verified before: one hash per slot, a slot per hash modulo its size.
+// A collision only delays a token's caching; it never lets a token skip
+// verification, since the cache itself is keyed by the whole token.
+type doorkeeper struct {
+	seed  maphash.Seed
+	slots []atomic.Uint64
+}
+
+func newDoorkeeper(size int) doorkeeper {
+	return doorkeeper{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, max(size, 1024))}
+}
+
+// again reports whether raw was seen before, and marks it seen.
+func (d *doorkeeper) again(raw string) bool {
+	h := maphash.String(d.seed, raw) | 1 // never 0, the empty slot
+	slot := &d.slots[h%uint64(len(d.slots))]
+	if slot.Load() == h {
+		return true
+	}
+	slot.Store(h)
+	return false
 }

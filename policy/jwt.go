@@ -156,8 +156,9 @@ type JWT struct {
 	algs       []jose.SignatureAlgorithm // the verification allow-list
 	keys       []Key                     // one per allowed algorithm
 	cache      *otter.Cache[string, cachedToken]
-	signingKey any    // []byte, a crypto.Signer, or nil
-	forget     string // the WWW-Authenticate challenge
+	seen       doorkeeper // tokens verified once, not yet cached
+	signingKey any        // []byte, a crypto.Signer, or nil
+	forget     string     // the WWW-Authenticate challenge
 	memo       requestMemo
 }
 
@@ -235,6 +236,7 @@ func NewJWT(cfg Config) (*JWT, error) {
 			return nil, configErr("cache_size", "%v", err)
 		}
 		p.cache = cache
+		p.seen = newDoorkeeper(2 * cfg.CacheSize)
 	}
 	if cfg.DisableVerifySignature {
 		cfg.Logger.Warn("jwtauth: signature verification is disabled (jwtauth.disable_verify_signature): any client can claim any userid")
