@@ -1,14 +1,16 @@
 # jwtauth for Go. `make run` starts the example server on its embedded
 # default; `make test` checks formatting, vets and runs every test under the
 # race detector (the fuzz targets' seed corpora under testdata/fuzz included);
-# `make fuzz` runs each fuzz target in turn for FUZZTIME.
+# `make fuzz` runs each fuzz target in turn for FUZZTIME; `make bench`
+# measures this library against its Go peers (internal/bench, a module of its
+# own); `make load` drives the example server from a second process.
 
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 60s
 FUZZMINIMIZETIME ?= 10s
 
-.PHONY: run test fmt vet fuzz
+.PHONY: run test fmt vet fuzz bench load
 
 run:
 	$(GO) run ./examples/server -addr $(ADDR) $(if $(CONFIG),-config $(CONFIG))
@@ -33,3 +35,14 @@ fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzToken$$' ./internal/authheader
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzVerifyRequest$$' ./policy
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseSettings$$' ./settings
+
+# One table per workload (cold: a new token on every request; warm: a pool
+# of 1,000 tokens presented again and again), each row's ratio to the
+# fastest peer and to the floor (the signature check alone).
+BENCHCOUNT ?= 5
+BENCHTIME ?= 500ms
+bench:
+	cd internal/bench && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) | $(GO) run ./cmd/benchtable
+
+load:
+	scripts/load.sh

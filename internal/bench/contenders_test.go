@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v3"
+	"github.com/auth0/go-jwt-middleware/v3/validator"
+	"github.com/go-chi/chi/v5"
+	chijwtauth "github.com/go-chi/jwtauth/v5"
+	golangjwt "github.com/golang-jwt/jwt/v5"
+	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/pyramid-go/jwtauth/chiadapter"
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// path is the one route every contender's router serves: GET it with an
+// Authorization: Bearer header, get 200 and the userid as the body.
+const path = "/me"
+
+// contender builds a chi router whose GET /me authenticates the request and
+// answers the userid, the way the contender's documentation wires it. An
+// algorithm a contender does not support makes it return nil.
+type contender struct {
+	name   string
+	router func(k *keyset) (http.Handler, error)
+}
+
+var contenders = []contender{
+	{"jwtauth", ours},
+	{"jwtauth-go-chi", goChiJWTAuth},
+	{"auth0", auth0},
+	{"golang-jwt", golangJWT},
+	{"none", noAuth},
+}
+
+// ours is this project as its README tells users to use it: the policy,
+// chiadapter.Authenticate on the router, a Guard on the route, and
+// chiadapter.UserID in the handler. The scheme is Bearer, as the peers'.
+func ours(k *keyset) (http.Handler, error) {
+	cfg := policy.Config{
+		Algorithm: k.alg,
+		Scheme:    "Bearer",
+		Audience:  []string{audience},
+		Issuer:    issuer,
+		Logger:    slog.New(slog.DiscardHandler),
+	}
+	if secret, ok := k.verify.([]byte); ok {
+		cfg.MasterSecret = secret
+	} else {
+		cfg.PublicKey = k.verify
+	}
+	p, err := policy.NewJWT(cfg)
+	if err != nil {
+		return nil, err
+	}
+	guard := &chiadapter.Guard{Policy: p}
+	r := chi.NewRouter()
+	r.Use(chiadapter.Authenticate(p))
+	r.With(guard.Authenticated).Get(path, func(w http.ResponseWriter, r *http.Request) {
+		userid, _ := chiadapter.UserID(r)
+		io.WriteString(w, userid)
+	})
+	return r, nil
+}
+
+// goChiJWTAuth is github.com/go-chi/jwtauth/v5 as its README wires it:
+// Verifier and Authenticator, and FromContext in the handler.
+func goChiJWTAuth(k *keyset) (http.Handler, error) {
+	var ja *chijwtauth.JWTAuth
+	opts := []jwxjwt.ValidateOption{jwxjwt.WithIssuer(issuer), jwxjwt.WithAudience(audience)}
+	if secret, ok := k.verify.([]byte); ok {
+		ja = chijwtauth.New(k.alg, secret, nil, opts...)
+	} else {
+		ja = chijwtauth.New(k.alg, nil, k.verify, opts...)
+	}
+	r := chi.NewRouter()
+	r.Use(chijwtauth.Verifier(ja), chijwtauth.Authenticator(ja))
+	r.Get(path, func(w http.ResponseWriter, r *http.Request) {
+		_, claims, _ := chijwtauth.FromContext(r.Context())
+		sub, _ := claims["sub"].(string)
+		io.WriteString(w, sub)
+	})
+	return r, nil
+}
+
+// auth0 is github.com/auth0/go-jwt-middleware/v3 as its README wires it:
+// a validator with a key func, CheckJWT, and GetClaims in the handler.
+func auth0(k *keyset) (http.Handler, error) {
+	key := k.verify
+	v, err := validator.New(
+		validator.WithKeyFunc(func(context.Context) (any, error) { return key, nil }),
+		validator.WithAlgorithm(validator.SignatureAlgorithm(k.alg)),
+		validator.WithIssuer(issuer),
+		validator.WithAudience(audience),
+	)
+	if err != nil {
+		return nil, err
+	}
+	m, err := jwtmiddleware.New(jwtmiddleware.WithValidator(v))
+	if err != nil {
+		return nil, err
+	}
+	r := chi.NewRouter()
+	r.Use(m.CheckJWT)
+	r.Get(path, func(w http.ResponseWriter, r *http.Request) {
+		claims, err := jwtmiddleware.GetClaims[*validator.ValidatedClaims](r.Context())
+		if err != nil {
+			http.Error(w, "no claims", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, claims.RegisteredClaims.Subject)
+	})
+	return r, nil
+}
+
+type subKey struct{}
+
+// golangJWT is the bare-parser reference: github.com/golang-jwt/jwt/v5
+// parsing into MapClaims behind the thinnest middleware that can use it.
+func golangJWT(k *keyset) (http.Handler, error) {
+	key := k.verify
+	parser := golangjwt.NewParser(
+		golangjwt.WithValidMethods([]string{k.alg}),
+		golangjwt.WithIssuer(issuer),
+		golangjwt.WithAudience(audience),
+		golangjwt.WithExpirationRequired(),
+		golangjwt.WithIssuedAt(),
+	)
+	keyFunc := func(*golangjwt.Token) (any, error) { return key, nil }
+	mw := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			claims := golangjwt.MapClaims{}
+			if _, err := parser.ParseWithClaims(raw, claims, keyFunc); err != nil {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			sub, err := claims.GetSubject()
+			if err != nil {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), subKey{}, sub)))
+		})
+	}
+	r := chi.NewRouter()
+	r.Use(mw)
+	r.Get(path, func(w http.ResponseWriter, r *http.Request) {
+		sub, _ := r.Context().Value(subKey{}).(string)
+		io.WriteString(w, sub)
+	})
+	return r, nil
+}
+
+// noAuth is the harness alone: the router, the recorder and a handler that
+// writes a constant, with no authentication.
+func noAuth(k *keyset) (http.Handler, error) {
+	r := chi.NewRouter()
+	r.Get(path, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "user-0000000")
+	})
+	return r, nil
+}
