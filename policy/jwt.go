@@ -304,7 +304,7 @@ func (p *JWT) setKeys() error {
 		if c.PrivateKey != nil {
 			pub := c.PrivateKey.Public()
 			if err := keySuits(pub, c.Algorithm); err != nil {
-				return configErr("private_key", "%v", err)
+				return configErr("private_key", "%w", err)
 			}
 			if material == nil {
 				material, keyName = pub, "private_key"
@@ -327,12 +327,12 @@ func (p *JWT) setKeys() error {
 		k := Key{Algorithm: a, Material: material}
 		if err := checkKey(k, c.AllowWeakSecret); err != nil {
 			if hmac {
-				return configErr("master_secret", "%v; set jwtauth.allow_weak_secret = true to accept a short secret anyway", err)
+				return configErr("master_secret", "%w; set jwtauth.allow_weak_secret = true to accept a short secret anyway", err)
 			}
 			if a != c.Algorithm {
 				keyName = "algorithms"
 			}
-			return configErr(keyName, "%v", err)
+			return configErr(keyName, "%w", err)
 		}
 		if hmac && len(c.MasterSecret) < hashBytes(a) {
 			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)

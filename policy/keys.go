@@ -31,7 +31,7 @@ type Key struct {
 
 // ErrUnusableKey is matched by the errors of keys that cannot verify: a
 // key of the wrong type, size or use for its algorithm.
-var ErrUnusableKey = errors.New("jwtauth: unusable key")
+var ErrUnusableKey = errors.New("unusable key")
 
 func unusable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnusableKey, fmt.Sprintf(format, args...))

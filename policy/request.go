@@ -91,6 +91,12 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 		var ite *InvalidTokenError
 		errors.As(o.verdict.err, &ite)
 		p.cfg.Logger.Info("jwtauth: invalid credentials", "reason", ite.Reason.Error(), "remote", r.RemoteAddr)
+		if ite.Cause != nil {
+			// The cause (a parser's message, a key set's failure) may
+			// quote a fragment of the token's header or claims, never
+			// its signature: Debug only.
+			p.cfg.Logger.Debug("jwtauth: invalid credentials", "reason", ite.Reason.Error(), "cause", ite.Cause.Error(), "remote", r.RemoteAddr)
+		}
 	}
 }
 

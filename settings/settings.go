@@ -111,7 +111,16 @@ const (
 	kExpiration             = "expiration"
 	kMaxTokenBytes          = "max_token_bytes"
 	kAllowWeakSecret        = "allow_weak_secret"
+	kCacheSize              = "cache_size"
 	kDebugAuthorization     = "debug_authorization"
+	kJWKSFile               = "jwks_file"
+	kJWKSURL                = "jwks_url"
+	kOIDCIssuer             = "oidc_issuer"
+	kJWKSRefresh            = "jwks_refresh"
+	kJWKSMinRefresh         = "jwks_min_refresh"
+	kJWKSTimeout            = "jwks_timeout"
+	kJWKSAllowHTTP          = "jwks_allow_http"
+	kJWKSRequiredAtStart    = "jwks_required_at_start"
 
 	findGroupsArg = kFindGroups + "_"
 )
@@ -143,6 +152,7 @@ var setters = []field{
 	{kIssuer, func(c *policy.Config, v string) error { c.Issuer = strings.TrimSpace(v); return nil }},
 	{kExpiration, setExpiration},
 	{kMaxTokenBytes, setMaxTokenBytes},
+	{kCacheSize, setCacheSize},
 	{kDisableVerifySignature, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifySignature })},
 	{kDisableVerifyExp, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyExp })},
 	{kDisableVerifyNbf, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyNbf })},
@@ -158,6 +168,9 @@ func isKnown(name string) bool {
 		return true
 	}
 	if len(name) > len(findGroupsArg) && strings.HasPrefix(name, findGroupsArg) {
+		return true
+	}
+	if slices.Contains(jwksSettings, name) {
 		return true
 	}
 	return slices.ContainsFunc(setters, func(f field) bool { return f.name == name })
@@ -180,10 +193,19 @@ func isKnown(name string) bool {
 //     y and false, no, off, 0, f, n, in any case.
 //   - debug_authorization belongs to the chi adapter: Parse only checks it
 //     (see DebugAuthorization).
+//   - jwks_file, jwks_url and oidc_issuer (a list) name the key sets of
+//     identity providers, put in Config.KeySets; jwks_refresh,
+//     jwks_min_refresh and jwks_timeout (whole seconds, above 0),
+//     jwks_allow_http and jwks_required_at_start tune them. Parse builds the
+//     sets: it reads the file and fetches the URLs, each within
+//     jwks_timeout, and starts their background refresh, which runs until
+//     the policy's Close (or, for a Config that makes no policy, each set's
+//     Close). See keySets in jwks.go.
 //
 // Every error is an *Error naming the key at fault and matches
-// ErrUnknownKey or ErrBadValue. Checks that involve several settings, such
-// as whether the key suits the algorithm, are left to policy.NewJWT.
+// ErrUnknownKey or ErrBadValue; on an error, no key set is left running.
+// Checks that involve several settings, such as whether the key suits the
+// algorithm, are left to policy.NewJWT.
 func Parse(m map[string]string) (policy.Config, error) {
 	cfg, err := parse(m)
 	if err != nil {
@@ -234,16 +256,20 @@ func parse(m map[string]string) (policy.Config, error) {
 	}
 
 	name, ok := vals[kFindGroups]
-	if !ok {
-		if len(args) != 0 {
-			arg := slices.Sorted(maps.Keys(args))[0]
-			return cfg, keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
+	switch {
+	case ok:
+		cfg.GroupFinder, err = newGroupFinder(strings.TrimSpace(name), args)
+		if err != nil {
+			return cfg, keyErr(kFindGroups, err)
 		}
-		return cfg, nil
+	case len(args) != 0:
+		arg := slices.Sorted(maps.Keys(args))[0]
+		return cfg, keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
 	}
-	cfg.GroupFinder, err = newGroupFinder(strings.TrimSpace(name), args)
-	if err != nil {
-		return cfg, keyErr(kFindGroups, err)
+
+	// Last, as it starts fetches: nothing after it fails.
+	if err := keySets(vals, &cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -251,7 +277,9 @@ func parse(m map[string]string) (policy.Config, error) {
 // NewPolicy builds the policy that the settings in m describe: Parse, then
 // policy.NewJWT. Every error is an *Error naming the key at fault; it
 // matches policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of
-// policy.NewJWT are kept: errors.As finds the *policy.ConfigError.
+// policy.NewJWT are kept: errors.As finds the *policy.ConfigError. The
+// policy's Close stops the refresh of its key sets; on an error, they are
+// closed already.
 func NewPolicy(m map[string]string) (*policy.JWT, error) {
 	cfg, err := Parse(m)
 	if err != nil {
@@ -259,6 +287,9 @@ func NewPolicy(m map[string]string) (*policy.JWT, error) {
 	}
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
+		for _, s := range cfg.KeySets {
+			s.Close()
+		}
 		var ce *policy.ConfigError
 		if errors.As(err, &ce) {
 			return nil, keyErr(ce.Key, &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})
@@ -379,6 +410,18 @@ func setMaxTokenBytes(c *policy.Config, v string) error {
 		return bad("%q is not a positive whole number of bytes", v)
 	}
 	c.MaxTokenBytes = int(n)
+	return nil
+}
+
+func setCacheSize(c *policy.Config, v string) error {
+	n, ok := wholeNumber(v)
+	if !ok || n < 0 || n > math.MaxInt32 {
+		return bad("%q is not a whole number of tokens (0 turns the cache off)", v)
+	}
+	c.CacheSize = int(n)
+	if n == 0 {
+		c.CacheSize = policy.NoCache
+	}
 	return nil
 }
 

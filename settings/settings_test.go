@@ -54,6 +54,8 @@ func TestParseGoodValues(t *testing.T) {
 		{"expiration", "600", func(c policy.Config) any { return c.Expiration }, 10 * time.Minute},
 		{"expiration", "0", func(c policy.Config) any { return c.Expiration }, time.Duration(-1)},
 		{"max_token_bytes", "1024", func(c policy.Config) any { return c.MaxTokenBytes }, 1024},
+		{"cache_size", "500", func(c policy.Config) any { return c.CacheSize }, 500},
+		{"cache_size", "0", func(c policy.Config) any { return c.CacheSize }, policy.NoCache},
 		{"allow_weak_secret", "y", func(c policy.Config) any { return c.AllowWeakSecret }, true},
 		// Only checked: it belongs to the chi adapter.
 		{"debug_authorization", "true", func(c policy.Config) any { return nil }, nil},
@@ -77,7 +79,7 @@ func TestNewPolicyWithEachSetting(t *testing.T) {
 		{"algorithm", "HS384"}, {"algorithms", "HS256, HS384"}, {"leeway", "5"},
 		{"userid_in_claim", "email"}, {"scheme", "Bearer"}, {"disable_verify_exp", "true"},
 		{"disable_verify_nbf", "true"}, {"disable_verify_iat", "true"}, {"disable_verify_aud", "true"},
-		{"audience", "api"}, {"issuer", "me"}, {"expiration", "0"}, {"max_token_bytes", "100"},
+		{"audience", "api"}, {"issuer", "me"}, {"expiration", "0"}, {"max_token_bytes", "100"}, {"cache_size", "0"},
 		{"allow_weak_secret", "true"}, {"debug_authorization", "no"},
 	} {
 		mustPolicy(t, withSecret(map[string]string{settings.Prefix + kv[0]: kv[1]}))
@@ -112,6 +114,8 @@ func TestParseBadValues(t *testing.T) {
 		{"max_token_bytes", "0", `is not a positive whole number of bytes`},
 		{"max_token_bytes", "-1", `is not a positive whole number of bytes`},
 		{"max_token_bytes", "big", `is not a positive whole number of bytes`},
+		{"cache_size", "-1", `is not a whole number of tokens`},
+		{"cache_size", "many", `is not a whole number of tokens`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -377,7 +381,7 @@ func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 	if strings.Count(msg, "jwtauth.master_secret") != 1 || strings.Contains(msg, "jwtauth: ") {
 		t.Errorf("error %q repeats itself", msg)
 	}
-	if !strings.HasPrefix(msg, "jwtauth.master_secret: 16 bytes is shorter") {
+	if !strings.HasPrefix(msg, "jwtauth.master_secret: unusable key: 16-byte HMAC secret is shorter") || !strings.Contains(msg, "jwtauth.allow_weak_secret") {
 		t.Errorf("error %q", msg)
 	}
 	if strings.Contains(msg, short) {
