@@ -98,9 +98,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Logger = logger
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
+		for _, s := range cfg.KeySets {
+			s.Close()
+		}
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
+	defer p.Close()
 	debug, err := settings.DebugAuthorization(m)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
