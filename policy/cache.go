@@ -88,25 +88,39 @@ func (p *JWT) remember(raw string, v verdict, times tokenTimes) {
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were
-// verified before: one hash per slot, a slot per hash modulo its size.
-// A collision only delays a token's caching; it never lets a token skip
-// verification, since the cache itself is keyed by the whole token.
+// verified before: hashes in buckets of four slots, so that tokens whose
+// hashes share a bucket do not keep pushing each other out. A lost hash
+// only delays a token's caching; it never lets a token skip verification,
+// since the cache itself is keyed by the whole token.
 type doorkeeper struct {
 	seed  maphash.Seed
-	slots []atomic.Uint64
+	slots []atomic.Uint64 // len is a multiple of doorkeeperWays
 }
 
+const doorkeeperWays = 4
+
 func newDoorkeeper(size int) doorkeeper {
-	return doorkeeper{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, max(size, 1024))}
+	n := max(size, 1024)
+	n -= n % doorkeeperWays
+	return doorkeeper{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, n)}
 }
 
 // again reports whether raw was seen before, and marks it seen.
 func (d *doorkeeper) again(raw string) bool {
 	h := maphash.String(d.seed, raw) | 1 // never 0, the empty slot
-	slot := &d.slots[h%uint64(len(d.slots))]
-	if slot.Load() == h {
-		return true
+	buckets := uint64(len(d.slots) / doorkeeperWays)
+	bucket := d.slots[(h%buckets)*doorkeeperWays:][:doorkeeperWays]
+	for i := range bucket {
+		if bucket[i].Load() == h {
+			return true
+		}
 	}
-	slot.Store(h)
+	// Into an empty slot, else over the one the hash's top bits pick.
+	for i := range bucket {
+		if bucket[i].CompareAndSwap(0, h) {
+			return false
+		}
+	}
+	bucket[h>>62].Store(h)
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -83,6 +84,30 @@ func TestVerifiedTokenCache(t *testing.T) {
 		// once costs no entry; every later presentation is a hit.
 		if n := set.calls.Load(); n != 2 {
 			t.Fatalf("the keys were asked for %d times; want 2", n)
+		}
+	})
+	t.Run("a pool of a thousand tokens is cached whole", func(t *testing.T) {
+		// Each token verifies twice, then hits: no two tokens keep
+		// pushing each other out of the doorkeeper.
+		p, set := newSetPolicy(t, 0)
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
+			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks := make([]string, 1000)
+		for i := range toks {
+			toks[i] = mintWith(t, signer, map[string]any{"sub": "u" + strconv.Itoa(i), "exp": now.Add(time.Hour).Unix()})
+		}
+		for range 5 {
+			for _, tok := range toks {
+				if _, err := auth(p, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if n := set.calls.Load(); n != 2000 {
+			t.Fatalf("the keys were asked for %d times over 5 rounds of 1000 tokens; want 2000", n)
 		}
 	})
 	t.Run("NoCache verifies every time", func(t *testing.T) {

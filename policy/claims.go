@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 )
@@ -51,7 +50,7 @@ func decodeClaims(payload []byte) (Claims, error) {
 	if c == nil {
 		return nil, errors.New("the payload is not a JSON object")
 	}
-	if _, err := d.Token(); err != io.EOF {
+	if len(bytes.TrimLeft(payload[d.InputOffset():], " \t\r\n")) != 0 {
 		return nil, errors.New("data after the JSON object")
 	}
 	return c, nil
