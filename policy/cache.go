@@ -35,21 +35,23 @@ type cachedToken struct {
 // keys than the current ones is not used. Failed tokens are not cached.
 // Entries leave the cache when their token expires, and it holds at most
 // CacheSize of them (each no longer than MaxTokenBytes plus its claims).
-func newTokenCache(size int) (*otter.Cache[string, cachedToken], error) {
+func newTokenCache(size int, now func() time.Time) (*otter.Cache[string, cachedToken], error) {
 	return otter.New(&otter.Options[string, cachedToken]{
-		MaximumSize:      size,
-		ExpiryCalculator: otter.ExpiryWritingFunc(cacheLifetime),
+		MaximumSize: size,
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, cachedToken]) time.Duration {
+			return cacheLifetime(e.Value.times, now())
+		}),
 	})
 }
 
-// cacheLifetime keeps an entry until its token's exp, or for a day when it
-// has none (the size bound and the keys' version still apply).
-func cacheLifetime(e otter.Entry[string, cachedToken]) time.Duration {
-	t := e.Value.times
+// cacheLifetime keeps an entry until its token's exp by the policy's
+// clock, or for a day when it has none (the size bound and the keys'
+// version still apply).
+func cacheLifetime(t tokenTimes, now time.Time) time.Duration {
 	if !t.hasExp {
 		return 24 * time.Hour
 	}
-	d := time.Until(time.Unix(int64(t.exp), 0))
+	d := time.Duration((t.exp - float64(now.UnixNano())/1e9) * float64(time.Second))
 	return max(min(d, 24*time.Hour), time.Second)
 }
 
@@ -107,9 +109,10 @@ func newDoorkeeper(size int) doorkeeper {
 
 // again reports whether raw was seen before, and marks it seen.
 func (d *doorkeeper) again(raw string) bool {
-	h := maphash.String(d.seed, raw) | 1 // never 0, the empty slot
+	sum := maphash.String(d.seed, raw)
+	h := sum | 1 // never 0, the empty slot
 	buckets := uint64(len(d.slots) / doorkeeperWays)
-	bucket := d.slots[(h%buckets)*doorkeeperWays:][:doorkeeperWays]
+	bucket := d.slots[(sum>>1)%buckets*doorkeeperWays:][:doorkeeperWays]
 	for i := range bucket {
 		if bucket[i].Load() == h {
 			return true

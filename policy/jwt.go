@@ -231,7 +231,7 @@ func NewJWT(cfg Config) (*JWT, error) {
 		}
 	}
 	if cfg.CacheSize > 0 {
-		cache, err := newTokenCache(cfg.CacheSize)
+		cache, err := newTokenCache(cfg.CacheSize, cfg.Now)
 		if err != nil {
 			return nil, configErr("cache_size", "%v", err)
 		}
