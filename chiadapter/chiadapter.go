@@ -47,6 +47,12 @@ type claimer interface {
 	Claims(r *http.Request) (policy.Claims, error)
 }
 
+// identifier is the optional part of a policy that answers every question
+// at once, as policy.JWT does.
+type identifier interface {
+	Identify(r *http.Request) policy.Identity
+}
+
 // lazyState is what Authenticate keeps in the context: the state, worked
 // out on first use.
 type lazyState struct {
@@ -116,6 +122,14 @@ func policyOf(r *http.Request) policy.AuthenticationPolicy {
 
 // stateFor asks p about r.
 func stateFor(p policy.AuthenticationPolicy, r *http.Request) State {
+	if id, ok := p.(identifier); ok {
+		i := id.Identify(r)
+		s := State{UserID: i.UserID, Principals: i.Principals, Err: i.Err}
+		if i.Err == nil {
+			s.Claims = i.Claims
+		}
+		return s
+	}
 	var s State
 	s.Principals, s.Err = p.EffectivePrincipals(r)
 	if s.Err == nil {

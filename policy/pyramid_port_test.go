@@ -361,7 +361,9 @@ func TestCheckingTwiceVerifiesOnce(t *testing.T) {
 
 	t.Run("distinct requests verify separately", func(t *testing.T) {
 		clk := &countingClock{}
-		p, f := appPolicy(t, func(c *policy.Config) { c.Now = clk.now })
+		// Without the verified-token cache, which would answer the
+		// second request from memory (and reads the clock to do so).
+		p, f := appPolicy(t, func(c *policy.Config) { c.Now = clk.now; c.CacheSize = policy.NoCache })
 		p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
 		p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
 		if f.calls.Load() != 2 || clk.n.Load() != 2 {

@@ -174,6 +174,48 @@ func (p *JWT) EffectivePrincipals(r *http.Request) ([]string, error) {
 	return slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups), nil
 }
 
+// Identity is everything the policy found of a request, asked at once.
+type Identity struct {
+	// UserID is the authenticated userid; meaningful when Err is nil.
+	UserID string
+	// Principals are the effective principals, as EffectivePrincipals.
+	Principals []string
+	// Claims are the verified claims (shared: do not modify them), even
+	// for a user the group finder rejected; nil when the token failed.
+	Claims Claims
+	// Err is nil for an authenticated user, or matches one of
+	// ErrNoCredentials, ErrInvalidCredentials and ErrUserRejected.
+	Err error
+}
+
+// Identify answers AuthenticatedUserID, EffectivePrincipals and Claims in
+// one pass, for a caller that keeps the answer for the request itself (as
+// the chi adapter does): it needs neither Middleware nor the per-request
+// memo.
+func (p *JWT) Identify(r *http.Request) Identity {
+	o, ok := r.Context().Value(stateKey{p}).(*outcome)
+	if !ok {
+		o = new(outcome)
+	}
+	o.tokenOnce.Do(func() { p.readToken(r, o) })
+	id := Identity{Principals: []string{Everyone}, Claims: o.verdict.claims, Err: o.verdict.err}
+	switch {
+	case o.verdict.err != nil:
+		if !o.present {
+			id.Err = ErrNoCredentials
+		}
+	default:
+		groups, accepted := p.groupsOf(r, o)
+		if !accepted {
+			id.Err = ErrUserRejected
+			break
+		}
+		id.UserID = o.verdict.claimed
+		id.Principals = slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups)
+	}
+	return id
+}
+
 // Claims returns a copy of the request's verified claims; the error is as
 // AuthenticatedUserID's, but the group finder is not asked.
 func (p *JWT) Claims(r *http.Request) (Claims, error) {

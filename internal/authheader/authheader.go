@@ -62,16 +62,20 @@ func isToken68(s string) bool {
 		return false
 	}
 	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
+		if !token68Chars[body[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// token68Chars are the characters of a token68 before its padding.
+var token68Chars = func() (set [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") {
+		set[c] = true
+	}
+	return set
+}()
 
 // authParam finds the auth-param called name in a comma-separated list of
 // name=value pairs, where a value is a token or a quoted-string with
