@@ -37,6 +37,10 @@ func unusable(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnusableKey, fmt.Sprintf(format, args...))
 }
 
+// Check tells whether k can verify its algorithm safely (see checkKey;
+// no short HMAC secret is accepted here).
+func (k Key) Check() error { return checkKey(k, false) }
+
 // checkKey tells whether k can verify its algorithm safely. Weak HMAC
 // secrets are refused unless allowWeakSecret; RSA keys under MinRSABits,
 // with a public exponent below 3 or even, or of the ROCA family

@@ -1,10 +1,6 @@
 package jwks
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,10 +111,12 @@ func parseKey(raw json.RawMessage, m *jwkMeta, algs []string, allowPrivate bool)
 	defaultAlg := ""
 	if jwk.Algorithm == "" {
 		pub := jwk.Public().Key
-		fits := slices.DeleteFunc(suits(pub), func(a string) bool { return !slices.Contains(algs, a) })
+		fits := slices.DeleteFunc(slices.Clone(algs), func(a string) bool {
+			return policy.Key{Algorithm: a, Material: pub}.Check() != nil
+		})
 		switch len(fits) {
 		case 0:
-			return policy.Key{}, fmt.Errorf("the key names no alg, and no allowed algorithm suits a %s key", kind(pub))
+			return policy.Key{}, errors.New("the key names no alg, and no allowed algorithm suits it")
 		case 1:
 			defaultAlg = fits[0]
 		default:
@@ -133,36 +131,4 @@ func parseKey(raw json.RawMessage, m *jwkMeta, algs []string, allowPrivate bool)
 		return policy.Key{}, fmt.Errorf("the key's alg %s is not allowed", k.Algorithm)
 	}
 	return k, nil
-}
-
-// suits lists the algorithms a public key can verify.
-func suits(pub any) []string {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return []string{"ES256"}
-		case elliptic.P384():
-			return []string{"ES384"}
-		case elliptic.P521():
-			return []string{"ES512"}
-		}
-	case ed25519.PublicKey:
-		return []string{"EdDSA"}
-	}
-	return nil
-}
-
-func kind(pub any) string {
-	switch pub.(type) {
-	case *rsa.PublicKey:
-		return "RSA"
-	case *ecdsa.PublicKey:
-		return "EC"
-	case ed25519.PublicKey:
-		return "Ed25519"
-	}
-	return "unsupported"
 }
