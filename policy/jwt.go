@@ -59,6 +59,7 @@ type ConfigError struct {
 	Err error  // what is wrong with it
 }
 
+// Error names the setting and says what is wrong with it.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("jwtauth: setting jwtauth.%s: %v", e.Key, e.Err)
 }
