@@ -51,8 +51,8 @@ func cacheLifetime(t tokenTimes, now time.Time) time.Duration {
 	if !t.hasExp {
 		return 24 * time.Hour
 	}
-	d := time.Duration((t.exp - float64(now.UnixNano())/1e9) * float64(time.Second))
-	return max(min(d, 24*time.Hour), time.Second)
+	left := min(max(t.exp-float64(now.UnixNano())/1e9, 1), 24*60*60) // seconds
+	return time.Duration(left * float64(time.Second))
 }
 
 // keysVersion changes whenever the keys that verify tokens change.
@@ -68,12 +68,15 @@ func (p *JWT) keysVersion() uint64 {
 // keys, after holding its times against the clock; ok is false when the
 // full verification must run (a miss, other keys, or times that now fail,
 // whose error the full run reports).
-func (p *JWT) cached(raw string) (verdict, bool) {
+// version is the keys' version at the start of the check, which a full
+// verification then records: keys that change during it make the entry
+// stale at once, never the other way round.
+func (p *JWT) cached(raw string, version uint64) (verdict, bool) {
 	if p.cache == nil {
 		return verdict{}, false
 	}
 	e, ok := p.cache.GetIfPresent(raw)
-	if !ok || e.version != p.keysVersion() || p.checkTimes(e.times) != nil {
+	if !ok || e.version != version || p.checkTimes(e.times) != nil {
 		return verdict{}, false
 	}
 	return verdict{claims: e.claims, claimed: e.userid, hasClaim: true}, true
@@ -82,11 +85,11 @@ func (p *JWT) cached(raw string) (verdict, bool) {
 // remember caches a verified token's verdict, the second time the token
 // verifies: a token presented once (most tokens of a flood, or of a
 // client that makes one call) never pays for a cache entry.
-func (p *JWT) remember(raw string, v verdict, times tokenTimes) {
+func (p *JWT) remember(raw string, v verdict, times tokenTimes, version uint64) {
 	if p.cache == nil || p.cfg.DisableVerifySignature || !p.seen.again(raw) {
 		return
 	}
-	p.cache.Set(raw, cachedToken{claims: v.claims, userid: v.claimed, times: times, version: p.keysVersion()})
+	p.cache.Set(raw, cachedToken{claims: v.claims, userid: v.claimed, times: times, version: version})
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

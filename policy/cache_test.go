@@ -22,6 +22,9 @@ type countingKeySet struct {
 	keys    []policy.Key
 	version atomic.Uint64
 	calls   atomic.Int64
+	// bumpOnKeys changes the version on every Keys call, as a rotation
+	// landing in the middle of a verification would.
+	bumpOnKeys atomic.Bool
 }
 
 func (s *countingKeySet) Issuer() string  { return "" }
@@ -29,6 +32,9 @@ func (s *countingKeySet) Version() uint64 { return s.version.Load() }
 func (s *countingKeySet) Close() error    { return nil }
 func (s *countingKeySet) Keys(context.Context, string) ([]policy.Key, error) {
 	s.calls.Add(1)
+	if s.bumpOnKeys.Load() {
+		s.version.Add(1)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.keys, nil
@@ -108,6 +114,25 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 		if n := set.calls.Load(); n != 2000 {
 			t.Fatalf("the keys were asked for %d times over 5 rounds of 1000 tokens; want 2000", n)
+		}
+	})
+	t.Run("keys that change during a verification leave no fresh entry", func(t *testing.T) {
+		p, set := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		if _, err := auth(p, tok); err != nil { // seen once
+			t.Fatal(err)
+		}
+		set.bumpOnKeys.Store(true) // the set rotates while the policy verifies
+		if _, err := auth(p, tok); err != nil {
+			t.Fatal(err)
+		}
+		set.bumpOnKeys.Store(false)
+		calls := set.calls.Load()
+		if _, err := auth(p, tok); err != nil {
+			t.Fatal(err)
+		}
+		if set.calls.Load() != calls+1 {
+			t.Fatal("an entry recorded under keys that changed during its verification was used")
 		}
 	})
 	t.Run("NoCache verifies every time", func(t *testing.T) {

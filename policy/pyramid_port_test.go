@@ -359,6 +359,22 @@ func TestCheckingTwiceVerifiesOnce(t *testing.T) {
 		}
 	})
 
+	t.Run("a request whose Authorization changed is verified again", func(t *testing.T) {
+		p, _ := appPolicy(t, nil)
+		r := newRequest(jwtAuth(tok))
+		if uid, err := p.AuthenticatedUserID(r); err != nil || uid != "test" {
+			t.Fatalf("first: %q, %v", uid, err)
+		}
+		r.Header.Set("Authorization", jwtAuth(mintHS(t, validClaims("gooduser"))))
+		if uid, err := p.AuthenticatedUserID(r); err != nil || uid != "gooduser" {
+			t.Fatalf("after the header changed: %q, %v; want gooduser", uid, err)
+		}
+		r.Header.Del("Authorization")
+		if _, err := p.AuthenticatedUserID(r); !errors.Is(err, policy.ErrNoCredentials) {
+			t.Fatalf("after the header went: %v; want ErrNoCredentials", err)
+		}
+	})
+
 	t.Run("distinct requests verify separately", func(t *testing.T) {
 		clk := &countingClock{}
 		// Without the verified-token cache, which would answer the

@@ -18,6 +18,7 @@ import (
 // outcome is one request's authentication, worked out at most once: the
 // token stage on first use, the group finder only when a method needs it.
 type outcome struct {
+	header    []string // the Authorization values it was worked out for
 	tokenOnce sync.Once
 	present   bool    // a token (or an unreadable header) of our scheme came
 	verdict   verdict // the token's verification
@@ -60,13 +61,23 @@ func (p *JWT) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// state returns r's outcome with its token stage done.
+// state returns r's outcome with its token stage done. An outcome worked
+// out for other Authorization headers (a handler changed them, or built a
+// request on this one's context) is not reused: the request is verified
+// afresh.
 func (p *JWT) state(r *http.Request) *outcome {
 	o, ok := r.Context().Value(stateKey{p}).(*outcome)
 	if !ok {
 		o = p.memo.get(r)
 	}
-	o.tokenOnce.Do(func() { p.readToken(r, o) })
+	o.tokenOnce.Do(func() {
+		o.header = r.Header.Values("Authorization")
+		p.readToken(r, o)
+	})
+	if !slices.Equal(o.header, r.Header.Values("Authorization")) {
+		o = &outcome{header: r.Header.Values("Authorization")}
+		o.tokenOnce.Do(func() { p.readToken(r, o) })
+	}
 	return o
 }
 
@@ -189,30 +200,21 @@ type Identity struct {
 }
 
 // Identify answers AuthenticatedUserID, EffectivePrincipals and Claims in
-// one pass, for a caller that keeps the answer for the request itself (as
-// the chi adapter does): it needs neither Middleware nor the per-request
-// memo.
+// one pass, for a caller that keeps the answer for the request (as the chi
+// adapter does). Like every method, it verifies the token once per request.
 func (p *JWT) Identify(r *http.Request) Identity {
-	o, ok := r.Context().Value(stateKey{p}).(*outcome)
-	if !ok {
-		o = new(outcome)
-	}
-	o.tokenOnce.Do(func() { p.readToken(r, o) })
+	o := p.state(r)
 	id := Identity{Principals: []string{Everyone}, Claims: o.verdict.claims, Err: o.verdict.err}
-	switch {
-	case o.verdict.err != nil:
-		if !o.present {
-			id.Err = ErrNoCredentials
-		}
-	default:
-		groups, accepted := p.groupsOf(r, o)
-		if !accepted {
-			id.Err = ErrUserRejected
-			break
-		}
-		id.UserID = o.verdict.claimed
-		id.Principals = slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups)
+	if o.verdict.err != nil {
+		return id
 	}
+	groups, accepted := p.groupsOf(r, o)
+	if !accepted {
+		id.Err = ErrUserRejected
+		return id
+	}
+	id.UserID = o.verdict.claimed
+	id.Principals = slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups)
 	return id
 }
 

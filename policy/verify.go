@@ -34,7 +34,8 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
 	}
-	if v, ok := p.cached(raw); ok {
+	version := p.keysVersion()
+	if v, ok := p.cached(raw, version); ok {
 		return v
 	}
 	jws, sigCanonical, err := parseJWS(raw, p.algs)
@@ -85,7 +86,7 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 		return v
 	}
 	v.claims = claims
-	p.remember(raw, v, times)
+	p.remember(raw, v, times, version)
 	return v
 }
 
@@ -261,7 +262,8 @@ func (p *JWT) checkTimes(t tokenTimes) error {
 
 // validateClaims is the claims step, separate from the signature: exp, nbf
 // and iat against the clock with the leeway, then aud and iss. Each
-// disable_verify_* switch skips one check (the types are checked always).
+// disable_verify_* switch skips one check (the types of exp, nbf and iat
+// are checked always; disable_verify_aud skips aud whatever it holds).
 func (p *JWT) validateClaims(c Claims) (tokenTimes, error) {
 	t, err := readTimes(c)
 	if err != nil {
