@@ -127,6 +127,9 @@ func PrincipalsAllowedByPermission(context Resource, permission string) []string
 				}
 				continue
 			}
+			if ace.Action != Deny {
+				continue // as Pyramid, which reads only Allow and Deny here
+			}
 			deniedHere[ace.Principal] = true
 			if ace.Principal == policy.Everyone {
 				clear(allowed) // as with (Deny, Everyone, ALL_PERMISSIONS)

@@ -91,7 +91,7 @@ func Example() {
 	// Output:
 	// anonymous GET /articles/1: 200
 	// anonymous PUT /articles/1: 401 JWT
-	// reader    PUT /articles/1: 403
+	// reader    PUT /articles/1: 403 JWT error="insufficient_scope"
 	// editor    PUT /articles/1: 200
 	// forged    GET /articles/1: 401 JWT error="invalid_token", error_description="invalid signature"
 	// editor    GET /articles/missing: 404

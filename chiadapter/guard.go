@@ -24,7 +24,8 @@ type Guard struct {
 	// the policy's Challenge.
 	Unauthorized http.Handler
 	// Forbidden answers a request whose valid credentials are not enough
-	// (Pyramid's forbidden view); nil means 403 with a JSON error. Both
+	// (Pyramid's forbidden view); nil means 403 with a JSON error and
+	// RFC 6750's `WWW-Authenticate: <scheme> error="insufficient_scope"`. Both
 	// handlers can read the decision with DecisionOf.
 	Forbidden http.Handler
 	// Debug logs every decision with its sentence, as Pyramid's
@@ -94,6 +95,12 @@ func (g *Guard) state(r *http.Request) (*http.Request, *State) {
 	if s, ok := sharedState(r); ok {
 		return r, s
 	}
+	if g.Policy == nil {
+		// Misconfigured: nothing can authenticate this request. Treat it
+		// as anonymous, and say so in the log.
+		g.logger().ErrorContext(r.Context(), "chiadapter: a Guard without a Policy, and no Authenticate middleware above it")
+		return r, &State{Principals: []string{policy.Everyone}, Err: policy.ErrNoCredentials}
+	}
 	r = withState(r, g.Policy)
 	s, _ := sharedState(r)
 	return r, s
@@ -118,17 +125,32 @@ func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request) {
 		g.Unauthorized.ServeHTTP(w, r)
 		return
 	}
-	p := g.Policy
+	p := g.policy(r)
 	if p == nil {
-		p = policyOf(r)
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return
 	}
 	p.Challenge(w, r)
+}
+
+// policy is the Guard's policy, or the one Authenticate stored for r.
+func (g *Guard) policy(r *http.Request) policy.AuthenticationPolicy {
+	if g.Policy != nil {
+		return g.Policy
+	}
+	return policyOf(r)
 }
 
 func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request) {
 	if g.Forbidden != nil {
 		g.Forbidden.ServeHTTP(w, r)
 		return
+	}
+	// RFC 6750's answer to valid credentials that are not enough.
+	if p := g.policy(r); p != nil {
+		if scheme := p.Forget(r).Get("WWW-Authenticate"); scheme != "" {
+			w.Header().Set("WWW-Authenticate", scheme+` error="insufficient_scope"`)
+		}
 	}
 	writeError(w, http.StatusForbidden, "forbidden")
 }

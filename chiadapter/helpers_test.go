@@ -214,6 +214,11 @@ func checkChallengeOf(t *testing.T, code int, h http.Header, body string, invali
 	t.Helper()
 	got := h.Values("WWW-Authenticate")
 	switch {
+	case code == http.StatusForbidden:
+		// RFC 6750: valid credentials that are not enough.
+		if len(got) != 1 || got[0] != `JWT error="insufficient_scope"` {
+			t.Errorf("status 403 with WWW-Authenticate %q; want [JWT error=\"insufficient_scope\"]", got)
+		}
 	case code != http.StatusUnauthorized:
 		if len(got) != 0 {
 			t.Errorf("status %d with WWW-Authenticate %q; want none", code, got)

@@ -345,6 +345,11 @@ func TestEndToEnd(t *testing.T) {
 				}
 				challenges := got.header.Values("WWW-Authenticate")
 				switch {
+				case want == http.StatusForbidden && rt.article != "":
+					// The guard's 403: RFC 6750's insufficient_scope.
+					if len(challenges) != 1 || challenges[0] != `JWT error="insufficient_scope"` {
+						t.Errorf("WWW-Authenticate %q on a guarded 403, want [JWT error=\"insufficient_scope\"]", challenges)
+					}
 				case want != NA:
 					if len(challenges) != 0 {
 						t.Errorf("WWW-Authenticate %q on a %d answer", challenges, want)

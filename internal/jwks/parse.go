@@ -22,9 +22,10 @@ type skipped struct {
 	reason string
 }
 
-// jwkMeta is what is read of a JWK before it is parsed. encoding/json
-// matches member names regardless of case, as go-jose's parser does, so
-// both see the same members.
+// jwkMeta is what is read of a JWK before go-jose parses it, to refuse
+// symmetric and private keys early. encoding/json matches member names
+// regardless of case (go-jose does not), so it errs towards refusing; the
+// kid that counts is the one go-jose reads.
 type jwkMeta struct {
 	Kid  string          `json:"kid"`
 	Kty  string          `json:"kty"`
@@ -61,35 +62,31 @@ func parseSet(body []byte, algs []string, allowPrivate bool) ([]policy.Key, []sk
 		skips = append(skips, skipped{reason: fmt.Sprintf("the set holds %d keys; all after the first %d are skipped", len(set.Keys), maxKeys)})
 		set.Keys = set.Keys[:maxKeys]
 	}
-	metas := make([]jwkMeta, len(set.Keys))
-	readable := make([]bool, len(set.Keys))
-	perKid := map[string]int{}
-	for i, raw := range set.Keys {
-		if json.Unmarshal(raw, &metas[i]) == nil {
-			readable[i] = true
-			if metas[i].Kid != "" {
-				perKid[metas[i].Kid]++
-			}
-		}
-	}
 	var keys []policy.Key
-	for i, raw := range set.Keys {
-		m := &metas[i]
-		if !readable[i] {
+	perKid := map[string]int{}
+	for _, raw := range set.Keys {
+		var m jwkMeta
+		if json.Unmarshal(raw, &m) != nil {
 			skips = append(skips, skipped{reason: "not a JSON Web Key"})
 			continue
 		}
-		if perKid[m.Kid] > 1 {
-			skips = append(skips, skipped{m.Kid, "another key of the set has the same kid; both are skipped"})
-			continue
-		}
-		k, err := parseKey(raw, m, algs, allowPrivate)
+		k, err := parseKey(raw, &m, algs, allowPrivate)
 		if err != nil {
 			skips = append(skips, skipped{m.Kid, err.Error()})
 			continue
 		}
 		keys = append(keys, k)
+		perKid[k.ID]++
 	}
+	// Two keys with one kid (as go-jose read it) are both skipped: which
+	// of them a token means cannot be told.
+	keys = slices.DeleteFunc(keys, func(k policy.Key) bool {
+		if k.ID != "" && perKid[k.ID] > 1 {
+			skips = append(skips, skipped{k.ID, "another key of the set has the same kid; both are skipped"})
+			return true
+		}
+		return false
+	})
 	if len(keys) == 0 {
 		return nil, skips, fmt.Errorf("the key set holds no usable key (%d skipped)", len(skips))
 	}
