@@ -954,3 +954,50 @@ func clSelfSigned(t *testing.T, key *rsa.PrivateKey) []byte {
 	}
 	return der
 }
+
+// TestTokenType covers row 13's "where configured, typ": with token_type
+// set, an ID token or any other JWT signed by the same key is refused.
+func TestTokenType(t *testing.T) {
+	p := newPolicy(t, func(c *policy.Config) { c.TokenType = "at+jwt" })
+	mintTyped := func(typ string) string {
+		opts := &jose.SignerOptions{}
+		if typ != "" {
+			opts = opts.WithType(jose.ContentType(typ))
+		}
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: testSecret}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mintWith(t, signer, validClaims("alice"))
+	}
+	for _, tt := range []struct {
+		typ  string
+		want error
+	}{
+		{"at+jwt", nil},
+		{"AT+JWT", nil},
+		{"application/at+jwt", nil},
+		{"JWT", policy.ErrWrongTokenType},
+		{"", policy.ErrWrongTokenType},
+		{"id+jwt", policy.ErrWrongTokenType},
+	} {
+		t.Run("typ="+tt.typ, func(t *testing.T) {
+			r := newRequest(jwtAuth(mintTyped(tt.typ)))
+			_, err := p.AuthenticatedUserID(r)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v; want %v", err, tt.want)
+			}
+			if tt.want != nil {
+				rec := httptest.NewRecorder()
+				p.Challenge(rec, r)
+				if !strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+					t.Errorf("challenge %q lacks invalid_token", rec.Header().Get("WWW-Authenticate"))
+				}
+			}
+		})
+	}
+	// Without the setting, typ is not looked at.
+	if _, err := newPolicy(t, nil).AuthenticatedUserID(newRequest(jwtAuth(mintTyped("id+jwt")))); err != nil {
+		t.Fatalf("without token_type: %v", err)
+	}
+}

@@ -39,6 +39,7 @@ var (
 	ErrMissingUserID        = errors.New("token names no userid")
 	ErrNoKey                = errors.New("no key to verify the token")
 	ErrUnsupportedTokenType = errors.New("unsupported token type")
+	ErrWrongTokenType       = errors.New("wrong token type")
 )
 
 // InvalidTokenError is the error for a presented token that failed. It

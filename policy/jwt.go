@@ -111,6 +111,11 @@ type Config struct {
 	Audience []string
 	// Issuer: when set, a token's iss must equal it (issuer).
 	Issuer string
+	// TokenType: when set, a token's typ header must name it (token_type),
+	// such as "at+jwt" for RFC 9068 access tokens, so that an ID token or
+	// another kind of JWT signed by the same key is refused (RFC 8725
+	// section 3.11). Compared case-insensitively, "application/" optional.
+	TokenType string
 	// Expiration is the lifetime of the tokens NewToken makes (expiration).
 	// Default one hour; NoExpiration: tokens without exp.
 	Expiration time.Duration

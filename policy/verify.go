@@ -42,6 +42,9 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 	if err != nil {
 		return verdict{err: err}
 	}
+	if err := p.checkType(jws.Signatures[0].Header); err != nil {
+		return verdict{err: err}
+	}
 
 	var payload []byte
 	switch {
@@ -127,6 +130,28 @@ func parseJWS(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSign
 		return nil, false, invalid(ErrUnsupportedTokenType, err)
 	}
 	return jws, sigCanonical, nil
+}
+
+// checkType holds the token's typ header to the token_type setting, when
+// there is one.
+func (p *JWT) checkType(h jose.Header) error {
+	if p.cfg.TokenType == "" {
+		return nil
+	}
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if !strings.EqualFold(mediaType(typ), mediaType(p.cfg.TokenType)) {
+		return invalid(ErrWrongTokenType, fmt.Errorf("typ %q", typ))
+	}
+	return nil
+}
+
+// mediaType drops the "application/" that RFC 7515 section 4.1.9 lets a
+// typ leave out.
+func mediaType(t string) string {
+	if len(t) > len("application/") && strings.EqualFold(t[:len("application/")], "application/") {
+		return t[len("application/"):]
+	}
+	return t
 }
 
 // checkNullMembers refuses a header with a member whose value is null:

@@ -27,7 +27,7 @@ var fuzzKnown = map[string]bool{
 	"private_key": true, "private_key_file": true, "public_key": true, "public_key_file": true,
 	"algorithm": true, "algorithms": true, "leeway": true, "userid_in_claim": true,
 	"scheme": true, "audience": true, "issuer": true, "expiration": true,
-	"max_token_bytes": true, "cache_size": true, "debug_authorization": true,
+	"max_token_bytes": true, "cache_size": true, "token_type": true, "debug_authorization": true,
 	"disable_verify_signature": true, "disable_verify_exp": true, "disable_verify_nbf": true,
 	"disable_verify_iat": true, "disable_verify_aud": true,
 	"jwks_file": true, "jwks_url": true, "oidc_issuer": true, "jwks_refresh": true,

@@ -112,6 +112,7 @@ const (
 	kMaxTokenBytes          = "max_token_bytes"
 	kAllowWeakSecret        = "allow_weak_secret"
 	kCacheSize              = "cache_size"
+	kTokenType              = "token_type"
 	kDebugAuthorization     = "debug_authorization"
 	kJWKSFile               = "jwks_file"
 	kJWKSURL                = "jwks_url"
@@ -150,6 +151,7 @@ var setters = []field{
 	{kScheme, setScheme},
 	{kAudience, setAudience},
 	{kIssuer, func(c *policy.Config, v string) error { c.Issuer = strings.TrimSpace(v); return nil }},
+	{kTokenType, func(c *policy.Config, v string) error { c.TokenType = strings.TrimSpace(v); return nil }},
 	{kExpiration, setExpiration},
 	{kMaxTokenBytes, setMaxTokenBytes},
 	{kCacheSize, setCacheSize},

@@ -55,6 +55,7 @@ func TestParseGoodValues(t *testing.T) {
 		{"expiration", "0", func(c policy.Config) any { return c.Expiration }, time.Duration(-1)},
 		{"max_token_bytes", "1024", func(c policy.Config) any { return c.MaxTokenBytes }, 1024},
 		{"cache_size", "500", func(c policy.Config) any { return c.CacheSize }, 500},
+		{"token_type", " at+jwt ", func(c policy.Config) any { return c.TokenType }, "at+jwt"},
 		{"cache_size", "0", func(c policy.Config) any { return c.CacheSize }, policy.NoCache},
 		{"allow_weak_secret", "y", func(c policy.Config) any { return c.AllowWeakSecret }, true},
 		// Only checked: it belongs to the chi adapter.
