@@ -91,8 +91,7 @@ func verifyWithKeys(raw string, keys []Key) error {
 	if !sigCanonical {
 		return invalid(ErrInvalidSignature, nil)
 	}
-	_, err = verifySignature(jws, raw, keys)
-	return err
+	return verifySignature(jws, raw, keys)
 }
 
 func TestWycheproof(t *testing.T) {

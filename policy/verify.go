@@ -29,7 +29,8 @@ type verdict struct {
 // verify runs every check on a raw compact JWS, in an order that reports a
 // bad signature before anything its payload says: size, structure and
 // algorithm, header, signature, payload, then the claims. The claimed userid
-// is read from any token whose payload decodes.
+// is read from any token whose payload decodes. A token verified before
+// under the same keys is answered from the cache, its times checked again.
 func (p *JWT) verify(ctx context.Context, raw string) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
@@ -46,32 +47,32 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 		return verdict{err: err}
 	}
 
-	var payload []byte
+	// The claims are decoded once, before the signature is checked: the
+	// bytes the signature covers are the same, and even a token whose
+	// signature fails names its user (as in the original) and, with key
+	// sets, its issuer.
+	claims, decodeErr := decodeClaims(jws.UnsafePayloadWithoutVerification())
 	switch {
 	case p.cfg.DisableVerifySignature:
-		payload = jws.UnsafePayloadWithoutVerification()
 	case !sigCanonical:
 		// Another spelling of a signature is not the signature.
 		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
 		var keys []Key
-		if keys, err = p.tokenKeys(ctx, jws); err == nil {
-			payload, err = verifySignature(jws, raw, keys)
+		if keys, err = p.tokenKeys(ctx, jws, claims, decodeErr); err == nil {
+			err = verifySignature(jws, raw, keys)
 		}
 	}
 	if err != nil {
-		// The original still reads the claimed userid of a token whose
-		// signature fails; its claims are never handed out as verified.
+		// Its claims are never handed out as verified.
 		v := verdict{err: err}
-		if c, err := decodeClaims(jws.UnsafePayloadWithoutVerification()); err == nil {
-			v.claimed, v.hasClaim = c.String(p.cfg.UserIDClaim)
+		if decodeErr == nil {
+			v.claimed, v.hasClaim = claims.String(p.cfg.UserIDClaim)
 		}
 		return v
 	}
-
-	claims, err := decodeClaims(payload)
-	if err != nil {
-		return verdict{err: invalid(ErrMalformedClaims, err)}
+	if decodeErr != nil {
+		return verdict{err: invalid(ErrMalformedClaims, decodeErr)}
 	}
 	v := verdict{}
 	v.claimed, v.hasClaim = claims.String(p.cfg.UserIDClaim)
@@ -95,15 +96,14 @@ func (p *JWT) verify(ctx context.Context, raw string) verdict {
 
 // tokenKeys returns the keys that may verify jws: the static keys, or
 // those of the key set its (as yet unverified) iss picks.
-func (p *JWT) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature) ([]Key, error) {
+func (p *JWT) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, error) {
 	if len(p.cfg.KeySets) == 0 {
 		return p.keys, nil
 	}
-	c, err := decodeClaims(jws.UnsafePayloadWithoutVerification())
-	if err != nil {
-		return nil, invalid(ErrMalformedClaims, err)
+	if decodeErr != nil {
+		return nil, invalid(ErrMalformedClaims, decodeErr)
 	}
-	iss, _ := c.String("iss")
+	iss, _ := claims.String("iss")
 	return p.keysFor(ctx, iss, jws.Signatures[0].Header.KeyID)
 }
 
@@ -181,7 +181,7 @@ func checkNullMembers(segment string) error {
 // one when it names none; go-jose checks the signature with each in turn.
 // RSA-PSS signatures must also use a salt as long as the hash, as RFC 7518
 // section 3.5 asks and go-jose does not check.
-func verifySignature(jws *jose.JSONWebSignature, raw string, keys []Key) ([]byte, error) {
+func verifySignature(jws *jose.JSONWebSignature, raw string, keys []Key) error {
 	h := jws.Signatures[0].Header
 	var byAlg, byKid, noKid []Key
 	for _, k := range keys {
@@ -203,21 +203,21 @@ func verifySignature(jws *jose.JSONWebSignature, raw string, keys []Key) ([]byte
 	case h.KeyID != "":
 		candidates = noKid
 	case len(byAlg) > 1:
-		return nil, invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", len(byAlg)))
+		return invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", len(byAlg)))
 	}
 	if len(candidates) == 0 {
-		return nil, invalid(ErrNoKey, nil)
+		return invalid(ErrNoKey, nil)
 	}
 	for _, k := range candidates {
-		payload, err := jws.Verify(k.Material)
+		_, err := jws.Verify(k.Material)
 		if err == nil && strings.HasPrefix(k.Algorithm, "PS") {
 			err = checkPSSSalt(k, raw, jws.Signatures[0].Signature)
 		}
 		if err == nil {
-			return payload, nil
+			return nil
 		}
 	}
-	return nil, invalid(ErrInvalidSignature, nil)
+	return invalid(ErrInvalidSignature, nil)
 }
 
 // checkPSSSalt verifies an RSA-PSS signature again, with the standard
