@@ -64,19 +64,20 @@ type lazyState struct {
 type stateKey struct{}
 
 // Authenticate returns middleware that keeps the request's authentication
-// state in its context, worked out once on first use. A policy that has
-// its own per-request middleware (policy.JWT's Middleware) gets it too.
+// state in its context, worked out once on first use. A policy that keeps
+// per-request state of its own (policy.JWT) gets it in the same context.
 func Authenticate(p policy.AuthenticationPolicy) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		if m, ok := p.(interface {
-			Middleware(http.Handler) http.Handler
-		}); ok {
-			next = m.Middleware(next)
-		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(w, withState(r, p))
 		})
 	}
+}
+
+// stater is the optional part of a policy that keeps its own per-request
+// state in the context, as policy.JWT does.
+type stater interface {
+	WithState(ctx context.Context) context.Context
 }
 
 // StateOf returns a copy of r's authentication state; ok is false when no
@@ -109,7 +110,11 @@ func withState(r *http.Request, p policy.AuthenticationPolicy) *http.Request {
 	if _, ok := r.Context().Value(stateKey{}).(*lazyState); ok {
 		return r
 	}
-	return r.WithContext(context.WithValue(r.Context(), stateKey{}, &lazyState{p: p}))
+	ctx := r.Context()
+	if s, ok := p.(stater); ok {
+		ctx = s.WithState(ctx) // the policy's own state, in the same copy
+	}
+	return r.WithContext(context.WithValue(ctx, stateKey{}, &lazyState{p: p}))
 }
 
 // policyOf returns the policy Authenticate stored for r, or nil.

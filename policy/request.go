@@ -54,11 +54,22 @@ type stateKey struct{ p *JWT }
 // Verification happens lazily, on the first question.
 func (p *JWT) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := r.Context().Value(stateKey{p}).(*outcome); !ok {
-			r = r.WithContext(context.WithValue(r.Context(), stateKey{p}, new(outcome)))
+		if ctx := p.WithState(r.Context()); ctx != r.Context() {
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// WithState returns ctx holding a place for a request's authentication
+// outcome, as Middleware puts in the request's context (ctx itself when it
+// holds one already). A middleware that makes its own context, as the chi
+// adapter does, calls it to spare a second copy of the request.
+func (p *JWT) WithState(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(stateKey{p}).(*outcome); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, stateKey{p}, new(outcome))
 }
 
 // state returns r's outcome with its token stage done. An outcome worked
