@@ -76,6 +76,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if stderr == os.Stderr {
+		// The program's logger for everything, the key sets that
+		// settings.Parse starts included.
+		slog.SetDefault(logger)
+	}
 
 	var m map[string]string
 	users := map[string]user{}
@@ -156,4 +161,7 @@ func printHelp(w io.Writer, base, scheme string, demo bool) {
 	fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN\" %s/auth\n", scheme, base)
 	fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN\" %s/groups\n", scheme, base)
 	fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN.broken\" %s/auth   # 401 invalid_token\n", scheme, base)
+	fmt.Fprintf(w, "  curl -i %s/articles/1                 # 200: Everyone may view\n", base)
+	fmt.Fprintf(w, "  curl -i -X PUT -H \"Authorization: %s token=$TOKEN\" %s/articles/1      # 200 for an editor, 403 for others\n", scheme, base)
+	fmt.Fprintf(w, "  curl -i -X DELETE -H \"Authorization: %s token=$TOKEN\" %s/articles/secret # 200 for an admin only\n", scheme, base)
 }
