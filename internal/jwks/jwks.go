@@ -100,15 +100,16 @@ func (o Options) withDefaults() (Options, error) {
 	if o.FilePoll <= 0 {
 		o.FilePoll = DefaultFilePoll
 	}
-	asym := slices.DeleteFunc(policy.SupportedAlgorithms(), isHMAC)
+	asym := policy.KeySetAlgorithms()
 	if o.Algorithms == nil {
 		o.Algorithms = asym
 	} else {
 		for _, a := range o.Algorithms {
-			if isHMAC(a) {
+			switch {
+			case slices.Contains(asym, a):
+			case slices.Contains(policy.SupportedAlgorithms(), a):
 				return o, fmt.Errorf("jwks: %s is never allowed for a key set: its keys are public", a)
-			}
-			if !slices.Contains(asym, a) {
+			default:
 				return o, fmt.Errorf("jwks: unsupported algorithm %q", a)
 			}
 		}
@@ -125,8 +126,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	return o, nil
 }
-
-func isHMAC(alg string) bool { return len(alg) > 2 && alg[:2] == "HS" }
 
 // snapshot is one key set, never changed once published.
 type snapshot struct {
@@ -284,7 +283,10 @@ func (s *Set) refetch() *call {
 		return c
 	}
 	if s.sinceLastAttempt() < s.o.MinRefresh {
-		return nil
+		// A fetch may have started between the two loads (start stores
+		// the call before the time): wait for it, if it is still going;
+		// once it is done, its keys are published.
+		return s.inflight.Load()
 	}
 	return s.start(true)
 }
