@@ -263,7 +263,7 @@ func checkKeySetConfig(cfg *Config) error {
 		return configErr("private_key", "cannot be combined with a key set (jwks_file, jwks_url, oidc_issuer)")
 	}
 	if len(cfg.Algorithms) == 0 && cfg.Algorithm == "" {
-		cfg.Algorithms = asymmetricAlgorithms()
+		cfg.Algorithms = KeySetAlgorithms()
 	}
 	for _, a := range append(slices.Clone(cfg.Algorithms), cfg.Algorithm) {
 		if isHMAC(a) {

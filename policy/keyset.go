@@ -70,8 +70,8 @@ func (p *JWT) Close() error {
 	return errors.Join(errs...)
 }
 
-// asymmetricAlgorithms are the algorithms a key set from a provider may
-// use: HMAC never, since a provider's keys are public.
-func asymmetricAlgorithms() []string {
+// KeySetAlgorithms returns the algorithms a key set may verify: every
+// supported one but HMAC, since a provider's keys are public.
+func KeySetAlgorithms() []string {
 	return slices.DeleteFunc(slices.Clone(algorithms), isHMAC)
 }

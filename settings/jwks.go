@@ -159,7 +159,7 @@ func jwksOptions(vals map[string]string, cfg *policy.Config) (jwks.Options, erro
 		name, algs = kAlgorithm, []string{cfg.Algorithm}
 	}
 	for _, a := range algs {
-		if strings.HasPrefix(a, "HS") {
+		if !slices.Contains(policy.KeySetAlgorithms(), a) { // a is supported: checked before
 			return o, keyErr(name, bad("%s is never allowed with a key set (%s%s, %s%s, %s%s): its keys are public", a, Prefix, kJWKSFile, Prefix, kJWKSURL, Prefix, kOIDCIssuer))
 		}
 	}
