@@ -25,13 +25,14 @@ import (
 var peers = []string{"jwtauth-go-chi", "auth0", "golang-jwt"}
 
 // order is the order of the rows within an algorithm.
-var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "floor", "none"}
+var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "go-jose", "floor", "none"}
 
 var labels = map[string]string{
 	"jwtauth":        "jwtauth (this)",
 	"jwtauth-go-chi": "go-chi/jwtauth v5",
 	"auth0":          "auth0 go-jwt-middleware v3",
 	"golang-jwt":     "golang-jwt v5 (bare parser)",
+	"go-jose":        "go-jose v4 jwt alone (reference)",
 	"floor":          "floor (stdlib)",
 	"none":           "no auth (chi + recorder only)",
 }
