@@ -114,7 +114,23 @@ func withState(r *http.Request, p policy.AuthenticationPolicy) *http.Request {
 	if s, ok := p.(stater); ok {
 		ctx = s.WithState(ctx) // the policy's own state, in the same copy
 	}
-	return r.WithContext(context.WithValue(ctx, stateKey{}, &lazyState{p: p}))
+	return r.WithContext(&stateContext{Context: ctx, ls: lazyState{p: p}})
+}
+
+// stateContext is the context withState makes: its parent and the lazy
+// state, in a single allocation.
+type stateContext struct {
+	context.Context
+	ls lazyState
+}
+
+// Value returns the lazy state for stateKey, and asks the parent about any
+// other key.
+func (c *stateContext) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return &c.ls
+	}
+	return c.Context.Value(key)
 }
 
 // policyOf returns the policy Authenticate stored for r, or nil.

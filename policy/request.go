@@ -69,7 +69,24 @@ func (p *JWT) WithState(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(stateKey{p}).(*outcome); ok {
 		return ctx
 	}
-	return context.WithValue(ctx, stateKey{p}, new(outcome))
+	return &stateContext{Context: ctx, p: p}
+}
+
+// stateContext is the context WithState returns: its parent, and the place
+// for one request's outcome with one policy, in a single allocation.
+type stateContext struct {
+	context.Context
+	p *JWT
+	o outcome
+}
+
+// Value returns the outcome for the policy's key, and asks the parent
+// about any other.
+func (c *stateContext) Value(key any) any {
+	if k, ok := key.(stateKey); ok && k.p == c.p {
+		return &c.o
+	}
+	return c.Context.Value(key)
 }
 
 // state returns r's outcome with its token stage done. An outcome worked
@@ -81,12 +98,14 @@ func (p *JWT) state(r *http.Request) *outcome {
 	if !ok {
 		o = p.memo.get(r)
 	}
+	// The header's values are read from the map directly: its key is
+	// canonical, as Header.Values would make it.
 	o.tokenOnce.Do(func() {
-		o.header = r.Header.Values("Authorization")
+		o.header = r.Header["Authorization"]
 		p.readToken(r, o)
 	})
-	if !slices.Equal(o.header, r.Header.Values("Authorization")) {
-		o = &outcome{header: r.Header.Values("Authorization")}
+	if !slices.Equal(o.header, r.Header["Authorization"]) {
+		o = &outcome{header: r.Header["Authorization"]}
 		o.tokenOnce.Do(func() { p.readToken(r, o) })
 	}
 	return o
@@ -128,7 +147,7 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 // counts. The whole header is bounded loosely before it is read; the token
 // itself is bounded by max_token_bytes in verify.
 func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
-	values := r.Header.Values("Authorization")
+	values := r.Header["Authorization"]
 	limit := 2*p.cfg.MaxTokenBytes + 256
 	for _, v := range values {
 		t, ours, err := authheader.Token(v, p.cfg.Scheme, limit)
@@ -215,17 +234,18 @@ type Identity struct {
 // adapter does). Like every method, it verifies the token once per request.
 func (p *JWT) Identify(r *http.Request) Identity {
 	o := p.state(r)
-	id := Identity{Principals: []string{Everyone}, Claims: o.verdict.claims, Err: o.verdict.err}
+	id := Identity{Claims: o.verdict.claims, Err: o.verdict.err}
 	if o.verdict.err != nil {
+		id.Principals = []string{Everyone}
 		return id
 	}
 	groups, accepted := p.groupsOf(r, o)
 	if !accepted {
-		id.Err = ErrUserRejected
+		id.Principals, id.Err = []string{Everyone}, ErrUserRejected
 		return id
 	}
 	id.UserID = o.verdict.claimed
-	id.Principals = slices.Concat([]string{o.verdict.claimed, Everyone, Authenticated}, groups)
+	id.Principals = append(append(make([]string, 0, 3+len(groups)), o.verdict.claimed, Everyone, Authenticated), groups...)
 	return id
 }
 

@@ -32,7 +32,7 @@ var labels = map[string]string{
 	"jwtauth-go-chi": "go-chi/jwtauth v5",
 	"auth0":          "auth0 go-jwt-middleware v3",
 	"golang-jwt":     "golang-jwt v5 (bare parser)",
-	"go-jose":        "go-jose v4 jwt alone (reference)",
+	"go-jose":        "go-jose v4 alone (reference)",
 	"floor":          "floor (stdlib)",
 	"none":           "no auth (chi + recorder only)",
 }

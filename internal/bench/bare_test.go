@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+	golangjwt "github.com/golang-jwt/jwt/v5"
+)
+
+// BenchmarkBare measures the libraries alone, without HTTP, on cold tokens:
+// go-jose's ParseSignedCompact and Verify (the least that any verifier
+// built on go-jose, as this project is, must run: no claims are decoded or
+// checked), golang-jwt's whole ParseWithClaims as the reference, and the
+// floor. It shows what of the cold cost is the JOSE library's.
+func BenchmarkBare(b *testing.B) {
+	for _, alg := range algs {
+		k := keys()[alg]
+		b.Run("alg="+alg+"/work=bare/impl=go-jose", func(b *testing.B) {
+			toks := coldTokens(alg, min(b.N, floorColdMax))
+			allowed := []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				jws, err := jose.ParseSignedCompact(toks[i%len(toks)].raw, allowed)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := jws.Verify(k.verify); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("alg="+alg+"/work=bare/impl=golang-jwt", func(b *testing.B) {
+			toks := coldTokens(alg, min(b.N, floorColdMax))
+			parser := golangjwt.NewParser(
+				golangjwt.WithValidMethods([]string{alg}),
+				golangjwt.WithIssuer(issuer),
+				golangjwt.WithAudience(audience),
+				golangjwt.WithExpirationRequired(),
+				golangjwt.WithIssuedAt(),
+			)
+			keyFunc := func(*golangjwt.Token) (any, error) { return k.verify, nil }
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := parser.ParseWithClaims(toks[i%len(toks)].raw, golangjwt.MapClaims{}, keyFunc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("alg="+alg+"/work=bare/impl=floor", func(b *testing.B) {
+			benchFloor(b, alg, "cold")
+		})
+	}
+}
+
+// TestBareRefuses checks that the bare go-jose contender tells a good
+// signature from a bad one, so that its row measures a real check.
+func TestBareRefuses(t *testing.T) {
+	for _, alg := range algs {
+		k := keys()[alg]
+		c := checkTokensOf(k)
+		allowed := []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)}
+		for raw, want := range map[string]bool{c.good.raw: true, c.wrongKey.raw: false} {
+			jws, err := jose.ParseSignedCompact(raw, allowed)
+			if err != nil {
+				t.Fatalf("%s: %v", alg, err)
+			}
+			if _, err := jws.Verify(k.verify); (err == nil) != want {
+				t.Errorf("%s: Verify = %v, want success %v", alg, err, want)
+			}
+		}
+	}
+}
