@@ -32,14 +32,7 @@ func BenchmarkBare(b *testing.B) {
 		})
 		b.Run("alg="+alg+"/work=bare/impl=golang-jwt", func(b *testing.B) {
 			toks := coldTokens(alg, min(b.N, floorColdMax))
-			parser := golangjwt.NewParser(
-				golangjwt.WithValidMethods([]string{alg}),
-				golangjwt.WithIssuer(issuer),
-				golangjwt.WithAudience(audience),
-				golangjwt.WithExpirationRequired(),
-				golangjwt.WithIssuedAt(),
-			)
-			keyFunc := func(*golangjwt.Token) (any, error) { return k.verify, nil }
+			parser, keyFunc := golangJWTParser(k)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

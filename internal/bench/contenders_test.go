@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -127,15 +128,46 @@ type subKey struct{}
 // golangJWT is the bare-parser reference: github.com/golang-jwt/jwt/v5
 // parsing into MapClaims behind the thinnest middleware that can use it.
 func golangJWT(k *keyset) (http.Handler, error) {
+	parser, keyFunc := golangJWTParser(k)
+	return thinRouter(func(raw string) (string, error) {
+		claims := golangjwt.MapClaims{}
+		if _, err := parser.ParseWithClaims(raw, claims, keyFunc); err != nil {
+			return "", err
+		}
+		return claims.GetSubject()
+	}), nil
+}
+
+// goJOSE is the reference for what this project's mandated JOSE library
+// costs alone: github.com/go-jose/go-jose/v4's jwt package parsing,
+// verifying, and decoding the registered claims only (no map of all the
+// claims, as golangJWT and this project build) behind the same thin
+// middleware as golangJWT: the least any verifier built on go-jose does.
+// It is not a peer (no ratio is taken to it).
+func goJOSE(k *keyset) (http.Handler, error) {
 	key := k.verify
-	parser := golangjwt.NewParser(
-		golangjwt.WithValidMethods([]string{k.alg}),
-		golangjwt.WithIssuer(issuer),
-		golangjwt.WithAudience(audience),
-		golangjwt.WithExpirationRequired(),
-		golangjwt.WithIssuedAt(),
-	)
-	keyFunc := func(*golangjwt.Token) (any, error) { return key, nil }
+	algs := []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.alg)}
+	expected := josejwt.Expected{Issuer: issuer, AnyAudience: josejwt.Audience{audience}}
+	return thinRouter(func(raw string) (string, error) {
+		tok, err := josejwt.ParseSigned(raw, algs)
+		if err != nil {
+			return "", err
+		}
+		var registered josejwt.Claims
+		if err := tok.Claims(key, &registered); err != nil {
+			return "", err
+		}
+		if registered.Expiry == nil {
+			return "", errors.New("no exp")
+		}
+		return registered.Subject, registered.ValidateWithLeeway(expected.WithTime(time.Now()), 0)
+	}), nil
+}
+
+// thinRouter is the thinnest middleware around a bare parser, on a chi
+// router: verify is given the Bearer token and returns its subject, which
+// the handler answers; any failure is 401.
+func thinRouter(verify func(raw string) (sub string, err error)) http.Handler {
 	mw := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -143,12 +175,7 @@ func golangJWT(k *keyset) (http.Handler, error) {
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return
 			}
-			claims := golangjwt.MapClaims{}
-			if _, err := parser.ParseWithClaims(raw, claims, keyFunc); err != nil {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			sub, err := claims.GetSubject()
+			sub, err := verify(raw)
 			if err != nil {
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return
@@ -162,50 +189,21 @@ func golangJWT(k *keyset) (http.Handler, error) {
 		sub, _ := r.Context().Value(subKey{}).(string)
 		io.WriteString(w, sub)
 	})
-	return r, nil
+	return r
 }
 
-// goJOSE is the reference for what this project's mandated JOSE library
-// costs alone: github.com/go-jose/go-jose/v4's jwt package parsing,
-// verifying, and decoding the registered claims only (no map of all the
-// claims, as golangJWT and this project build) behind the same thin
-// middleware as golangJWT: the least any verifier built on go-jose does.
-// It is not a peer (no ratio is taken to it).
-func goJOSE(k *keyset) (http.Handler, error) {
+// golangJWTParser is golang-jwt configured as every contender is: one
+// algorithm, the issuer and audience, exp required, iat checked.
+func golangJWTParser(k *keyset) (*golangjwt.Parser, golangjwt.Keyfunc) {
+	parser := golangjwt.NewParser(
+		golangjwt.WithValidMethods([]string{k.alg}),
+		golangjwt.WithIssuer(issuer),
+		golangjwt.WithAudience(audience),
+		golangjwt.WithExpirationRequired(),
+		golangjwt.WithIssuedAt(),
+	)
 	key := k.verify
-	algs := []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.alg)}
-	expected := josejwt.Expected{Issuer: issuer, AnyAudience: josejwt.Audience{audience}}
-	mw := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			tok, err := josejwt.ParseSigned(raw, algs)
-			if err != nil {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			var registered josejwt.Claims
-			if err := tok.Claims(key, &registered); err != nil {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			if registered.Expiry == nil || registered.ValidateWithLeeway(expected.WithTime(time.Now()), 0) != nil {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), subKey{}, registered.Subject)))
-		})
-	}
-	r := chi.NewRouter()
-	r.Use(mw)
-	r.Get(path, func(w http.ResponseWriter, r *http.Request) {
-		sub, _ := r.Context().Value(subKey{}).(string)
-		io.WriteString(w, sub)
-	})
-	return r, nil
+	return parser, func(*golangjwt.Token) (any, error) { return key, nil }
 }
 
 // noAuth is the harness alone: the router, the recorder and a handler that
