@@ -33,6 +33,7 @@ FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIM
 
 fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzToken$$' ./internal/authheader
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzCandidate$$' ./internal/authheader
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzVerifyRequest$$' ./policy
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseSettings$$' ./settings
 

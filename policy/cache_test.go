@@ -209,6 +209,41 @@ func TestVerifiedTokenCache(t *testing.T) {
 			t.Fatalf("the keys were asked for %d times; want 2", n)
 		}
 	})
+	t.Run("a cached token is read from every header as without a cache", func(t *testing.T) {
+		// The fast path reads a known token without parsing the header:
+		// each header must get the answer of a policy with no cache.
+		cached, _ := newSetPolicy(t, 0)
+		uncached, _ := newSetPolicy(t, policy.NoCache)
+		tok := token(t, now.Add(time.Hour))
+		for range 2 { // verified twice: cached
+			if _, err := auth(cached, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, headers := range [][]string{
+			{"JWT token=" + tok},
+			{"jwt TOKEN=" + tok},
+			{"JWT " + tok},
+			{`JWT token="` + tok + `"`},
+			{"JWT token=" + tok + " "},
+			{"JWT  token=" + tok},
+			{"JWT token=" + tok, "JWT token=" + tok},
+			{"JWT token=" + tok, "Basic dXNlcjpwYXNz"},
+			{"JWT token=" + tok + ", token=" + tok},
+			{"JWT token=" + tok + `, realm="api"`},
+			{"JWT token"},
+			{"JWTtoken=" + tok},
+			{"Bearer " + tok},
+			{"JWT token=" + tok + "x"},
+			{"KWT token=" + tok},
+		} {
+			gotUser, gotErr := cached.AuthenticatedUserID(newRequest(headers...))
+			wantUser, wantErr := uncached.AuthenticatedUserID(newRequest(headers...))
+			if gotUser != wantUser || reasonOf(gotErr) != reasonOf(wantErr) {
+				t.Errorf("%q: with the cache %q, %v; without %q, %v", headers, gotUser, gotErr, wantUser, wantErr)
+			}
+		}
+	})
 	t.Run("a negative size other than NoCache is refused", func(t *testing.T) {
 		_, err := policy.NewJWT(policy.Config{MasterSecret: testSecret, CacheSize: -5, Logger: discard})
 		var ce *policy.ConfigError
@@ -216,6 +251,14 @@ func TestVerifiedTokenCache(t *testing.T) {
 			t.Fatalf("err = %v; want a ConfigError for cache_size", err)
 		}
 	})
+}
+
+// reasonOf is err's reason (its *InvalidTokenError's), or err itself.
+func reasonOf(err error) error {
+	if ite, ok := errors.AsType[*policy.InvalidTokenError](err); ok {
+		return ite.Reason
+	}
+	return err
 }
 
 // mintWith signs claims with a ready signer (for headers such as kid).

@@ -115,6 +115,10 @@ func (p *JWT) state(r *http.Request) *outcome {
 // and verify it. A failure is logged with its reason and the client's
 // address, never the token.
 func (p *JWT) readToken(r *http.Request, o *outcome) {
+	if v, ok := p.knownToken(r); ok {
+		o.verdict, o.present = v, true
+		return
+	}
 	token, found, err := p.tokenOf(r)
 	switch {
 	case !found:
@@ -141,14 +145,36 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 	}
 }
 
+// knownToken is the verified-token cache's fast path: a request whose one
+// Authorization header carries, in a plain form ("<scheme> <jwt>" or
+// "<scheme> token=<jwt>"), a token that verified before is answered
+// without reading the header's syntax. It answers what the full path
+// would: every cached token is a compact JWS, for which
+// authheader.Candidate's contract says that Token reads the same token
+// from the header; and the header is held to the same bound.
+func (p *JWT) knownToken(r *http.Request) (verdict, bool) {
+	values := r.Header["Authorization"]
+	if p.cache == nil || len(values) != 1 || len(values[0]) > p.headerLimit() {
+		return verdict{}, false
+	}
+	token, ok := authheader.Candidate(values[0], p.cfg.Scheme)
+	if !ok {
+		return verdict{}, false
+	}
+	return p.cached(token, p.keysVersion())
+}
+
+// headerLimit bounds the whole Authorization header, loosely, before it
+// is read; the token itself is bounded by max_token_bytes in verify.
+func (p *JWT) headerLimit() int { return 2*p.cfg.MaxTokenBytes + 256 }
+
 // tokenOf finds the request's token for the policy's scheme. found is false
 // when no Authorization header uses the scheme; more than one header when
 // one of them does is malformed, since readers could disagree on which
-// counts. The whole header is bounded loosely before it is read; the token
-// itself is bounded by max_token_bytes in verify.
+// counts. The whole header is bounded (headerLimit) before it is read.
 func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
 	values := r.Header["Authorization"]
-	limit := 2*p.cfg.MaxTokenBytes + 256
+	limit := p.headerLimit()
 	for _, v := range values {
 		t, ours, err := authheader.Token(v, p.cfg.Scheme, limit)
 		if !ours {

@@ -54,6 +54,46 @@ func Token(value, scheme string, maxLen int) (token string, found bool, err erro
 	return token, true, nil
 }
 
+// Candidate returns what follows "<scheme> " or "<scheme> token=" at the
+// start of value (the scheme, a name IsScheme accepts, and "token"
+// compared as Token compares them), without reading it. It is the fast path of a caller that recognizes a
+// token it has read with Token before: when the candidate is a compact JWS
+// (base64url characters and exactly two dots), Token(value, scheme, 0)
+// returns that same candidate, as FuzzCandidate checks. Any other
+// candidate means nothing, and the header must be read with Token.
+func Candidate(value, scheme string) (candidate string, ok bool) {
+	if len(value) <= len(scheme) || value[len(scheme)] != ' ' || !asciiEqualFold(value[:len(scheme)], scheme) {
+		return "", false
+	}
+	const param = "token="
+	rest := value[len(scheme)+1:]
+	if len(rest) > len(param) && asciiEqualFold(rest[:len(param)], param) {
+		rest = rest[len(param):]
+	}
+	return rest, true
+}
+
+// asciiEqualFold reports whether a and b are equal under ASCII case
+// folding (never Unicode's, under which the Kelvin sign is a 'k').
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // isToken68 reports whether s is an RFC 9110 token68: base64url or base64
 // characters followed by optional '=' padding.
 func isToken68(s string) bool {

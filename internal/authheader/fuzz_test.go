@@ -159,3 +159,56 @@ func fuzzASCIIEqualFold(a, b string) bool {
 	}
 	return true
 }
+
+// FuzzCandidate checks Candidate's contract: whatever the header, a
+// candidate that is a compact JWS in form (base64url characters and
+// exactly two dots) is exactly the token Token reads from it. The inputs
+// also build headers in the two plain forms around such a candidate.
+func FuzzCandidate(f *testing.F) {
+	for _, seed := range []string{
+		"JWT token=aGVhZA.cGF5bG9hZA.c2ln",
+		"Bearer aGVhZA.cGF5bG9hZA.c2ln",
+		"bearer TOKEN=a.b.c",
+		"JWT  a.b.c",
+		" JWT a.b.c",
+		"JWT token=a.b.c, realm=x",
+		`JWT token="a.b.c"`,
+		"JWT a.b.c ",
+		"JWT token=token=a.b.c",
+		"JWT ..",
+		"\u212AWT a.b.c",
+	} {
+		f.Add(seed, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, value string, schemeIdx uint8) {
+		scheme := fuzzSchemes[int(schemeIdx)%len(fuzzSchemes)]
+		check := func(value string) {
+			t.Helper()
+			c, ok := authheader.Candidate(value, scheme)
+			if !ok || !fuzzIsCompactJWS(c) {
+				return
+			}
+			tok, found, err := authheader.Token(value, scheme, 0)
+			if tok != c || !found || err != nil {
+				t.Fatalf("Candidate(%q, %q) = %q, but Token reads %q, %v, %v", value, scheme, c, tok, found, err)
+			}
+		}
+		check(value)
+		jws := strings.Map(func(r rune) rune {
+			if r == '.' || fuzzIsToken68Char(r) && r != '~' && r != '+' && r != '/' {
+				return r
+			}
+			return -1
+		}, value)
+		check(scheme + " " + jws)
+		check(strings.ToUpper(scheme) + " tOkEn=" + jws)
+	})
+}
+
+// fuzzIsCompactJWS reports whether s has the form of a compact JWS: only
+// base64url characters and exactly two dots.
+func fuzzIsCompactJWS(s string) bool {
+	return strings.Count(s, ".") == 2 && strings.IndexFunc(s, func(r rune) bool {
+		return r != '.' && r != '-' && r != '_' && !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}) < 0
+}
