@@ -1,6 +1,7 @@
 # jwtauth for Go. `make run` starts the example server on its embedded
 # default; `make test` checks formatting, vets and runs every test under the
-# race detector (the fuzz targets' seed corpora under testdata/fuzz included);
+# race detector (the fuzz targets' seed corpora under testdata/fuzz included),
+# then the bench module's checks that each contender really verifies;
 # `make fuzz` runs each fuzz target in turn for FUZZTIME; `make bench`
 # measures this library against its Go peers (internal/bench, a module of its
 # own); `make load` drives the example server from a second process.
@@ -17,6 +18,7 @@ run:
 
 test: fmt vet
 	$(GO) test -race -count=1 ./...
+	cd internal/bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fmt:
 	@unformatted="$$(gofmt -l .)"; \
