@@ -62,36 +62,21 @@ func Token(value, scheme string, maxLen int) (token string, found bool, err erro
 // returns that same candidate, as FuzzCandidate checks. Any other
 // candidate means nothing, and the header must be read with Token.
 func Candidate(value, scheme string) (candidate string, ok bool) {
-	if len(value) <= len(scheme) || value[len(scheme)] != ' ' || !asciiEqualFold(value[:len(scheme)], scheme) {
+	if len(value) <= len(scheme) || value[len(scheme)] != ' ' {
 		return "", false
 	}
+	// As in Token: ASCII names, so that EqualFold folds ASCII only.
+	if name := value[:len(scheme)]; !isTokenName(name) || !strings.EqualFold(name, scheme) {
+		return "", false
+	}
+	// "token=" is ASCII and as many bytes long as what it is compared to,
+	// which therefore holds no multi-byte rune that could fold to it.
 	const param = "token="
 	rest := value[len(scheme)+1:]
-	if len(rest) > len(param) && asciiEqualFold(rest[:len(param)], param) {
+	if len(rest) > len(param) && strings.EqualFold(rest[:len(param)], param) {
 		rest = rest[len(param):]
 	}
 	return rest, true
-}
-
-// asciiEqualFold reports whether a and b are equal under ASCII case
-// folding (never Unicode's, under which the Kelvin sign is a 'k').
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // isToken68 reports whether s is an RFC 9110 token68: base64url or base64
