@@ -19,8 +19,10 @@ package chiadapter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 
@@ -132,6 +134,19 @@ func (c *stateContext) Value(key any) any {
 	}
 	return c.Context.Value(key)
 }
+
+// String names the context by types only, as context.WithValue's would:
+// fmt and slog must never print the state, which holds the claims.
+func (c *stateContext) String() string {
+	parent := reflect.TypeOf(c.Context).String()
+	if s, ok := c.Context.(fmt.Stringer); ok {
+		parent = s.String()
+	}
+	return parent + ".WithValue(chiadapter.stateKey, *chiadapter.lazyState)"
+}
+
+// GoString is String, so that %#v prints no field either.
+func (c *stateContext) GoString() string { return c.String() }
 
 // policyOf returns the policy Authenticate stored for r, or nil.
 func policyOf(r *http.Request) policy.AuthenticationPolicy {

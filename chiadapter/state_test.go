@@ -1,11 +1,15 @@
 package chiadapter_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pyramid-go/jwtauth/chiadapter"
@@ -188,5 +192,38 @@ func TestPrincipalsIsACopy(t *testing.T) {
 				t.Errorf("plain user's DELETE = %d; want 403", rec.Code)
 			}
 		})
+	}
+}
+
+// TestStateNotPrinted formats a request's context after Authenticate and a
+// guard have worked out its state: neither the token nor a claim may
+// appear, however fmt or slog print it.
+func TestStateNotPrinted(t *testing.T) {
+	p := newPolicy(t, nil, nil)
+	claims := userClaims("marker-user-7")
+	claims["tenant"] = "marker-tenant-9"
+	tok := mint(t, testSecret, claims)
+	g := &chiadapter.Guard{}
+	var printed []string
+	h := chiadapter.Authenticate(p)(g.Authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		printed = append(printed, fmt.Sprintf("%v", ctx), fmt.Sprintf("%+v", ctx), fmt.Sprintf("%#v", ctx))
+		var text, js bytes.Buffer
+		slog.New(slog.NewTextHandler(&text, nil)).Info("request", "ctx", ctx)
+		slog.New(slog.NewJSONHandler(&js, nil)).Info("request", "ctx", ctx)
+		printed = append(printed, text.String(), js.String())
+	})))
+	if rec := do(h, http.MethodGet, "/", tok); rec.Code != http.StatusOK {
+		t.Fatalf("status %d; want 200", rec.Code)
+	}
+	if len(printed) == 0 {
+		t.Fatal("the handler did not run")
+	}
+	for _, s := range printed {
+		for _, secret := range []string{tok[:20], tok[len(tok)-20:], "marker-user-7", "marker-tenant-9"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("a printed context shows %q: %s", secret, s)
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -87,6 +88,23 @@ func (c *stateContext) Value(key any) any {
 		return &c.o
 	}
 	return c.Context.Value(key)
+}
+
+// String names the context as context.WithValue's would, by types only:
+// fmt and slog must never print the outcome, which holds the token.
+func (c *stateContext) String() string {
+	return contextName(c.Context) + ".WithValue(policy.stateKey, *policy.outcome)"
+}
+
+// GoString is String, so that %#v prints no field either.
+func (c *stateContext) GoString() string { return c.String() }
+
+// contextName is a context's String, or its type when it has none.
+func contextName(c context.Context) string {
+	if s, ok := c.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return reflect.TypeOf(c).String()
 }
 
 // state returns r's outcome with its token stage done. An outcome worked

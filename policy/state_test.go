@@ -1,9 +1,13 @@
 package policy_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +64,37 @@ func TestStatePerPolicy(t *testing.T) {
 	if _, err := pa.AuthenticatedUserID(r); err == nil {
 		t.Error("policy a authenticated b's token")
 	}
+}
+
+// TestStateNotPrinted formats a request's context, as a handler or a
+// logging middleware may, after the policy has read its token: neither the
+// token nor a claim may appear, however it is printed.
+func TestStateNotPrinted(t *testing.T) {
+	p := newPolicy(t, nil)
+	tok := mintHS(t, validClaims("marker-user-7"))
+	var printed []string
+	h := p.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := p.AuthenticatedUserID(r); err != nil {
+			t.Fatal(err)
+		}
+		printed = append(printed, formatted(r.Context())...)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), newRequest(jwtAuth(tok)))
+	for _, s := range printed {
+		if strings.Contains(s, tok[:20]) || strings.Contains(s, tok[len(tok)-20:]) || strings.Contains(s, "marker-user-7") {
+			t.Errorf("a printed context shows the token or a claim: %s", s)
+		}
+	}
+	if len(printed) == 0 || !strings.Contains(printed[0], "policy.stateKey") {
+		t.Errorf("the context prints as %q; want its types named", printed)
+	}
+}
+
+// formatted is ctx as fmt and slog's handlers print it.
+func formatted(ctx context.Context) []string {
+	out := []string{fmt.Sprintf("%v", ctx), fmt.Sprintf("%+v", ctx), fmt.Sprintf("%#v", ctx), fmt.Sprintf("%s", ctx)}
+	var text, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("request", "ctx", ctx)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("request", "ctx", ctx)
+	return append(out, text.String(), js.String())
 }

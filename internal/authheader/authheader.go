@@ -56,11 +56,12 @@ func Token(value, scheme string, maxLen int) (token string, found bool, err erro
 
 // Candidate returns what follows "<scheme> " or "<scheme> token=" at the
 // start of value (the scheme, a name IsScheme accepts, and "token"
-// compared as Token compares them), without reading it. It is the fast path of a caller that recognizes a
-// token it has read with Token before: when the candidate is a compact JWS
-// (base64url characters and exactly two dots), Token(value, scheme, 0)
-// returns that same candidate, as FuzzCandidate checks. Any other
-// candidate means nothing, and the header must be read with Token.
+// compared as Token compares them), without reading it. It is the fast
+// path of a caller that recognizes a token it has read with Token before:
+// when the candidate is a compact JWS (base64url characters and exactly
+// two dots), Token(value, scheme, 0) returns that same candidate, as
+// FuzzCandidate checks. Any other candidate means nothing, and the header
+// must be read with Token.
 func Candidate(value, scheme string) (candidate string, ok bool) {
 	if len(value) <= len(scheme) || value[len(scheme)] != ' ' {
 		return "", false
