@@ -227,6 +227,8 @@ func TestVerifiedTokenCache(t *testing.T) {
 			{`JWT token="` + tok + `"`},
 			{"JWT token=" + tok + " "},
 			{"JWT  token=" + tok},
+			{"JWT\ttoken=" + tok},
+			{"JWT token=\t" + tok},
 			{"JWT token=" + tok, "JWT token=" + tok},
 			{"JWT token=" + tok, "Basic dXNlcjpwYXNz"},
 			{"JWT token=" + tok + ", token=" + tok},

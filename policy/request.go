@@ -133,7 +133,8 @@ func (p *JWT) state(r *http.Request) *outcome {
 // and verify it. A failure is logged with its reason and the client's
 // address, never the token.
 func (p *JWT) readToken(r *http.Request, o *outcome) {
-	if v, ok := p.knownToken(r); ok {
+	v, looked, ok := p.knownToken(r)
+	if ok {
 		o.verdict, o.present = v, true
 		return
 	}
@@ -147,7 +148,7 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 	case err != nil:
 		o.verdict.err = invalid(ErrMalformedHeader, err)
 	default:
-		o.verdict = p.verify(r.Context(), token)
+		o.verdict = p.verify(r.Context(), token, token != looked)
 	}
 	o.present = true
 	if o.verdict.err != nil {
@@ -169,17 +170,20 @@ func (p *JWT) readToken(r *http.Request, o *outcome) {
 // without reading the header's syntax. It answers what the full path
 // would: every cached token is a compact JWS, for which
 // authheader.Candidate's contract says that Token reads the same token
-// from the header; and the header is held to the same bound.
-func (p *JWT) knownToken(r *http.Request) (verdict, bool) {
+// from the header; and the header is held to the same bound. looked is the
+// candidate it looked up and missed, which the full path need not look up
+// again.
+func (p *JWT) knownToken(r *http.Request) (v verdict, looked string, ok bool) {
 	values := r.Header["Authorization"]
 	if p.cache == nil || len(values) != 1 || len(values[0]) > p.headerLimit() {
-		return verdict{}, false
+		return verdict{}, "", false
 	}
 	token, ok := authheader.Candidate(values[0], p.cfg.Scheme)
 	if !ok {
-		return verdict{}, false
+		return verdict{}, "", false
 	}
-	return p.cached(token, p.keysVersion())
+	v, ok = p.cached(token, p.keysVersion())
+	return v, token, ok
 }
 
 // headerLimit bounds the whole Authorization header, loosely, before it

@@ -30,14 +30,17 @@ type verdict struct {
 // bad signature before anything its payload says: size, structure and
 // algorithm, header, signature, payload, then the claims. The claimed userid
 // is read from any token whose payload decodes. A token verified before
-// under the same keys is answered from the cache, its times checked again.
-func (p *JWT) verify(ctx context.Context, raw string) verdict {
+// under the same keys is answered from the cache, its times checked again,
+// unless lookUp is false (the caller looked it up already).
+func (p *JWT) verify(ctx context.Context, raw string, lookUp bool) verdict {
 	if len(raw) > p.cfg.MaxTokenBytes {
 		return verdict{err: invalid(ErrTokenTooLarge, nil)}
 	}
 	version := p.keysVersion()
-	if v, ok := p.cached(raw, version); ok {
-		return v
+	if lookUp {
+		if v, ok := p.cached(raw, version); ok {
+			return v
+		}
 	}
 	jws, sigCanonical, err := parseJWS(raw, p.algs)
 	if err != nil {
