@@ -224,6 +224,11 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	for _, s := range cfg.KeySets {
+		if l, ok := s.(loggerSetter); ok {
+			l.SetLogger(cfg.Logger)
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -3,12 +3,15 @@ package policy
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 )
 
 // KeySet is a set of verification keys that can change, such as the JSON
 // Web Key Set an identity provider rotates. The policy asks it for keys on
-// every token it verifies, so Keys must answer from memory when it can.
+// every token it verifies, so Keys must answer from memory when it can. A
+// KeySet that also has a method SetLogger(*slog.Logger) is given the
+// policy's Logger by NewJWT.
 type KeySet interface {
 	// Issuer is the iss of the tokens this set verifies; "" means tokens
 	// of any issuer (the policy's issuer setting still applies).
@@ -21,6 +24,13 @@ type KeySet interface {
 	Version() uint64
 	// Close stops the set's background work.
 	Close() error
+}
+
+// loggerSetter is the optional part of a KeySet that logs: NewJWT gives it
+// the policy's Logger (Config.Logger), as the sets of the settings package
+// take it.
+type loggerSetter interface {
+	SetLogger(l *slog.Logger)
 }
 
 // ErrUnknownIssuer is the reason for a token whose iss names no configured

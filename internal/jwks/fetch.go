@@ -210,7 +210,7 @@ func (s *Set) parse(body []byte, allowPrivate bool) ([]policy.Key, error) {
 	}
 	keys, skipped, err := parseSet(body, s.algs, allowPrivate)
 	for _, sk := range skipped {
-		s.log.Warn("jwtauth: key skipped", "source", s.where, "kid", logKid(sk.kid), "reason", sk.reason)
+		s.log().Warn("jwtauth: key skipped", "source", s.where, "kid", logKid(sk.kid), "reason", sk.reason)
 	}
 	if err != nil {
 		return nil, err
@@ -284,7 +284,7 @@ func (s *Set) discover(ctx context.Context) error {
 		}
 	}
 	s.url, s.algs, s.discoveryURL = u.String(), algs, ""
-	s.log.Info("jwtauth: provider discovered", "issuer", s.where, "jwks_uri", u.Redacted(), "algorithms", algs)
+	s.log().Info("jwtauth: provider discovered", "issuer", s.where, "jwks_uri", u.Redacted(), "algorithms", algs)
 	return nil
 }
 

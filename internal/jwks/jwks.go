@@ -74,7 +74,7 @@ type Options struct {
 	// passes the same https rule.
 	Client *http.Client
 	// Logger receives the fetch failures and the skipped keys. Default
-	// slog.Default().
+	// slog.Default(), until SetLogger gives another.
 	Logger *slog.Logger
 	// FilePoll is how often NewFile's file is checked for a change (of its
 	// modification time or size). Default 2s.
@@ -162,9 +162,11 @@ type result struct {
 type Set struct {
 	issuer string
 	o      Options
-	log    *slog.Logger
+	logger atomic.Pointer[slog.Logger]
 	client *http.Client
 	where  string // the source, for logs and errors: a path, or a URL without credentials
+
+	explicitLogger bool // Options.Logger was given: SetLogger leaves it
 
 	path string // NewFile's file
 
@@ -198,14 +200,29 @@ type Set struct {
 var _ policy.KeySet = (*Set)(nil)
 
 func newSet(issuer string, o Options) (*Set, error) {
+	explicit := o.Logger != nil
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{issuer: issuer, o: o, log: o.Logger, algs: o.Algorithms, resched: make(chan time.Duration, 1), epoch: o.now()}
+	s := &Set{issuer: issuer, o: o, explicitLogger: explicit, algs: o.Algorithms, resched: make(chan time.Duration, 1), epoch: o.now()}
+	s.logger.Store(o.Logger)
 	s.client = newClient(o)
 	return s, nil
 }
+
+// SetLogger makes a Set built without Options.Logger log through l from
+// now on: policy.NewJWT gives its key sets the policy's Logger, so that a
+// set built from settings, before the application chose a logger, logs
+// where the policy does. A Set given a Logger keeps it.
+func (s *Set) SetLogger(l *slog.Logger) {
+	if l != nil && !s.explicitLogger {
+		s.logger.Store(l)
+	}
+}
+
+// log is the Set's current logger.
+func (s *Set) log() *slog.Logger { return s.logger.Load() }
 
 // begin makes the first fetch and starts the background refresh.
 func (s *Set) begin() (*Set, error) {
@@ -361,9 +378,9 @@ func (s *Set) run(c *call, onDemand bool) {
 		if s.snap.Load() == nil {
 			msg = "jwtauth: key set fetch failed; no key set yet, so every token is refused"
 		}
-		s.log.Warn(msg, "source", s.where, "error", err.Error(), "failures", failures, "retry_in", delay.String())
+		s.log().Warn(msg, "source", s.where, "error", err.Error(), "failures", failures, "retry_in", delay.String())
 	case err == nil && cur != old:
-		s.log.Info("jwtauth: key set updated", "source", s.where, "version", cur.version, "keys", len(cur.keys), "kids", kidsOf(cur.keys))
+		s.log().Info("jwtauth: key set updated", "source", s.where, "version", cur.version, "keys", len(cur.keys), "kids", kidsOf(cur.keys))
 	}
 	c.err = err
 	close(c.done)

@@ -1,0 +1,59 @@
+package jwks_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// TestPolicyLogger: a set built without a Logger (as the settings package
+// builds them, before the application has chosen one) logs through the
+// policy's Logger once a policy uses it; a set given a Logger keeps it.
+func TestPolicyLogger(t *testing.T) {
+	dir := t.TempDir()
+	newFileSet := func(name string, o jwks.Options) *jwks.Set {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, jwksJSON(t, ecSigner(0, "key-a")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o.FilePoll = 5 * time.Millisecond
+		set := must(t)(jwks.NewFile(path, "", o))
+		t.Cleanup(func() { set.Close() })
+		// Then break the file: the set reports it to its logger.
+		time.Sleep(20 * time.Millisecond) // a new modification time
+		if err := os.WriteFile(path, []byte(`{"keys": [`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+
+	var policyLog logBuffer
+	cfg := func(set *jwks.Set) policy.Config {
+		return policy.Config{KeySets: []policy.KeySet{set}, Logger: policyLog.logger()}
+	}
+
+	unset := newFileSet("unset.json", jwks.Options{})
+	if _, err := policy.NewJWT(cfg(unset)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the failure in the policy's log", func() bool {
+		return len(policyLog.records("jwtauth: key set fetch failed")) == 1
+	})
+
+	var ownLog logBuffer
+	own := newFileSet("own.json", jwks.Options{Logger: ownLog.logger()})
+	if _, err := policy.NewJWT(cfg(own)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the failure in the set's own log", func() bool {
+		return len(ownLog.records("jwtauth: key set fetch failed")) == 1
+	})
+	if n := len(policyLog.records("jwtauth: key set fetch failed")); n != 1 {
+		t.Errorf("the policy's log has %d failures; want only the first set's", n)
+	}
+}
