@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/pyramid-go/jwtauth/authorizer"
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -30,11 +30,7 @@ func secMint(t *testing.T, secret []byte, claims map[string]any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
+	return testkit.MintSigned(t, signer, claims)
 }
 
 func secPolicy(t *testing.T) *policy.JWT {

@@ -13,10 +13,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/pyramid-go/jwtauth/authorizer"
 	"github.com/pyramid-go/jwtauth/chiadapter"
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -34,15 +34,7 @@ var testNow = time.Unix(1_900_000_000, 0)
 // policy's own token-making code.
 func mint(t testing.TB, secret []byte, claims map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatalf("NewSigner: %v", err)
-	}
-	token, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatalf("Serialize: %v", err)
-	}
-	return token
+	return testkit.Mint(t, jose.HS256, secret, claims)
 }
 
 // userClaims are the claims of a valid token for sub with groups.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -258,7 +259,7 @@ func TestTokenStructureAndHeaders(t *testing.T) {
 		j, _ := s.Sign([]byte(`{"sub":"u"}`))
 		return j.FullSerialize()
 	}()
-	attacker := mustEd25519()
+	attacker := testkit.MustEd25519()
 	embedded := func() string {
 		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: attacker}, (&jose.SignerOptions{EmbedJWK: true}))
 		if err != nil {

@@ -2,7 +2,6 @@ package policy_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -72,7 +72,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return mintWith(t, signer, map[string]any{"sub": "alice", "exp": exp.Unix(), "role": "reader"})
+		return testkit.MintSigned(t, signer, map[string]any{"sub": "alice", "exp": exp.Unix(), "role": "reader"})
 	}
 	auth := func(p *policy.JWT, tok string) (string, error) {
 		return p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
@@ -103,7 +103,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 		toks := make([]string, 1000)
 		for i := range toks {
-			toks[i] = mintWith(t, signer, map[string]any{"sub": "u" + strconv.Itoa(i), "exp": now.Add(time.Hour).Unix()})
+			toks[i] = testkit.MintSigned(t, signer, map[string]any{"sub": "u" + strconv.Itoa(i), "exp": now.Add(time.Hour).Unix()})
 		}
 		for range 5 {
 			for _, tok := range toks {
@@ -261,22 +261,4 @@ func reasonOf(err error) error {
 		return ite.Reason
 	}
 	return err
-}
-
-// mintWith signs claims with a ready signer (for headers such as kid).
-func mintWith(t testing.TB, signer jose.Signer, claims map[string]any) string {
-	t.Helper()
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }

@@ -3,11 +3,9 @@ package policy_test
 import (
 	"crypto"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -942,17 +941,7 @@ func clPublicKeyTexts(t *testing.T, pub crypto.PublicKey) map[string][]byte {
 // clSelfSigned is a self-signed certificate (DER) for key.
 func clSelfSigned(t *testing.T, key *rsa.PrivateKey) []byte {
 	t.Helper()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "issuer.example"},
-		NotBefore:    testNow.Add(-time.Hour),
-		NotAfter:     testNow.Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
+	return testkit.SelfSigned(t, key, "issuer.example", testNow.Add(-time.Hour), testNow.Add(time.Hour))
 }
 
 // TestTokenType covers row 13's "where configured, typ": with token_type
@@ -968,7 +957,7 @@ func TestTokenType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return mintWith(t, signer, validClaims("alice"))
+		return testkit.MintSigned(t, signer, validClaims("alice"))
 	}
 	for _, tt := range []struct {
 		typ  string

@@ -1,11 +1,9 @@
 package policy_test
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -33,52 +32,20 @@ func clock() time.Time { return testNow }
 var testSecret = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 
 var (
-	rsaKeyOnce   = sync.OnceValue(func() *rsa.PrivateKey { return mustRSA(2048) })
-	rsaKey2Once  = sync.OnceValue(func() *rsa.PrivateKey { return mustRSA(2048) })
-	rsa1024Once  = sync.OnceValue(func() *rsa.PrivateKey { return mustRSA(1024) })
-	p256Once     = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P256()) })
-	p384Once     = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P384()) })
-	p521Once     = sync.OnceValue(func() *ecdsa.PrivateKey { return mustEC(elliptic.P521()) })
-	ed25519Once  = sync.OnceValue(func() ed25519.PrivateKey { return mustEd25519() })
-	ed25519Once2 = sync.OnceValue(func() ed25519.PrivateKey { return mustEd25519() })
+	rsaKeyOnce   = sync.OnceValue(func() *rsa.PrivateKey { return testkit.MustRSA(2048) })
+	rsaKey2Once  = sync.OnceValue(func() *rsa.PrivateKey { return testkit.MustRSA(2048) })
+	rsa1024Once  = sync.OnceValue(func() *rsa.PrivateKey { return testkit.MustRSA(1024) })
+	p256Once     = sync.OnceValue(func() *ecdsa.PrivateKey { return testkit.MustEC(elliptic.P256()) })
+	p384Once     = sync.OnceValue(func() *ecdsa.PrivateKey { return testkit.MustEC(elliptic.P384()) })
+	p521Once     = sync.OnceValue(func() *ecdsa.PrivateKey { return testkit.MustEC(elliptic.P521()) })
+	ed25519Once  = sync.OnceValue(func() ed25519.PrivateKey { return testkit.MustEd25519() })
+	ed25519Once2 = sync.OnceValue(func() ed25519.PrivateKey { return testkit.MustEd25519() })
 )
-
-func mustRSA(bits int) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, bits)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
-func mustEC(c elliptic.Curve) *ecdsa.PrivateKey {
-	k, err := ecdsa.GenerateKey(c, rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
-func mustEd25519() ed25519.PrivateKey {
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
 
 // mint signs claims (a map or struct) with go-jose's jwt builder.
 func mint(t testing.TB, alg jose.SignatureAlgorithm, key any, claims any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatalf("jose.NewSigner(%s): %v", alg, err)
-	}
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatalf("jwt.Signed(%s).Serialize: %v", alg, err)
-	}
-	return tok
+	return testkit.Mint(t, alg, key, claims)
 }
 
 // mintRaw signs a hand-made JSON payload with go-jose.
@@ -120,26 +87,9 @@ func noneToken(header, payload string) string { return b64(header) + "." + b64(p
 var discard = slog.New(slog.DiscardHandler)
 
 // bufLogger returns a logger writing text records to a buffer.
-func bufLogger() (*slog.Logger, *syncBuffer) {
-	b := &syncBuffer{}
+func bufLogger() (*slog.Logger, *testkit.SyncBuffer) {
+	b := &testkit.SyncBuffer{}
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newPolicy builds an HS256 policy with testSecret and the fixed clock, then

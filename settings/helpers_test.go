@@ -3,15 +3,10 @@ package settings_test
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/settings"
 )
@@ -39,42 +35,24 @@ type testKey struct {
 }
 
 var testKeys = sync.OnceValue(func() []testKey {
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
 	return []testKey{
-		{"RSA", "RS256", rsaKey},
-		{"EC", "ES256", ecKey},
-		{"Ed25519", "EdDSA", edKey},
+		{"RSA", "RS256", testkit.MustRSA(2048)},
+		{"EC", "ES256", testkit.MustEC(elliptic.P256())},
+		{"Ed25519", "EdDSA", testkit.MustEd25519()},
 	}
 })
 
 // otherKey is a key of the same kind as k that is not k.
 func otherKey(t *testing.T, k testKey) crypto.Signer {
 	t.Helper()
-	var s crypto.Signer
-	var err error
 	switch k.name {
 	case "RSA":
-		s, err = rsa.GenerateKey(rand.Reader, 2048)
+		return testkit.MustRSA(2048)
 	case "EC":
-		s, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		return testkit.MustEC(elliptic.P256())
 	default:
-		_, s, err = ed25519.GenerateKey(rand.Reader)
+		return testkit.MustEd25519()
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // pemEncoding is one PEM form of a key.
@@ -83,28 +61,20 @@ type pemEncoding struct {
 	pem    []byte
 }
 
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
 // privatePEMs returns every PEM form of k's private key: PKCS#8, and PKCS#1
 // for RSA or SEC 1 for EC.
 func privatePEMs(t *testing.T, k testKey) []pemEncoding {
 	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := []pemEncoding{{"PKCS#8", pemBlock("PRIVATE KEY", der)}}
+	out := []pemEncoding{{"PKCS#8", testkit.PrivatePEM(t, k.signer)}}
 	switch key := k.signer.(type) {
 	case *rsa.PrivateKey:
-		out = append(out, pemEncoding{"PKCS#1", pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key))})
+		out = append(out, pemEncoding{"PKCS#1", testkit.PEM("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key))})
 	case *ecdsa.PrivateKey:
 		der, err := x509.MarshalECPrivateKey(key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, pemEncoding{"SEC1", pemBlock("EC PRIVATE KEY", der)})
+		out = append(out, pemEncoding{"SEC1", testkit.PEM("EC PRIVATE KEY", der)})
 	}
 	return out
 }
@@ -113,25 +83,12 @@ func privatePEMs(t *testing.T, k testKey) []pemEncoding {
 // and a self-signed X.509 certificate.
 func publicPEMs(t *testing.T, k testKey) []pemEncoding {
 	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(k.signer.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := []pemEncoding{{"SPKI", pemBlock("PUBLIC KEY", der)}}
+	out := []pemEncoding{{"SPKI", testkit.PublicPEM(t, k.signer.Public())}}
 	if pub, ok := k.signer.Public().(*rsa.PublicKey); ok {
-		out = append(out, pemEncoding{"PKCS#1", pemBlock("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(pub))})
+		out = append(out, pemEncoding{"PKCS#1", testkit.PEM("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(pub))})
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "jwtauth test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.signer.Public(), k.signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(out, pemEncoding{"certificate", pemBlock("CERTIFICATE", cert)})
+	cert := testkit.SelfSigned(t, k.signer, "jwtauth test", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	return append(out, pemEncoding{"certificate", testkit.PEM("CERTIFICATE", cert)})
 }
 
 // writeFile writes data to a new file in a temporary directory.
@@ -147,19 +104,11 @@ func writeFile(t *testing.T, name string, data []byte) string {
 // mint signs a token for userid with go-jose, independently of the policy.
 func mint(t *testing.T, alg string, key any, claims jwt.Claims, extra ...map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := jwt.Signed(signer).Claims(claims)
+	all := []any{claims}
 	for _, e := range extra {
-		b = b.Claims(e)
+		all = append(all, e)
 	}
-	tok, err := b.Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testkit.Mint(t, jose.SignatureAlgorithm(alg), key, all...)
 }
 
 // fresh are the claims of a token for userid valid now.

@@ -10,6 +10,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/settings"
 )
@@ -409,7 +410,7 @@ func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 // secretKeys never show their values in errors, whatever is wrong.
 func TestSecretsNotInErrors(t *testing.T) {
 	// Valid PEM, but not a key.
-	pemText := string(pemBlock("PRIVATE KEY", []byte("these bytes are no key at all, in any format")))
+	pemText := string(testkit.PEM("PRIVATE KEY", []byte("these bytes are no key at all, in any format")))
 	for _, m := range []map[string]string{
 		{"jwtauth.master_secret": secret, "jwtauth.algorithm": "ES256"},
 		{"jwtauth.master_secret": secret, "jwtauth.private_key": pemText},

@@ -2,13 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,13 +12,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/settings"
 )
@@ -36,25 +31,6 @@ const startupTimeout = 10 * time.Second
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger
-// and the reads of a test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // writeINI writes an INI file whose [app:main] section holds lines.
 func writeINI(t *testing.T, lines ...string) string {
@@ -92,15 +68,7 @@ func policyFromINI(t *testing.T, path string) *policy.JWT {
 // mint signs claims with HS256 and secret, independently of the policy.
 func mint(t *testing.T, secret []byte, claims map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return token
+	return testkit.Mint(t, jose.HS256, secret, claims)
 }
 
 // userClaims are the claims of a token for sub issued now, valid an hour;
@@ -585,16 +553,9 @@ func TestLogin(t *testing.T) {
 // key) cannot make tokens, so /login answers 501; tokens made elsewhere
 // with the private key still work.
 func TestLoginWithoutSigningKey(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testkit.MustRSA(2048)
 	pubPath := filepath.Join(t.TempDir(), "public.pem")
-	if err := os.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(pubPath, testkit.PublicPEM(t, &key.PublicKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := policyFromINI(t, writeINI(t,
@@ -620,10 +581,7 @@ func TestLoginWithoutSigningKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := jwt.Signed(signer).Claims(userClaims("carol", []string{"admins"})).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := testkit.MintSigned(t, signer, userClaims("carol", []string{"admins"}))
 	if got := do(t, http.MethodDelete, srv.URL+"/articles/secret", token, ""); got.status != http.StatusOK ||
 		!reflect.DeepEqual(got.body, obj("article", "secret", "permission", "delete", "userid", "carol")) {
 		t.Errorf("DELETE /articles/secret with an RS256 token: %d %s", got.status, got.raw)
@@ -642,7 +600,7 @@ func TestLoginWithoutSigningKey(t *testing.T) {
 // end by itself (a start-up failure).
 func runOnce(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb syncBuffer
+	var out, errb testkit.SyncBuffer
 	done := make(chan int, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -722,9 +680,9 @@ func TestRunSettingsErrors(t *testing.T) {
 
 // running is a run started by startRun.
 type running struct {
-	base   string      // http://host:port
-	stdout *syncBuffer // all of stdout so far
-	stderr *syncBuffer
+	base   string              // http://host:port
+	stdout *testkit.SyncBuffer // all of stdout so far
+	stderr *testkit.SyncBuffer
 	stop   func() int // cancels the context and returns run's status
 }
 
@@ -734,7 +692,7 @@ func startRun(t *testing.T, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	r := &running{stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, args, pw, r.stderr) }()
 

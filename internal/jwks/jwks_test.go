@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -582,16 +583,7 @@ func (s signer) signWith(t *testing.T, key any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(claimsFor(""))
-	jws, err := sig.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testkit.MintSigned(t, sig, claimsFor(""))
 }
 
 // No URL is taken from a token: jku and x5u are never fetched, an

@@ -9,16 +9,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pyramid-go/jwtauth/internal/pemkey"
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 )
 
 type keys struct {
@@ -29,23 +28,11 @@ type keys struct {
 }
 
 var testKeys = sync.OnceValue(func() keys {
-	r, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	e, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	_, d, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
 	x, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		panic(err)
 	}
-	return keys{r, e, d, x}
+	return keys{testkit.MustRSA(2048), testkit.MustEC(elliptic.P256()), testkit.MustEd25519(), x}
 })
 
 func pemOf(t *testing.T, typ string, der []byte, err error) []byte {
@@ -53,28 +40,14 @@ func pemOf(t *testing.T, typ string, der []byte, err error) []byte {
 	if err != nil {
 		t.Fatalf("marshal %s: %v", typ, err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	return testkit.PEM(typ, der)
 }
 
-func pkix8(t *testing.T, k any) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	return pemOf(t, "PRIVATE KEY", der, err)
-}
-
-func spki(t *testing.T, k any) []byte {
-	der, err := x509.MarshalPKIXPublicKey(k)
-	return pemOf(t, "PUBLIC KEY", der, err)
-}
-
+// certificate is a self-signed certificate for k, long expired: validity is
+// not checked.
 func certificate(t *testing.T, k *ecdsa.PrivateKey) []byte {
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "test"},
-		NotBefore:    time.Unix(0, 0),
-		NotAfter:     time.Unix(1, 0), // long expired: validity is not checked
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	return pemOf(t, "CERTIFICATE", der, err)
+	t.Helper()
+	return testkit.PEM("CERTIFICATE", testkit.SelfSigned(t, k, "test", time.Unix(0, 0), time.Unix(1, 0)))
 }
 
 type equaler interface{ Equal(crypto.PublicKey) bool }
@@ -86,12 +59,12 @@ func TestPublicKey(t *testing.T) {
 		pem  []byte
 		want crypto.PublicKey
 	}{
-		{"SPKI RSA", spki(t, &k.rsa.PublicKey), &k.rsa.PublicKey},
-		{"SPKI EC", spki(t, &k.ec.PublicKey), &k.ec.PublicKey},
-		{"SPKI Ed25519", spki(t, k.ed.Public()), k.ed.Public()},
+		{"SPKI RSA", testkit.PublicPEM(t, &k.rsa.PublicKey), &k.rsa.PublicKey},
+		{"SPKI EC", testkit.PublicPEM(t, &k.ec.PublicKey), &k.ec.PublicKey},
+		{"SPKI Ed25519", testkit.PublicPEM(t, k.ed.Public()), k.ed.Public()},
 		{"PKCS1 RSA", pemOf(t, "RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&k.rsa.PublicKey), nil), &k.rsa.PublicKey},
 		{"expired certificate", certificate(t, k.ec), &k.ec.PublicKey},
-		{"trailing whitespace", append(spki(t, &k.ec.PublicKey), " \r\n\t\n"...), &k.ec.PublicKey},
+		{"trailing whitespace", append(testkit.PublicPEM(t, &k.ec.PublicKey), " \r\n\t\n"...), &k.ec.PublicKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,12 +87,12 @@ func TestPrivateKey(t *testing.T) {
 		pem  []byte
 		want crypto.PublicKey
 	}{
-		{"PKCS8 RSA", pkix8(t, k.rsa), &k.rsa.PublicKey},
-		{"PKCS8 EC", pkix8(t, k.ec), &k.ec.PublicKey},
-		{"PKCS8 Ed25519", pkix8(t, k.ed), k.ed.Public()},
+		{"PKCS8 RSA", testkit.PrivatePEM(t, k.rsa), &k.rsa.PublicKey},
+		{"PKCS8 EC", testkit.PrivatePEM(t, k.ec), &k.ec.PublicKey},
+		{"PKCS8 Ed25519", testkit.PrivatePEM(t, k.ed), k.ed.Public()},
 		{"PKCS1 RSA", pemOf(t, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k.rsa), nil), &k.rsa.PublicKey},
 		{"SEC1 EC", pemOf(t, "EC PRIVATE KEY", ecDER, ecErr), &k.ec.PublicKey},
-		{"trailing newlines", append(pkix8(t, k.ec), "\n\n"...), &k.ec.PublicKey},
+		{"trailing newlines", append(testkit.PrivatePEM(t, k.ec), "\n\n"...), &k.ec.PublicKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,8 +109,8 @@ func TestPrivateKey(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	k := testKeys()
-	pub := spki(t, &k.ec.PublicKey)
-	priv := pkix8(t, k.ec)
+	pub := testkit.PublicPEM(t, &k.ec.PublicKey)
+	priv := testkit.PrivatePEM(t, k.ec)
 	withHeaders := pem.EncodeToMemory(&pem.Block{
 		Type:    "RSA PRIVATE KEY",
 		Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-256-CBC,00112233445566778899AABBCCDDEEFF"},
@@ -176,7 +149,7 @@ func TestErrors(t *testing.T) {
 		{"private: a certificate", private, certificate(t, k.ec), pemkey.ErrUnsupported},
 		{"private: encrypted PKCS8", private, pemOf(t, "ENCRYPTED PRIVATE KEY", []byte{0x30, 0x00}, nil), pemkey.ErrUnsupported},
 		{"private: legacy encrypted PEM", private, withHeaders, pemkey.ErrUnsupported},
-		{"private: X25519 cannot sign", private, pkix8(t, k.x), pemkey.ErrUnsupported},
+		{"private: X25519 cannot sign", private, testkit.PrivatePEM(t, k.x), pemkey.ErrUnsupported},
 		{"private: PKCS8 in an RSA PRIVATE KEY block", private, pemOf(t, "RSA PRIVATE KEY", pkcs8DER, nil), nil},
 		{"private: PKCS8 in an EC PRIVATE KEY block", private, pemOf(t, "EC PRIVATE KEY", pkcs8DER, nil), nil},
 		{"private: corrupt PKCS8", private, corrupt(priv), nil},
