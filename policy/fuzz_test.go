@@ -32,21 +32,27 @@ var (
 	fuzzNow    = time.Unix(1_700_000_000, 0)
 
 	fuzzPolicies = sync.OnceValues(func() (*policy.JWT, *policy.JWT) {
-		mk := func(scheme string) *policy.JWT {
-			p, err := policy.NewJWT(policy.Config{
-				MasterSecret: fuzzSecret,
-				Scheme:       scheme,
-				Now:          func() time.Time { return fuzzNow },
-				Logger:       slog.New(slog.DiscardHandler),
-			})
-			if err != nil {
-				panic(err)
-			}
-			return p
-		}
-		return mk("JWT"), mk("Bearer")
+		return fuzzPolicy("JWT", 0), fuzzPolicy("Bearer", 0)
+	})
+	// fuzzUncached are the same policies without the verified-token cache.
+	fuzzUncached = sync.OnceValues(func() (*policy.JWT, *policy.JWT) {
+		return fuzzPolicy("JWT", policy.NoCache), fuzzPolicy("Bearer", policy.NoCache)
 	})
 )
+
+func fuzzPolicy(scheme string, cacheSize int) *policy.JWT {
+	p, err := policy.NewJWT(policy.Config{
+		MasterSecret: fuzzSecret,
+		Scheme:       scheme,
+		CacheSize:    cacheSize,
+		Now:          func() time.Time { return fuzzNow },
+		Logger:       slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 // fuzzReasons are the exported reasons of an *InvalidTokenError.
 var fuzzReasons = []error{
@@ -96,16 +102,31 @@ var fuzzClaimsReasons = []error{
 func FuzzVerifyRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, authz, second string, bearer bool) {
 		pJWT, pBearer := fuzzPolicies()
-		p, scheme := pJWT, "JWT"
+		uJWT, uBearer := fuzzUncached()
+		p, uncached, scheme := pJWT, uJWT, "JWT"
 		if bearer {
-			p, scheme = pBearer, "Bearer"
+			p, uncached, scheme = pBearer, uBearer, "Bearer"
 		}
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.Header.Add("Authorization", authz)
-		if second != "" {
-			r.Header.Add("Authorization", second)
+		request := func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Add("Authorization", authz)
+			if second != "" {
+				r.Header.Add("Authorization", second)
+			}
+			return r
 		}
+		r := request()
 		in := fmt.Sprintf("%s policy, Authorization %q", scheme, r.Header.Values("Authorization"))
+
+		// The cache changes no answer: the headers asked three times (a
+		// good token is cached the second time, and the third is answered
+		// by the fast path) get the answer of a policy without a cache.
+		wantUID, wantErr := uncached.AuthenticatedUserID(request())
+		for i := range 3 {
+			if u, e := p.AuthenticatedUserID(request()); u != wantUID || fuzzOutcome(e) != fuzzOutcome(wantErr) {
+				t.Fatalf("%s: asked %d times with the cache: %q, %v; without: %q, %v", in, i+1, u, e, wantUID, wantErr)
+			}
+		}
 
 		// What the request presents, read with the header parser (fuzzed on
 		// its own by FuzzToken).
@@ -383,4 +404,16 @@ func fuzzCheckChallenge(t *testing.T, in string, p *policy.JWT, r *http.Request,
 			}
 		}
 	}
+}
+
+// fuzzOutcome names an AuthenticatedUserID error by its outcome and reason.
+func fuzzOutcome(err error) string {
+	var ite *policy.InvalidTokenError
+	if errors.As(err, &ite) {
+		return "invalid: " + ite.Reason.Error()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
