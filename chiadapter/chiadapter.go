@@ -85,13 +85,19 @@ type stater interface {
 // StateOf returns a copy of r's authentication state; ok is false when no
 // Authenticate middleware ran for r.
 func StateOf(r *http.Request) (state State, ok bool) {
-	s, ok := sharedState(r)
+	ls, ok := r.Context().Value(stateKey{}).(*lazyState)
 	if !ok {
 		return State{}, false
 	}
+	s := ls.get(r)
 	state = *s
 	state.Principals = slices.Clone(s.Principals)
 	state.Claims = maps.Clone(s.Claims)
+	if _, lazy := ls.p.(identifier); lazy && s.Err == nil {
+		if c, ok := ls.p.(claimer); ok {
+			state.Claims, _ = c.Claims(r) // a copy
+		}
+	}
 	return state, true
 }
 
@@ -102,8 +108,13 @@ func sharedState(r *http.Request) (*State, bool) {
 	if !ok {
 		return nil, false
 	}
+	return ls.get(r), true
+}
+
+// get returns the state, worked out on first use.
+func (ls *lazyState) get(r *http.Request) *State {
 	ls.once.Do(func() { ls.state = stateFor(ls.p, r) })
-	return &ls.state, true
+	return &ls.state
 }
 
 // withState returns r with a lazily worked-out state for p in its context,
@@ -159,12 +170,10 @@ func policyOf(r *http.Request) policy.AuthenticationPolicy {
 // stateFor asks p about r.
 func stateFor(p policy.AuthenticationPolicy, r *http.Request) State {
 	if id, ok := p.(identifier); ok {
+		// The claims are left to StateOf, which asks the policy for them
+		// only when they are wanted.
 		i := id.Identify(r)
-		s := State{UserID: i.UserID, Principals: i.Principals, Err: i.Err}
-		if i.Err == nil {
-			s.Claims = i.Claims
-		}
-		return s
+		return State{UserID: i.UserID, Principals: i.Principals, Err: i.Err}
 	}
 	var s State
 	s.Principals, s.Err = p.EffectivePrincipals(r)

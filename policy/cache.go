@@ -16,10 +16,10 @@ const (
 )
 
 // cachedToken is what a verified token's check found that holds until its
-// times run out: its claims and userid, its times, and the version of the
-// keys that verified it.
+// times run out: its claims (decoded when first asked for) and userid, its
+// times, and the version of the keys that verified it.
 type cachedToken struct {
-	claims  Claims
+	claims  *claimSet
 	userid  string
 	times   tokenTimes
 	version uint64
@@ -89,7 +89,7 @@ func (p *JWT) remember(raw string, v verdict, times tokenTimes, version uint64) 
 	if p.cache == nil || p.cfg.DisableVerifySignature || !p.seen.again(raw) {
 		return
 	}
-	p.cache.Set(raw, cachedToken{claims: v.claims, userid: v.claimed, times: times, version: version})
+	p.cache.Set(raw, cachedToken{claims: v.claims.undecoded(), userid: v.claimed, times: times, version: version})
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

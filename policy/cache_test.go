@@ -3,6 +3,9 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"maps"
+	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -244,6 +247,67 @@ func TestVerifiedTokenCache(t *testing.T) {
 			if gotUser != wantUser || reasonOf(gotErr) != reasonOf(wantErr) {
 				t.Errorf("%q: with the cache %q, %v; without %q, %v", headers, gotUser, gotErr, wantUser, wantErr)
 			}
+		}
+	})
+	t.Run("a cached token's claims are the verified ones, decoded when asked", func(t *testing.T) {
+		// The cache keeps the payload and decodes it on first use: the
+		// claims a later request gets, and those its group finder sees,
+		// equal those of the first verification, whoever asks first.
+		var seen sync.Map // request number -> claims given to the finder
+		var n atomic.Int64
+		set := &countingKeySet{}
+		set.set(es256Key("k1"))
+		p, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{set}, Now: clockNow, Logger: discard,
+			GroupFinder: func(userid string, r *http.Request, c policy.Claims) ([]string, bool) {
+				seen.Store(n.Add(1), maps.Clone(c))
+				return []string{"g"}, true
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{set}, Now: clockNow, Logger: discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := token(t, now.Add(time.Hour))
+		want, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{set}, CacheSize: policy.NoCache, Now: clockNow, Logger: discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantClaims, err := want.Claims(newRequest(jwtAuth(tok)))
+		if err != nil || wantClaims["role"] != "reader" {
+			t.Fatalf("claims without cache: %v, %v", wantClaims, err)
+		}
+		for _, q := range []*policy.JWT{p, plain} {
+			for range 2 { // verified twice: cached, its claims not decoded
+				if _, err := q.AuthenticatedUserID(newRequest(jwtAuth(tok))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		for range 8 { // hits, asking at once
+			wg.Go(func() {
+				for _, q := range []*policy.JWT{p, plain} {
+					r := newRequest(jwtAuth(tok))
+					if _, err := q.AuthenticatedUserID(r); err != nil {
+						t.Error(err)
+					}
+					if c, err := q.Claims(r); err != nil || !reflect.DeepEqual(c, wantClaims) {
+						t.Errorf("claims of a cached token: %v, %v; want %v", c, err, wantClaims)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		seen.Range(func(k, v any) bool {
+			if !reflect.DeepEqual(v, wantClaims) {
+				t.Errorf("request %v: the group finder saw %v; want %v", k, v, wantClaims)
+			}
+			return true
+		})
+		if n.Load() != 10 {
+			t.Errorf("the group finder was asked %d times; want 10 (once a request)", n.Load())
 		}
 	})
 	t.Run("a negative size other than NoCache is refused", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 )
 
 // Claims are a token's claims as decoded JSON: numbers are json.Number,
@@ -37,6 +38,40 @@ func (c Claims) Strings(name string) (values []string, ok bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// claimSet is a verified token's claims: its payload, decoded on first
+// use and then kept. The verified-token cache holds one per token, so that
+// a token whose claims nobody asks for costs the cache a string, not a map
+// whose every key and value the garbage collector would trace on each
+// cycle.
+type claimSet struct {
+	payload string
+	once    sync.Once
+	claims  Claims
+}
+
+// decodedClaimSet is the claim set of payload, already decoded as claims.
+func decodedClaimSet(payload []byte, claims Claims) *claimSet {
+	c := &claimSet{payload: string(payload)}
+	c.once.Do(func() { c.claims = claims })
+	return c
+}
+
+// undecoded is a claim set of the same payload, that will decode it again
+// if asked.
+func (c *claimSet) undecoded() *claimSet { return &claimSet{payload: c.payload} }
+
+// get returns the claims (shared: not to be modified); nil for no set.
+func (c *claimSet) get() Claims {
+	if c == nil {
+		return nil
+	}
+	c.once.Do(func() {
+		// The payload decoded when its token was verified: it cannot fail.
+		c.claims, _ = decodeClaims([]byte(c.payload))
+	})
+	return c.claims
 }
 
 // decodeClaims reads a JWT payload: one JSON object and nothing after it.

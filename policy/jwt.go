@@ -165,6 +165,7 @@ type JWT struct {
 	seen       doorkeeper // tokens verified once, not yet cached
 	signingKey any        // []byte, a crypto.Signer, or nil
 	forget     string     // the WWW-Authenticate challenge
+	acceptAll  bool       // no group finder was configured
 	memo       requestMemo
 }
 
@@ -218,7 +219,8 @@ func NewJWT(cfg Config) (*JWT, error) {
 	case cfg.CacheSize < 0 && cfg.CacheSize != NoCache:
 		return nil, configErr("cache_size", "must not be negative")
 	}
-	if cfg.GroupFinder == nil {
+	acceptAll := cfg.GroupFinder == nil
+	if acceptAll {
 		cfg.GroupFinder = AcceptAll
 	}
 	if cfg.Logger == nil {
@@ -232,7 +234,7 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &JWT{cfg: cfg, forget: cfg.Scheme}
+	p := &JWT{cfg: cfg, forget: cfg.Scheme, acceptAll: acceptAll}
 	for _, a := range cfg.Algorithms {
 		p.algs = append(p.algs, jose.SignatureAlgorithm(a))
 	}

@@ -217,7 +217,11 @@ func (p *JWT) groupsOf(r *http.Request, o *outcome) ([]string, bool) {
 		if o.verdict.claimed == Everyone || o.verdict.claimed == Authenticated {
 			return
 		}
-		o.groups, o.accepted = p.cfg.GroupFinder(o.verdict.claimed, r, o.verdict.claims)
+		if p.acceptAll {
+			o.accepted = true // the default finder, which needs no claims
+			return
+		}
+		o.groups, o.accepted = p.cfg.GroupFinder(o.verdict.claimed, r, o.verdict.claims.get())
 	})
 	return o.groups, o.accepted
 }
@@ -269,20 +273,19 @@ type Identity struct {
 	UserID string
 	// Principals are the effective principals, as EffectivePrincipals.
 	Principals []string
-	// Claims are the verified claims (shared: do not modify them), even
-	// for a user the group finder rejected; nil when the token failed.
-	Claims Claims
 	// Err is nil for an authenticated user, or matches one of
 	// ErrNoCredentials, ErrInvalidCredentials and ErrUserRejected.
 	Err error
 }
 
-// Identify answers AuthenticatedUserID, EffectivePrincipals and Claims in
-// one pass, for a caller that keeps the answer for the request (as the chi
-// adapter does). Like every method, it verifies the token once per request.
+// Identify answers AuthenticatedUserID and EffectivePrincipals in one
+// pass, for a caller that keeps the answer for the request (as the chi
+// adapter does). Like every method, it verifies the token once per
+// request. The claims are not in it: Claims decodes them when they are
+// wanted.
 func (p *JWT) Identify(r *http.Request) Identity {
 	o := p.state(r)
-	id := Identity{Claims: o.verdict.claims, Err: o.verdict.err}
+	id := Identity{Err: o.verdict.err}
 	if o.verdict.err != nil {
 		id.Principals = []string{Everyone}
 		return id
@@ -301,7 +304,7 @@ func (p *JWT) Identify(r *http.Request) Identity {
 // AuthenticatedUserID's, but the group finder is not asked.
 func (p *JWT) Claims(r *http.Request) (Claims, error) {
 	o := p.state(r)
-	return maps.Clone(o.verdict.claims), o.verdict.err
+	return maps.Clone(o.verdict.claims.get()), o.verdict.err
 }
 
 // UnverifiedClaims returns the claims of the request's token whatever its

@@ -20,8 +20,8 @@ import (
 
 // verdict is what one token's verification found.
 type verdict struct {
-	claims   Claims // the verified claims; nil unless err is nil
-	claimed  string // the userid the token claims, verified or not
+	claims   *claimSet // the verified claims; nil unless err is nil
+	claimed  string    // the userid the token claims, verified or not
 	hasClaim bool
 	err      error // nil or an *InvalidTokenError
 }
@@ -54,7 +54,8 @@ func (p *JWT) verify(ctx context.Context, raw string, lookUp bool) verdict {
 	// bytes the signature covers are the same, and even a token whose
 	// signature fails names its user (as in the original) and, with key
 	// sets, its issuer.
-	claims, decodeErr := decodeClaims(jws.UnsafePayloadWithoutVerification())
+	payload := jws.UnsafePayloadWithoutVerification()
+	claims, decodeErr := decodeClaims(payload)
 	switch {
 	case p.cfg.DisableVerifySignature:
 	case !sigCanonical:
@@ -92,7 +93,7 @@ func (p *JWT) verify(ctx context.Context, raw string, lookUp bool) verdict {
 		v.err = invalid(ErrInvalidUserIDClaim, fmt.Errorf("claim %q", p.cfg.UserIDClaim))
 		return v
 	}
-	v.claims = claims
+	v.claims = decodedClaimSet(payload, claims)
 	p.remember(raw, v, times, version)
 	return v
 }
