@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -35,7 +34,9 @@ type State struct {
 	UserID string
 	// Principals are the effective principals, [Everyone] at least.
 	Principals []string
-	// Claims are the verified claims, when the policy has them.
+	// Claims are the verified claims, when the policy has them and the
+	// user is authenticated (StateOf decodes them for the token the state
+	// was worked out for, and hands out a deep copy).
 	Claims policy.Claims
 	// Err is nil for an authenticated user, or matches one of
 	// policy.ErrNoCredentials, policy.ErrInvalidCredentials and
@@ -56,11 +57,14 @@ type identifier interface {
 }
 
 // lazyState is what Authenticate keeps in the context: the state, worked
-// out on first use.
+// out on first use, and for a policy that identifies requests at once, the
+// identity it found (whose claims are decoded only if asked for).
 type lazyState struct {
-	p     policy.AuthenticationPolicy
-	once  sync.Once
-	state State
+	p          policy.AuthenticationPolicy
+	once       sync.Once
+	state      State
+	identity   policy.Identity
+	identified bool
 }
 
 type stateKey struct{}
@@ -92,11 +96,9 @@ func StateOf(r *http.Request) (state State, ok bool) {
 	s := ls.get(r)
 	state = *s
 	state.Principals = slices.Clone(s.Principals)
-	state.Claims = maps.Clone(s.Claims)
-	if _, lazy := ls.p.(identifier); lazy && s.Err == nil {
-		if c, ok := ls.p.(claimer); ok {
-			state.Claims, _ = c.Claims(r) // a copy
-		}
+	state.Claims = s.Claims.Clone()
+	if ls.identified && s.Err == nil {
+		state.Claims = ls.identity.Claims() // decoded now, for this token
 	}
 	return state, true
 }
@@ -113,7 +115,15 @@ func sharedState(r *http.Request) (*State, bool) {
 
 // get returns the state, worked out on first use.
 func (ls *lazyState) get(r *http.Request) *State {
-	ls.once.Do(func() { ls.state = stateFor(ls.p, r) })
+	ls.once.Do(func() {
+		if id, ok := ls.p.(identifier); ok {
+			i := id.Identify(r)
+			ls.identity, ls.identified = i, true
+			ls.state = State{UserID: i.UserID, Principals: i.Principals, Err: i.Err}
+			return
+		}
+		ls.state = stateFor(ls.p, r)
+	})
 	return &ls.state
 }
 
@@ -147,7 +157,8 @@ func (c *stateContext) Value(key any) any {
 }
 
 // String names the context by types only, as context.WithValue's would:
-// fmt and slog must never print the state, which holds the claims.
+// fmt and slog must never print the state, which holds the userid and may
+// hold the claims.
 func (c *stateContext) String() string {
 	parent := reflect.TypeOf(c.Context).String()
 	if s, ok := c.Context.(fmt.Stringer); ok {
@@ -167,14 +178,9 @@ func policyOf(r *http.Request) policy.AuthenticationPolicy {
 	return nil
 }
 
-// stateFor asks p about r.
+// stateFor asks p, a policy that does not identify requests at once,
+// about r.
 func stateFor(p policy.AuthenticationPolicy, r *http.Request) State {
-	if id, ok := p.(identifier); ok {
-		// The claims are left to StateOf, which asks the policy for them
-		// only when they are wanted.
-		i := id.Identify(r)
-		return State{UserID: i.UserID, Principals: i.Principals, Err: i.Err}
-	}
 	var s State
 	s.Principals, s.Err = p.EffectivePrincipals(r)
 	if s.Err == nil {
@@ -199,11 +205,11 @@ func UserID(r *http.Request) (userid string, ok bool) {
 // Principals returns a copy of r's effective principals ([Everyone] when
 // no Authenticate middleware ran).
 func Principals(r *http.Request) []string {
-	s, ok := StateOf(r)
+	s, ok := sharedState(r)
 	if !ok {
 		return []string{policy.Everyone}
 	}
-	return s.Principals
+	return slices.Clone(s.Principals)
 }
 
 // Claims returns a copy of r's verified claims, or nil.

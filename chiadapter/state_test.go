@@ -227,3 +227,46 @@ func TestStateNotPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestStateClaimsFollowTheState: the claims StateOf gives are those of the
+// token the state was worked out for, even when asked with a copy of the
+// request that carries another token, a forged one, or none; and they are a
+// deep copy, which a handler may change without changing what a later
+// request of the same (cached) token gets.
+func TestStateClaimsFollowTheState(t *testing.T) {
+	rs := requesters(t)
+	p := newPolicy(t, groupFinder, nil)
+	var got []chiadapter.State
+	h := chiadapter.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := chiadapter.UserID(r); !ok { // the state, worked out for eddie
+			t.Fatal("eddie is not authenticated")
+		}
+		for _, other := range []string{rs["admin"].token, rs["broken"].token, ""} {
+			r2 := r.Clone(r.Context())
+			r2.Header.Del("Authorization")
+			if other != "" {
+				r2.Header.Set("Authorization", "JWT token="+other)
+			}
+			s, _ := chiadapter.StateOf(r2)
+			got = append(got, s)
+		}
+		// A handler that changes the claims it was given.
+		chiadapter.Claims(r)["groups"].([]any)[0] = "admins"
+		chiadapter.Claims(r)["sub"] = "mallory"
+	}))
+	for range 3 { // the token is cached from its second request on
+		got = got[:0]
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", "JWT token="+rs["editor"].token)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		for i, s := range got {
+			if s.Err != nil || s.UserID != "eddie" || s.Claims["sub"] != "eddie" ||
+				!slices.Equal(s.Principals, []string{"eddie", policy.Everyone, policy.Authenticated, "group:editors"}) {
+				t.Fatalf("StateOf with request copy %d: %q, %v, principals %q, claims %v; want eddie's", i, s.UserID, s.Err, s.Principals, s.Claims)
+			}
+			if g, _ := s.Claims["groups"].([]any); len(g) != 1 || g[0] != "editors" {
+				t.Fatalf("StateOf with request copy %d: groups claim %v; want [editors]", i, s.Claims["groups"])
+			}
+		}
+	}
+}

@@ -14,6 +14,34 @@ import (
 // objects map[string]any, arrays []any.
 type Claims map[string]any
 
+// Clone returns a deep copy of c: its objects and arrays are new, so that
+// changing the copy changes nothing else (strings and numbers are values).
+func (c Claims) Clone() Claims {
+	if c == nil {
+		return nil
+	}
+	return Claims(cloneJSON(map[string]any(c)).(map[string]any))
+}
+
+// cloneJSON deep-copies a decoded JSON value.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = cloneJSON(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, e := range v {
+			s[i] = cloneJSON(e)
+		}
+		return s
+	}
+	return v
+}
+
 // String returns the claim name when it is a JSON string.
 func (c Claims) String(name string) (string, bool) {
 	s, ok := c[name].(string)

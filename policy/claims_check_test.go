@@ -306,3 +306,37 @@ func TestSubSecondClock(t *testing.T) {
 		t.Errorf("exp %d.5 at %d.7: AuthenticatedUserID = %q, %v; want ErrTokenExpired", tnow, tnow, uid, err)
 	}
 }
+
+// TestClaimsAreDeepCopies: the claims Claims hands out, nested objects and
+// arrays included, are the caller's to change; a later request of the same
+// token (cached from its second verification) gets them as signed.
+func TestClaimsAreDeepCopies(t *testing.T) {
+	p := newPolicy(t, nil)
+	claims := validClaims("alice")
+	claims["groups"] = []string{"editors"}
+	claims["org"] = map[string]any{"name": "acme", "units": []string{"a"}}
+	tok := mintHS(t, claims)
+	for i := range 4 {
+		c, err := p.Claims(newRequest(jwtAuth(tok)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups, _ := c["groups"].([]any)
+		org, _ := c["org"].(map[string]any)
+		units, _ := org["units"].([]any)
+		if len(groups) != 1 || groups[0] != "editors" || org["name"] != "acme" || len(units) != 1 || units[0] != "a" {
+			t.Fatalf("request %d: claims %v; want them as signed", i, c)
+		}
+		groups[0], org["name"], units[0] = "admins", "evil", "z"
+	}
+
+	orig := policy.Claims{"a": []any{map[string]any{"b": "c"}}, "n": 1}
+	cp := orig.Clone()
+	cp["a"].([]any)[0].(map[string]any)["b"] = "changed"
+	if orig["a"].([]any)[0].(map[string]any)["b"] != "c" {
+		t.Error("Clone shares a nested object with the original")
+	}
+	if policy.Claims(nil).Clone() != nil {
+		t.Error("the Clone of nil claims is not nil")
+	}
+}

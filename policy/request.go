@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -276,16 +275,22 @@ type Identity struct {
 	// Err is nil for an authenticated user, or matches one of
 	// ErrNoCredentials, ErrInvalidCredentials and ErrUserRejected.
 	Err error
+
+	claims *claimSet // of the token this identity was found for
 }
+
+// Claims returns a copy of the verified claims of the token this identity
+// was found for, decoded when first asked for: nil when the token failed,
+// present for a user the group finder rejected.
+func (i Identity) Claims() Claims { return i.claims.get().Clone() }
 
 // Identify answers AuthenticatedUserID and EffectivePrincipals in one
 // pass, for a caller that keeps the answer for the request (as the chi
 // adapter does). Like every method, it verifies the token once per
-// request. The claims are not in it: Claims decodes them when they are
-// wanted.
+// request. Its claims are decoded only if its Claims method is called.
 func (p *JWT) Identify(r *http.Request) Identity {
 	o := p.state(r)
-	id := Identity{Err: o.verdict.err}
+	id := Identity{Err: o.verdict.err, claims: o.verdict.claims}
 	if o.verdict.err != nil {
 		id.Principals = []string{Everyone}
 		return id
@@ -300,11 +305,12 @@ func (p *JWT) Identify(r *http.Request) Identity {
 	return id
 }
 
-// Claims returns a copy of the request's verified claims; the error is as
-// AuthenticatedUserID's, but the group finder is not asked.
+// Claims returns a copy of the request's verified claims (a deep one: the
+// caller may change it); the error is as AuthenticatedUserID's, but the
+// group finder is not asked.
 func (p *JWT) Claims(r *http.Request) (Claims, error) {
 	o := p.state(r)
-	return maps.Clone(o.verdict.claims.get()), o.verdict.err
+	return o.verdict.claims.get().Clone(), o.verdict.err
 }
 
 // UnverifiedClaims returns the claims of the request's token whatever its
