@@ -60,11 +60,10 @@ type identifier interface {
 // out on first use, and for a policy that identifies requests at once, the
 // identity it found (whose claims are decoded only if asked for).
 type lazyState struct {
-	p          policy.AuthenticationPolicy
-	once       sync.Once
-	state      State
-	identity   policy.Identity
-	identified bool
+	p        policy.AuthenticationPolicy
+	once     sync.Once
+	state    State
+	identity policy.Identity
 }
 
 type stateKey struct{}
@@ -96,8 +95,9 @@ func StateOf(r *http.Request) (state State, ok bool) {
 	s := ls.get(r)
 	state = *s
 	state.Principals = slices.Clone(s.Principals)
-	state.Claims = s.Claims.Clone()
-	if ls.identified && s.Err == nil {
+	if _, identifies := ls.p.(identifier); !identifies {
+		state.Claims = s.Claims.Clone()
+	} else if s.Err == nil {
 		state.Claims = ls.identity.Claims() // decoded now, for this token
 	}
 	return state, true
@@ -118,7 +118,7 @@ func (ls *lazyState) get(r *http.Request) *State {
 	ls.once.Do(func() {
 		if id, ok := ls.p.(identifier); ok {
 			i := id.Identify(r)
-			ls.identity, ls.identified = i, true
+			ls.identity = i
 			ls.state = State{UserID: i.UserID, Principals: i.Principals, Err: i.Err}
 			return
 		}
