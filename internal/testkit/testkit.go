@@ -16,8 +16,10 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,6 +122,22 @@ func MintSigned(t testing.TB, signer jose.Signer, claims ...any) string {
 		t.Fatalf("jwt.Signed(...).Serialize: %v", err)
 	}
 	return tok
+}
+
+// BreakSignature returns tok with one bit of its signature's first byte
+// flipped: always a different signature, in canonical base64url. (Changing
+// the last characters instead is not always a change: the last character
+// carries only a few of the signature's bits, and they may already be the
+// ones written.)
+func BreakSignature(t testing.TB, tok string) string {
+	t.Helper()
+	i := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	if i < 0 || err != nil || len(sig) == 0 {
+		t.Fatalf("BreakSignature: %q is not a compact JWS with a signature (%v)", tok, err)
+	}
+	sig[0] ^= 1
+	return tok[:i+1] + base64.RawURLEncoding.EncodeToString(sig)
 }
 
 // SyncBuffer is a bytes.Buffer safe for the concurrent writes of a logger
