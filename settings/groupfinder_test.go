@@ -8,19 +8,32 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/settings"
 )
 
-// The registry is global: each test registers names of its own.
+// The registry is global: each test registers names of its own, and
+// register makes them new on every run, so that go test -count=N can run
+// the tests again in one process.
+
+var registrations atomic.Int64
+
+// register registers f under base plus a suffix never used before, and
+// returns that name.
+func register(base string, f settings.GroupFinderFactory) string {
+	name := fmt.Sprintf("%s#%d", base, registrations.Add(1))
+	settings.RegisterGroupFinder(name, f)
+	return name
+}
 
 // Ported from pyramid_jwtauth: find_groups set explicitly is the policy's
 // group finder, and its arguments reach the factory.
 func TestFindGroups(t *testing.T) {
 	var gotArgs map[string]string
-	settings.RegisterGroupFinder("test:find-groups", func(args map[string]string) (policy.GroupFinder, error) {
+	finder := register("test:find-groups", func(args map[string]string) (policy.GroupFinder, error) {
 		gotArgs = args
 		return func(userid string, _ *http.Request, _ policy.Claims) ([]string, bool) {
 			if userid == "mallory" {
@@ -30,7 +43,7 @@ func TestFindGroups(t *testing.T) {
 		}, nil
 	})
 	m := withSecret(map[string]string{
-		"jwtauth.find_groups":        "test:find-groups",
+		"jwtauth.find_groups":        finder,
 		"jwtauth.find_groups_prefix": "x-",
 		"jwtauth.find_groups_table":  " users ",
 		"jwtauth.find_groups_empty":  "",
@@ -59,8 +72,8 @@ func TestFindGroups(t *testing.T) {
 
 func TestFindGroupsErrors(t *testing.T) {
 	errFactory := errors.New("cannot connect")
-	settings.RegisterGroupFinder("test:failing", func(map[string]string) (policy.GroupFinder, error) { return nil, errFactory })
-	settings.RegisterGroupFinder("test:nil", func(map[string]string) (policy.GroupFinder, error) { return nil, nil })
+	failing := register("test:failing", func(map[string]string) (policy.GroupFinder, error) { return nil, errFactory })
+	nilFinder := register("test:nil", func(map[string]string) (policy.GroupFinder, error) { return nil, nil })
 
 	_, err := settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": "test:nope"}))
 	msg := settingsError(t, err, "jwtauth.find_groups", settings.ErrBadValue)
@@ -68,13 +81,13 @@ func TestFindGroupsErrors(t *testing.T) {
 		t.Errorf("error %q does not list the registered names (%s)", msg, want)
 	}
 
-	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": "test:failing"}))
+	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": failing}))
 	msg = settingsError(t, err, "jwtauth.find_groups", settings.ErrBadValue)
 	if !errors.Is(err, errFactory) || !strings.Contains(msg, "cannot connect") {
 		t.Errorf("factory error lost: %q", msg)
 	}
 
-	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": "test:nil"}))
+	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": nilFinder}))
 	settingsError(t, err, "jwtauth.find_groups", settings.ErrBadValue)
 
 	// Arguments without find_groups.
@@ -89,11 +102,11 @@ func TestFindGroupsErrors(t *testing.T) {
 
 func TestRegisterGroupFinderPanics(t *testing.T) {
 	f := func(map[string]string) (policy.GroupFinder, error) { return policy.AcceptAll, nil }
-	settings.RegisterGroupFinder("test:dup", f)
+	dup := register("test:dup", f)
 	for name, call := range map[string]func(){
 		"empty name": func() { settings.RegisterGroupFinder("", f) },
 		"nil":        func() { settings.RegisterGroupFinder("test:nil-factory", nil) },
-		"duplicate":  func() { settings.RegisterGroupFinder("test:dup", f) },
+		"duplicate":  func() { settings.RegisterGroupFinder(dup, f) },
 	} {
 		func() {
 			defer func() {
@@ -111,9 +124,10 @@ func TestRegisterGroupFinderPanics(t *testing.T) {
 
 func TestRegisterGroupFinderConcurrently(t *testing.T) {
 	f := func(map[string]string) (policy.GroupFinder, error) { return policy.AcceptAll, nil }
+	prefix := fmt.Sprintf("test:concurrent#%d-", registrations.Add(1))
 	var wg sync.WaitGroup
 	for i := range 20 {
-		wg.Go(func() { settings.RegisterGroupFinder(fmt.Sprintf("test:concurrent-%02d", i), f) })
+		wg.Go(func() { settings.RegisterGroupFinder(fmt.Sprintf("%s%02d", prefix, i), f) })
 		wg.Go(func() {
 			names := settings.GroupFinders()
 			if !slices.IsSorted(names) {
@@ -121,17 +135,17 @@ func TestRegisterGroupFinderConcurrently(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			_, _ = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": fmt.Sprintf("test:concurrent-%02d", i)}))
+			_, _ = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": fmt.Sprintf("%s%02d", prefix, i)}))
 		})
 	}
 	wg.Wait()
 	names := settings.GroupFinders()
 	for i := range 20 {
-		if !slices.Contains(names, fmt.Sprintf("test:concurrent-%02d", i)) {
-			t.Errorf("test:concurrent-%02d missing from %q", i, names)
+		if name := fmt.Sprintf("%s%02d", prefix, i); !slices.Contains(names, name) {
+			t.Errorf("%s missing from %q", name, names)
 		}
 	}
-	if _, err := settings.NewPolicy(withSecret(map[string]string{"jwtauth.find_groups": "test:concurrent-07"})); err != nil {
+	if _, err := settings.NewPolicy(withSecret(map[string]string{"jwtauth.find_groups": prefix + "07"})); err != nil {
 		t.Error(err)
 	}
 }
