@@ -2,6 +2,7 @@ package policy
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -94,10 +95,11 @@ func (p *JWT) remember(raw string, v verdict, times tokenTimes, version uint64) 
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were
-// verified before: hashes in buckets of four slots, so that tokens whose
-// hashes share a bucket do not keep pushing each other out. A lost hash
-// only delays a token's caching; it never lets a token skip verification,
-// since the cache itself is keyed by the whole token.
+// verified once and are not cached yet: hashes in buckets of four slots, so
+// that tokens whose hashes share a bucket do not keep pushing each other
+// out, and a token seen again leaves its slot as it goes into the cache. A
+// lost hash only delays a token's caching; it never lets a token skip
+// verification, since the cache itself is keyed by the whole token.
 type doorkeeper struct {
 	seed  maphash.Seed
 	slots []atomic.Uint64 // len is a multiple of doorkeeperWays
@@ -111,7 +113,8 @@ func newDoorkeeper(size int) doorkeeper {
 	return doorkeeper{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, n)}
 }
 
-// again reports whether raw was seen before, and marks it seen.
+// again reports whether raw was seen before. If it was, its slot is freed,
+// since the caller caches it; if not, it is marked seen.
 func (d *doorkeeper) again(raw string) bool {
 	sum := maphash.String(d.seed, raw)
 	h := sum | 1 // never 0, the empty slot
@@ -119,15 +122,21 @@ func (d *doorkeeper) again(raw string) bool {
 	bucket := d.slots[(sum>>1)%buckets*doorkeeperWays:][:doorkeeperWays]
 	for i := range bucket {
 		if bucket[i].Load() == h {
+			// Left in place, the hash of a cached token would hold the
+			// slot for good, and tokens arriving later would fight over
+			// the slots that remain.
+			bucket[i].CompareAndSwap(h, 0)
 			return true
 		}
 	}
-	// Into an empty slot, else over the one the hash's top bits pick.
+	// Into an empty slot, else over one picked at random: a victim fixed
+	// by the hash would let two tokens that come in turn push each other
+	// out on every pass.
 	for i := range bucket {
 		if bucket[i].CompareAndSwap(0, h) {
 			return false
 		}
 	}
-	bucket[h>>62].Store(h)
+	bucket[rand.N(doorkeeperWays)].Store(h)
 	return false
 }

@@ -96,8 +96,10 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 	})
 	t.Run("a pool of a thousand tokens is cached whole", func(t *testing.T) {
-		// Each token verifies twice, then hits: no two tokens keep
-		// pushing each other out of the doorkeeper.
+		// Each token verifies twice, then hits. The doorkeeper is lossy:
+		// a bucket that five of the tokens share (about one run in a
+		// hundred) costs a token a third verification, never more than a
+		// few, and by the last pass every token is cached.
 		p, set := newSetPolicy(t, 0)
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
 			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
@@ -108,15 +110,18 @@ func TestVerifiedTokenCache(t *testing.T) {
 		for i := range toks {
 			toks[i] = testkit.MintSigned(t, signer, map[string]any{"sub": "u" + strconv.Itoa(i), "exp": now.Add(time.Hour).Unix()})
 		}
-		for range 5 {
+		var perPass [5]int64
+		for pass := range perPass {
+			before := set.calls.Load()
 			for _, tok := range toks {
 				if _, err := auth(p, tok); err != nil {
 					t.Fatal(err)
 				}
 			}
+			perPass[pass] = set.calls.Load() - before
 		}
-		if n := set.calls.Load(); n != 2000 {
-			t.Fatalf("the keys were asked for %d times over 5 rounds of 1000 tokens; want 2000", n)
+		if perPass[0] != 1000 || perPass[1] != 1000 || perPass[2]+perPass[3] > 10 || perPass[4] != 0 {
+			t.Fatalf("the keys were asked for %v times in 5 passes over 1000 tokens; want 1000, 1000, a few, none", perPass)
 		}
 	})
 	t.Run("keys that change during a verification leave no fresh entry", func(t *testing.T) {
