@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ import (
 func TestKnownTokenFastPath(t *testing.T) {
 	secret := []byte("a test secret of thirty-two bytes!!")
 	now := time.Unix(1_700_000_000, 0)
-	p, err := NewJWT(Config{MasterSecret: secret, Now: func() time.Time { return now }, MaxTokenBytes: 512})
+	quiet := slog.New(slog.DiscardHandler)
+	p, err := NewJWT(Config{MasterSecret: secret, Now: func() time.Time { return now }, MaxTokenBytes: 512, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestKnownTokenFastPath(t *testing.T) {
 	// A header past the bound is the full parser's (ErrTooLarge), even
 	// when it carries a cached token: only a scheme name this long can.
 	long := strings.Repeat("S", p.headerLimit())
-	q, err := NewJWT(Config{MasterSecret: secret, Scheme: long, Now: p.cfg.Now, MaxTokenBytes: 512})
+	q, err := NewJWT(Config{MasterSecret: secret, Scheme: long, Now: p.cfg.Now, MaxTokenBytes: 512, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
