@@ -15,7 +15,12 @@ import (
 // policy's Logger once a policy uses it; a set given a Logger keeps it.
 func TestPolicyLogger(t *testing.T) {
 	dir := t.TempDir()
-	newFileSet := func(name string, o jwks.Options) *jwks.Set {
+	// newFileSet returns a set polling a good file, and a func that breaks
+	// the file, which the set then reports to its logger. The file is
+	// broken only once the policy is built: broken before, the set may
+	// poll it before the policy gives its logger, and report to the old
+	// one (one run in thirty-odd under load).
+	newFileSet := func(name string, o jwks.Options) (*jwks.Set, func()) {
 		t.Helper()
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, jwksJSON(t, ecSigner(0, "key-a")), 0o600); err != nil {
@@ -24,12 +29,12 @@ func TestPolicyLogger(t *testing.T) {
 		o.FilePoll = 5 * time.Millisecond
 		set := must(t)(jwks.NewFile(path, "", o))
 		t.Cleanup(func() { set.Close() })
-		// Then break the file: the set reports it to its logger.
-		time.Sleep(20 * time.Millisecond) // a new modification time
-		if err := os.WriteFile(path, []byte(`{"keys": [`), 0o600); err != nil {
-			t.Fatal(err)
+		return set, func() {
+			time.Sleep(20 * time.Millisecond) // a new modification time
+			if err := os.WriteFile(path, []byte(`{"keys": [`), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
-		return set
 	}
 
 	var policyLog logBuffer
@@ -37,19 +42,21 @@ func TestPolicyLogger(t *testing.T) {
 		return policy.Config{KeySets: []policy.KeySet{set}, Logger: policyLog.logger()}
 	}
 
-	unset := newFileSet("unset.json", jwks.Options{})
+	unset, breakUnset := newFileSet("unset.json", jwks.Options{})
 	if _, err := policy.NewJWT(cfg(unset)); err != nil {
 		t.Fatal(err)
 	}
+	breakUnset()
 	eventually(t, "the failure in the policy's log", func() bool {
 		return len(policyLog.records("jwtauth: key set fetch failed")) == 1
 	})
 
 	var ownLog logBuffer
-	own := newFileSet("own.json", jwks.Options{Logger: ownLog.logger()})
+	own, breakOwn := newFileSet("own.json", jwks.Options{Logger: ownLog.logger()})
 	if _, err := policy.NewJWT(cfg(own)); err != nil {
 		t.Fatal(err)
 	}
+	breakOwn()
 	eventually(t, "the failure in the set's own log", func() bool {
 		return len(ownLog.records("jwtauth: key set fetch failed")) == 1
 	})
