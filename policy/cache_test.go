@@ -98,10 +98,10 @@ func TestVerifiedTokenCache(t *testing.T) {
 	t.Run("a pool of a thousand tokens is cached whole", func(t *testing.T) {
 		// Each token verifies twice, then hits. The doorkeeper is lossy:
 		// a bucket of four slots that five of the tokens share (in about
-		// one run in seven) costs a token a third verification, and a
-		// crowded one a few more. In 260,000 simulated runs, passes 3 on
-		// cost at most 17 verifications and none came after pass 5 (each
-		// later pass about 40 times rarer).
+		// one run in ninety) costs a token a third verification, and a
+		// crowded one a few more. In 20,000 simulated runs, passes 3 on
+		// cost at most 6 verifications, none after pass 4; even with half
+		// the slots, at most 17, none after pass 6.
 		p, set := newSetPolicy(t, 0)
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
 			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
