@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/settings"
 )
@@ -32,25 +33,11 @@ func newIDP(t *testing.T, keys ...jose.JSONWebKey) *idp {
 	})
 	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
 		p.hits.Add(1)
-		w.Write(publicJWKS(t, p.keys...))
+		w.Write(testkit.PublicJWKS(t, p.keys...))
 	})
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
 	return p
-}
-
-// publicJWKS is the key set of the public halves of keys.
-func publicJWKS(t *testing.T, keys ...jose.JSONWebKey) []byte {
-	t.Helper()
-	var set jose.JSONWebKeySet
-	for _, k := range keys {
-		set.Keys = append(set.Keys, k.Public())
-	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // jwk is test key i as a private JWK with kid.
@@ -70,9 +57,7 @@ func tokenOf(t *testing.T, k jose.JSONWebKey, iss string) string {
 // downURL is a loopback URL where nothing listens: port 1 (tcpmux), not a
 // port just freed, which another test binary running beside this one
 // could take.
-func downURL(t *testing.T) string {
-	return "http://127.0.0.1:1"
-}
+const downURL = "http://127.0.0.1:1"
 
 func TestJWKSOIDCIssuers(t *testing.T) {
 	a, b := jwk(0, "key-a"), jwk(1, "key-b")
@@ -124,7 +109,7 @@ func TestJWKSOIDCIssuers(t *testing.T) {
 func TestJWKSURLAndFile(t *testing.T) {
 	a := jwk(1, "key-a")
 	provider := newIDP(t, a)
-	path := writeFile(t, "jwks.json", publicJWKS(t, a))
+	path := writeFile(t, "jwks.json", testkit.PublicJWKS(t, a))
 	for _, source := range []map[string]string{
 		{"jwtauth.jwks_url": provider.srv.URL + "/jwks"},
 		{"jwtauth.jwks_file": path},
@@ -173,7 +158,7 @@ func TestJWKSURLAndFile(t *testing.T) {
 // challenge, unless jwks_required_at_start.
 func TestJWKSNotFetchedAtStart(t *testing.T) {
 	a := jwk(2, "key-a")
-	down := downURL(t)
+	down := downURL
 	p := mustPolicy(t, map[string]string{"jwtauth.jwks_url": down + "/jwks", "jwtauth.jwks_timeout": "2"})
 	defer p.Close()
 	r := request("JWT", tokenOf(t, a, ""))
@@ -206,7 +191,7 @@ func TestJWKSNotFetchedAtStart(t *testing.T) {
 func TestJWKSSettingErrors(t *testing.T) {
 	good := newIDP(t, jwk(1, "key-a"))
 	url := good.srv.URL + "/jwks"
-	path := writeFile(t, "jwks.json", publicJWKS(t, jwk(1, "key-a")))
+	path := writeFile(t, "jwks.json", testkit.PublicJWKS(t, jwk(1, "key-a")))
 	hmacKey := "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"
 	hmacFile := writeFile(t, "hmac.json", []byte(`{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"`+hmacKey+`"}]}`))
 	for _, tc := range []struct {
@@ -238,7 +223,7 @@ func TestJWKSSettingErrors(t *testing.T) {
 		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.algorithm": "HS256"}, "jwtauth.algorithm"},
 		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.algorithms": "RS256 HS512"}, "jwtauth.algorithms"},
 		// A later source that fails closes the ones built before it.
-		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.oidc_issuer": downURL(t), "jwtauth.jwks_required_at_start": "1"}, "jwtauth.oidc_issuer"},
+		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.oidc_issuer": downURL, "jwtauth.jwks_required_at_start": "1"}, "jwtauth.oidc_issuer"},
 	} {
 		hits := good.hits.Load()
 		_, err := settings.Parse(tc.m)

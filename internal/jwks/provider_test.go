@@ -114,15 +114,11 @@ func edSigner(i int, kid string) signer  { return signer{kid, "EdDSA", edKeys()[
 // jwksJSON is the key set of the public JWKs of signers.
 func jwksJSON(t testing.TB, signers ...signer) []byte {
 	t.Helper()
-	set := jose.JSONWebKeySet{}
-	for _, s := range signers {
-		set.Keys = append(set.Keys, s.jwk())
+	keys := make([]jose.JSONWebKey, len(signers))
+	for i, s := range signers {
+		keys[i] = s.jwk()
 	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testkit.PublicJWKS(t, keys...)
 }
 
 // provider is an in-process identity provider: discovery at

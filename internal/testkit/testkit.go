@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"strings"
@@ -122,6 +123,20 @@ func MintSigned(t testing.TB, signer jose.Signer, claims ...any) string {
 		t.Fatalf("jwt.Signed(...).Serialize: %v", err)
 	}
 	return tok
+}
+
+// PublicJWKS is the JSON key set of the public halves of keys.
+func PublicJWKS(t testing.TB, keys ...jose.JSONWebKey) []byte {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	for _, k := range keys {
+		set.Keys = append(set.Keys, k.Public())
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		t.Fatalf("marshalling a key set: %v", err)
+	}
+	return b
 }
 
 // BreakSignature returns tok with one bit of its signature's first byte
