@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzCandidate$$' ./internal/authheader
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzVerifyRequest$$' ./policy
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseSettings$$' ./settings
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzDecodeObject$$' ./internal/strictjson
 
 # One table per workload (cold: a new token on every request; warm: a pool
 # of 1,000 tokens presented again and again), each row's ratio to the

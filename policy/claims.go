@@ -1,13 +1,13 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"sync"
+
+	"github.com/pyramid-go/jwtauth/internal/strictjson"
 )
 
 // Claims are a token's claims as decoded JSON: numbers are json.Number,
@@ -102,21 +102,12 @@ func (c *claimSet) get() Claims {
 	return c.claims
 }
 
-// decodeClaims reads a JWT payload: one JSON object and nothing after it.
+// decodeClaims reads a JWT payload strictly: one JSON object and nothing
+// after it, without duplicate member names at any depth, invalid UTF-8 or
+// lone surrogate escapes, each of which lets two readers of the same
+// token see two sets of claims (a parser differential).
 func decodeClaims(payload []byte) (Claims, error) {
-	d := json.NewDecoder(bytes.NewReader(payload))
-	d.UseNumber()
-	var c Claims
-	if err := d.Decode(&c); err != nil {
-		return nil, err
-	}
-	if c == nil {
-		return nil, errors.New("the payload is not a JSON object")
-	}
-	if len(bytes.TrimLeft(payload[d.InputOffset():], " \t\r\n")) != 0 {
-		return nil, errors.New("data after the JSON object")
-	}
-	return c, nil
+	return strictjson.DecodeObject(payload)
 }
 
 // numericDate reads the claim name as an RFC 7519 NumericDate: a JSON number
