@@ -7,6 +7,7 @@
 //   - [Context] and [StaticACL] set the request's context resource (Pyramid's
 //     root factory and traversal): a group of routes can carry a static ACL,
 //     and a route can find its resource from URL parameters, under it.
+//     [URLParam] reads a chi URL parameter decoded exactly once.
 //   - [Guard.Require] lets a request through only with a permission on that
 //     resource; [Guard.Authenticated] only with an authenticated user.
 //

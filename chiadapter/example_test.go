@@ -43,10 +43,14 @@ func Example() {
 	}))
 	r.Route("/articles/{id}", func(r chi.Router) {
 		r.Use(chiadapter.Context(func(r *http.Request, parent authorizer.Resource) (authorizer.Resource, error) {
-			if chi.URLParam(r, "id") == "missing" {
+			id, err := chiadapter.URLParam(r, "id")
+			if err != nil {
+				return nil, err
+			}
+			if id == "missing" {
 				return nil, chiadapter.ErrNotFound
 			}
-			return authorizer.NewNodeWithoutACL(chi.URLParam(r, "id"), parent), nil
+			return authorizer.NewNodeWithoutACL(id, parent), nil
 		}))
 		r.With(guard.Require("view")).Get("/", func(w http.ResponseWriter, r *http.Request) {})
 		r.With(guard.Require("edit")).Put("/", func(w http.ResponseWriter, r *http.Request) {})
@@ -95,4 +99,27 @@ func Example() {
 	// editor    PUT /articles/1: 200
 	// forged    GET /articles/1: 401 JWT error="invalid_token", error_description="invalid signature"
 	// editor    GET /articles/missing: 404
+}
+
+// chi routes on the path as the client escaped it when that is not the
+// default escaping, so chi.URLParam can be escaped or not; URLParam
+// decodes it exactly once.
+func ExampleURLParam() {
+	r := chi.NewRouter()
+	r.Get("/articles/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, err := chiadapter.URLParam(r, "id")
+		if err != nil {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		fmt.Printf("%-21s chi.URLParam %-11q chiadapter.URLParam %q\n", r.URL.EscapedPath(), chi.URLParam(r, "id"), id)
+	})
+	for _, path := range []string{"/articles/secret", "/articles/%73ecret", "/articles/%2573ecret", "/articles/a%2Fb"} {
+		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	// Output:
+	// /articles/secret      chi.URLParam "secret"    chiadapter.URLParam "secret"
+	// /articles/%73ecret    chi.URLParam "%73ecret"  chiadapter.URLParam "secret"
+	// /articles/%2573ecret  chi.URLParam "%73ecret"  chiadapter.URLParam "%73ecret"
+	// /articles/a%2Fb       chi.URLParam "a%2Fb"     chiadapter.URLParam "a/b"
 }

@@ -138,7 +138,11 @@ var errBoom = errors.New("the article store is down")
 // parent: "secret" has its own ACL, "missing" does not exist, "boom" fails,
 // and every other article has no ACL.
 func findArticle(r *http.Request, parent authorizer.Resource) (authorizer.Resource, error) {
-	switch id := chi.URLParam(r, "id"); id {
+	id, err := chiadapter.URLParam(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	switch id {
 	case "missing":
 		return nil, chiadapter.ErrNotFound
 	case "boom":

@@ -30,10 +30,12 @@ func Resource(r *http.Request) authorizer.Resource {
 // what find returns. ErrNotFound is answered 404; any other error 500,
 // logged with slog.
 //
-// A finder that reads chi URL parameters must unescape them
-// (url.PathUnescape): chi matches on the escaped path when the request has
-// one, so without it /articles/%73ecret would not be the resource "secret"
-// and would escape that resource's ACL.
+// A finder reads chi URL parameters with [URLParam], not chi.URLParam:
+// chi matches on the escaped path when the request has one, so that
+// chi.URLParam is "%73ecret" for /articles/%73ecret, which would not be the
+// resource "secret" and would escape that resource's ACL. URLParam decodes
+// each value exactly once, and its error for a value that does not decode
+// is ErrNotFound, for the finder to return.
 func Context(find ResourceFinder) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -378,29 +378,103 @@ func TestEndToEndOtherAnswers(t *testing.T) {
 	}
 }
 
-// TestArticleIDPercentEncoded asks for the article "secret" with its name
-// percent-encoded: it names the same article (RFC 3986 section 6.2.2.2),
-// so the secret article's ACL must guard it.
+// TestArticleIDPercentEncoded asks for articles with their names
+// percent-encoded. A name is decoded exactly once (RFC 3986 section
+// 6.2.2.2): /articles/%73ecret is the article "secret" and meets its ACL,
+// /articles/%2573ecret is the article "%73ecret" and inherits the root's.
+// Each request is checked to have reached the server as written, and each
+// answer by the article it names, not only by its status.
 func TestArticleIDPercentEncoded(t *testing.T) {
 	p := policyFromINI(t, writeINI(t,
 		"jwtauth.master_secret = "+testSecret,
 		"jwtauth.find_groups = example:groupfinder",
 	))
-	srv := httptest.NewServer(newApp(p, nil, false, testLogger()))
+	app := newApp(p, nil, false, testLogger())
+	seen := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.RequestURI
+		app.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 
-	editor := mint(t, []byte(testSecret), userClaims("alice", []string{"editors"}))
+	editor := mint(t, []byte(testSecret), userClaims("eddie", []string{"editors"}))
+	admin := mint(t, []byte(testSecret), userClaims("alice", []string{"admins"}))
+	const (
+		ok    = http.StatusOK
+		unau  = http.StatusUnauthorized
+		forb  = http.StatusForbidden
+		notfd = http.StatusNotFound
+	)
 	for _, tc := range []struct {
-		method, path, token string
-		want                int
+		method, path, who string
+		status            int
+		article           string // the article a 200 names
 	}{
-		{http.MethodGet, "/articles/%73ecret", "", http.StatusUnauthorized},
-		{http.MethodPut, "/articles/%73ecret", editor, http.StatusForbidden},
-		{http.MethodGet, "/articles/secre%74", editor, http.StatusForbidden},
+		// The article "secret", its name escaped: admins only.
+		{http.MethodGet, "/articles/%73ecret", "anonymous", unau, ""},
+		{http.MethodGet, "/articles/%73ecret", "editor", forb, ""},
+		{http.MethodPut, "/articles/%73ecret", "editor", forb, ""},
+		{http.MethodGet, "/articles/%73ecret", "admin", ok, "secret"},
+		{http.MethodGet, "/articles/secre%74", "anonymous", unau, ""},
+		{http.MethodGet, "/articles/secre%74", "editor", forb, ""},
+		{http.MethodGet, "/articles/%73%65%63%72%65%74", "admin", ok, "secret"},
+		// The article "%73ecret": the root's ACL, decoded once only.
+		{http.MethodGet, "/articles/%2573ecret", "anonymous", ok, "%73ecret"},
+		{http.MethodPut, "/articles/%2573ecret", "editor", ok, "%73ecret"},
+		{http.MethodGet, "/articles/%2573ecret", "admin", ok, "%73ecret"},
+		{http.MethodGet, "/articles/%252573ecret", "anonymous", ok, "%2573ecret"},
+		// %2F is part of the name, not a separator: the article
+		// "secret/..", which is not "secret".
+		{http.MethodGet, "/articles/secret%2F..", "anonymous", ok, "secret/.."},
+		{http.MethodGet, "/articles/secret%2F..", "admin", ok, "secret/.."},
+		{http.MethodGet, "/articles/%73ecret%2F..", "anonymous", ok, "secret/.."},
+		// Names are case-sensitive: "SECRET" is another article.
+		{http.MethodGet, "/articles/SECRET", "anonymous", ok, "SECRET"},
+		{http.MethodGet, "/articles/%53ECRET", "anonymous", ok, "SECRET"},
+		// Paths are not cleaned: an empty segment matches no route.
+		{http.MethodGet, "/articles//secret", "anonymous", notfd, ""},
+		{http.MethodGet, "/articles//secret", "admin", notfd, ""},
+		{http.MethodGet, "//articles/secret", "anonymous", notfd, ""},
+		{http.MethodGet, "//articles/secret", "admin", notfd, ""},
+		{http.MethodGet, "/articles/%2Fsecret", "anonymous", ok, "/secret"},
 	} {
-		got := do(t, tc.method, srv.URL+tc.path, tc.token, "")
-		if got.status != tc.want {
-			t.Errorf("%s %s: status %d, want %d (the ACL of article \"secret\"); body %s", tc.method, tc.path, got.status, tc.want, got.raw)
+		name := tc.method + " " + tc.path + " as " + tc.who
+		req, err := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tc.who {
+		case "editor":
+			req.Header.Set("Authorization", "JWT token="+editor)
+		case "admin":
+			req.Header.Set("Authorization", "JWT token="+admin)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uri := <-seen; uri != tc.path {
+			t.Fatalf("%s: the server received %q", name, uri)
+		}
+		var body struct {
+			Article *string `json:"article"`
+		}
+		_ = json.Unmarshal(raw, &body)
+		got := "<none>"
+		if body.Article != nil {
+			got = *body.Article
+		}
+		want := tc.article
+		if want == "" {
+			want = "<none>"
+		}
+		if resp.StatusCode != tc.status || got != want {
+			t.Errorf("%s: status %d, article %q; want %d, article %q (body %s)", name, resp.StatusCode, got, tc.status, want, raw)
 		}
 	}
 }
