@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 
+	"filippo.io/edwards25519"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/titanous/rocacheck"
 )
@@ -44,7 +45,8 @@ func (k Key) Check() error { return checkKey(k, false) }
 // checkKey tells whether k can verify its algorithm safely. Weak HMAC
 // secrets are refused unless allowWeakSecret; RSA keys under MinRSABits,
 // with a public exponent below 3 or even, or of the ROCA family
-// (CVE-2017-15361) are always refused.
+// (CVE-2017-15361) are always refused, and so are Ed25519 keys that are
+// not a point of the curve, or of small order (see checkEd25519).
 func checkKey(k Key, allowWeakSecret bool) error {
 	if !slices.Contains(algorithms, k.Algorithm) {
 		return unusable("unsupported algorithm %q", k.Algorithm)
@@ -92,7 +94,7 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 		return nil
 	case ed25519.PublicKey:
 		if alg == "EdDSA" {
-			return nil
+			return checkEd25519(k)
 		}
 	case []byte:
 		return unusable("a public-key algorithm (%s) is never verified with an HMAC secret", alg)
@@ -100,6 +102,37 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 		return unusable("unsupported key type %T", pub)
 	}
 	return unusable("a %s key cannot verify %s", keyKind(pub), alg)
+}
+
+// checkEd25519 tells whether k is an Ed25519 public key that verifies
+// only what its private key signed: 32 bytes (ed25519.Verify panics on
+// another length) that encode a point of the curve (as Go's verifier
+// decodes it, non-canonical encodings included) of more than small order.
+// A point of small order (one of the eight of order dividing 8) verifies
+// forged signatures: with the identity, R = identity and S = 0 verify any
+// message.
+func checkEd25519(k ed25519.PublicKey) error {
+	if len(k) != ed25519.PublicKeySize {
+		return unusable("Ed25519 public key of %d bytes, not %d", len(k), ed25519.PublicKeySize)
+	}
+	p, err := new(edwards25519.Point).SetBytes(k)
+	if err != nil {
+		return unusable("Ed25519 public key is not a point of the curve")
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return unusable("Ed25519 public key is a point of small order, which verifies forged signatures")
+	}
+	return nil
+}
+
+// publicOf returns the public half of a signing key. An Ed25519 private
+// key of the wrong length is refused: its Public panics (under 32 bytes)
+// or returns bytes that are not its public key, and ed25519.Sign panics.
+func publicOf(s crypto.Signer) (crypto.PublicKey, error) {
+	if k, ok := s.(ed25519.PrivateKey); ok && len(k) != ed25519.PrivateKeySize {
+		return nil, unusable("Ed25519 private key of %d bytes, not %d", len(k), ed25519.PrivateKeySize)
+	}
+	return s.Public(), nil
 }
 
 func keyKind(key any) string {
