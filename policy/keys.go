@@ -45,8 +45,9 @@ func (k Key) Check() error { return checkKey(k, false) }
 // checkKey tells whether k can verify its algorithm safely. Weak HMAC
 // secrets are refused unless allowWeakSecret; RSA keys under MinRSABits,
 // with a public exponent below 3 or even, or of the ROCA family
-// (CVE-2017-15361) are always refused, and so are Ed25519 keys that are
-// not a point of the curve, or of small order (see checkEd25519).
+// (CVE-2017-15361) are always refused, and so are EC keys that are not a
+// point of their curve and Ed25519 keys that are not a point of small
+// order (see keySuits).
 func checkKey(k Key, allowWeakSecret bool) error {
 	if !slices.Contains(algorithms, k.Algorithm) {
 		return unusable("unsupported algorithm %q", k.Algorithm)
@@ -88,10 +89,7 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 		if want == nil {
 			break
 		}
-		if k.Curve != want {
-			return unusable("%s needs an EC key on %s, not %s", alg, want.Params().Name, k.Curve.Params().Name)
-		}
-		return nil
+		return checkEC(k, want, alg)
 	case ed25519.PublicKey:
 		if alg == "EdDSA" {
 			return checkEd25519(k)
@@ -102,6 +100,29 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 		return unusable("unsupported key type %T", pub)
 	}
 	return unusable("a %s key cannot verify %s", keyKind(pub), alg)
+}
+
+// checkEC tells whether k is a point of the curve alg needs, want. The
+// standard library's Bytes validates the point (on the curve, not the
+// point at infinity, coordinates in range); a key it refuses verifies
+// nothing, and is better refused when the policy is built.
+func checkEC(k *ecdsa.PublicKey, want elliptic.Curve, alg string) error {
+	switch {
+	case k == nil || k.Curve == nil:
+		return unusable("%s needs an EC key on %s, not an EC key without a curve", alg, want.Params().Name)
+	case k.Curve != want:
+		name := "another curve"
+		if p := k.Curve.Params(); p != nil && p.Name != "" {
+			name = p.Name
+		}
+		return unusable("%s needs an EC key on %s, not %s", alg, want.Params().Name, name)
+	case k.X == nil || k.Y == nil:
+		return unusable("EC public key without coordinates")
+	}
+	if _, err := k.Bytes(); err != nil {
+		return unusable("EC public key is not a point of %s (off the curve, or the point at infinity)", want.Params().Name)
+	}
+	return nil
 }
 
 // checkEd25519 tells whether k is an Ed25519 public key that verifies
