@@ -315,8 +315,11 @@ func (p *JWT) setKeys() error {
 			material = c.PublicKey
 		}
 		if c.PrivateKey != nil {
-			pub := c.PrivateKey.Public()
-			if err := keySuits(pub, c.Algorithm); err != nil {
+			pub, err := publicOf(c.PrivateKey)
+			if err == nil {
+				err = keySuits(pub, c.Algorithm)
+			}
+			if err != nil {
 				return configErr("private_key", "%w", err)
 			}
 			if material == nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 
+	"filippo.io/edwards25519"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/titanous/rocacheck"
 )
@@ -44,7 +45,9 @@ func (k Key) Check() error { return checkKey(k, false) }
 // checkKey tells whether k can verify its algorithm safely. Weak HMAC
 // secrets are refused unless allowWeakSecret; RSA keys under MinRSABits,
 // with a public exponent below 3 or even, or of the ROCA family
-// (CVE-2017-15361) are always refused.
+// (CVE-2017-15361) are always refused, and so are EC keys that are not a
+// point of their curve and Ed25519 keys that are not a point of small
+// order (see keySuits).
 func checkKey(k Key, allowWeakSecret bool) error {
 	if !slices.Contains(algorithms, k.Algorithm) {
 		return unusable("unsupported algorithm %q", k.Algorithm)
@@ -86,13 +89,10 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 		if want == nil {
 			break
 		}
-		if k.Curve != want {
-			return unusable("%s needs an EC key on %s, not %s", alg, want.Params().Name, k.Curve.Params().Name)
-		}
-		return nil
+		return checkEC(k, want, alg)
 	case ed25519.PublicKey:
 		if alg == "EdDSA" {
-			return nil
+			return checkEd25519(k)
 		}
 	case []byte:
 		return unusable("a public-key algorithm (%s) is never verified with an HMAC secret", alg)
@@ -100,6 +100,60 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 		return unusable("unsupported key type %T", pub)
 	}
 	return unusable("a %s key cannot verify %s", keyKind(pub), alg)
+}
+
+// checkEC tells whether k is a point of the curve alg needs, want. The
+// standard library's Bytes validates the point (on the curve, not the
+// point at infinity, coordinates in range); a key it refuses verifies
+// nothing, and is better refused when the policy is built.
+func checkEC(k *ecdsa.PublicKey, want elliptic.Curve, alg string) error {
+	switch {
+	case k == nil || k.Curve == nil:
+		return unusable("%s needs an EC key on %s, not an EC key without a curve", alg, want.Params().Name)
+	case k.Curve != want:
+		name := "another curve"
+		if p := k.Curve.Params(); p != nil && p.Name != "" {
+			name = p.Name
+		}
+		return unusable("%s needs an EC key on %s, not %s", alg, want.Params().Name, name)
+	case k.X == nil || k.Y == nil:
+		return unusable("EC public key without coordinates")
+	}
+	if _, err := k.Bytes(); err != nil {
+		return unusable("EC public key is not a point of %s (off the curve, or the point at infinity)", want.Params().Name)
+	}
+	return nil
+}
+
+// checkEd25519 tells whether k is an Ed25519 public key that verifies
+// only what its private key signed: 32 bytes (ed25519.Verify panics on
+// another length) that encode a point of the curve (as Go's verifier
+// decodes it, non-canonical encodings included) of more than small order.
+// A point of small order (one of the eight of order dividing 8) verifies
+// forged signatures: with the identity, R = identity and S = 0 verify any
+// message.
+func checkEd25519(k ed25519.PublicKey) error {
+	if len(k) != ed25519.PublicKeySize {
+		return unusable("Ed25519 public key of %d bytes, not %d", len(k), ed25519.PublicKeySize)
+	}
+	p, err := new(edwards25519.Point).SetBytes(k)
+	if err != nil {
+		return unusable("Ed25519 public key is not a point of the curve")
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return unusable("Ed25519 public key is a point of small order, which verifies forged signatures")
+	}
+	return nil
+}
+
+// publicOf returns the public half of a signing key. An Ed25519 private
+// key of the wrong length is refused: its Public panics (under 32 bytes)
+// or returns bytes that are not its public key, and ed25519.Sign panics.
+func publicOf(s crypto.Signer) (crypto.PublicKey, error) {
+	if k, ok := s.(ed25519.PrivateKey); ok && len(k) != ed25519.PrivateKeySize {
+		return nil, unusable("Ed25519 private key of %d bytes, not %d", len(k), ed25519.PrivateKeySize)
+	}
+	return s.Public(), nil
 }
 
 func keyKind(key any) string {
