@@ -3,6 +3,7 @@ package policy_test
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -77,5 +78,17 @@ func TestECKeysRefused(t *testing.T) {
 	// The sound key still works.
 	if _, err := newJWT(t, policy.Config{Algorithm: "ES256", PublicKey: good}); err != nil {
 		t.Errorf("a sound P-256 key: %v", err)
+	}
+}
+
+// RSA public keys without a modulus are refused, not a panic.
+func TestHalfBuiltRSAKeysRefused(t *testing.T) {
+	for name, pub := range map[string]*rsa.PublicKey{"nil": nil, "no modulus": {E: 65537}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := newJWT(t, policy.Config{Algorithm: "RS256", PublicKey: pub})
+			wantKeyRefused(t, err, "public_key")
+			_, err = newJWT(t, policy.Config{Algorithm: "RS256", PrivateKey: signerOf{pub}})
+			wantKeyRefused(t, err, "private_key")
+		})
 	}
 }

@@ -76,6 +76,8 @@ func keySuits(pub crypto.PublicKey, alg string) error {
 			break
 		}
 		switch {
+		case k == nil || k.N == nil:
+			return unusable("RSA key without a modulus")
 		case k.N.BitLen() < MinRSABits:
 			return unusable("RSA key of %d bits is weaker than the %d bits required", k.N.BitLen(), MinRSABits)
 		case k.E < 3 || k.E%2 == 0:

@@ -64,8 +64,7 @@ func wantKeyRefused(t *testing.T, err error, key, policyKey string, pemText, pub
 
 // edPEMRefused checks that the Ed25519 public key pub is refused given as
 // jwtauth.public_key (inline SPKI PEM and certificate) and
-// jwtauth.public_key_file. The policy's error names public_key for both, as
-// for any key that does not suit its algorithm.
+// jwtauth.public_key_file; the error names the setting given.
 func edPEMRefused(t *testing.T, pub []byte) {
 	t.Helper()
 	for _, enc := range []pemEncoding{{"SPKI", spkiPEM(t, pub)}, {"certificate", edCertificatePEM(t, pub)}} {
@@ -75,7 +74,11 @@ func edPEMRefused(t *testing.T, pub []byte) {
 				t.Fatalf("%s: Parse: %v (the PEM itself is sound; the key is refused by the policy)", enc.format, err)
 			}
 			_, err := settings.NewPolicy(m)
-			wantKeyRefused(t, err, "jwtauth.public_key", "public_key", enc.pem, pub)
+			setting := "jwtauth.public_key"
+			if inFile {
+				setting = "jwtauth.public_key_file"
+			}
+			wantKeyRefused(t, err, setting, "public_key", enc.pem, pub)
 		}
 	}
 }
@@ -112,7 +115,7 @@ func TestEd25519IdentityKeyFileForgery(t *testing.T) {
 		id, aerr := authenticate(p, tok)
 		t.Fatalf("a policy was built with the identity key; it authenticates a forged token as %q (%v)", id, aerr)
 	}
-	wantKeyRefused(t, err, "jwtauth.public_key", "public_key", pemText, identity)
+	wantKeyRefused(t, err, "jwtauth.public_key_file", "public_key", pemText, identity)
 }
 
 // A PEM Ed25519 key of the wrong length never reaches the policy: x509

@@ -181,7 +181,7 @@ func TestKeyErrors(t *testing.T) {
 }
 
 // The policy refuses keys that do not suit the algorithm; the error names
-// the key's setting.
+// the key's setting (the file's, for a key read from a file).
 func TestKeyAlgorithmMismatch(t *testing.T) {
 	rsaKey, ecKey := testKeys()[0], testKeys()[1]
 	for _, tt := range []struct {
@@ -189,7 +189,8 @@ func TestKeyAlgorithmMismatch(t *testing.T) {
 		key string
 	}{
 		{map[string]string{"jwtauth.algorithm": "ES256", "jwtauth.private_key": string(privatePEMs(t, rsaKey)[0].pem)}, "jwtauth.private_key"},
-		{map[string]string{"jwtauth.algorithm": "RS256", "jwtauth.public_key_file": writeFile(t, "ec.pem", publicPEMs(t, ecKey)[0].pem)}, "jwtauth.public_key"},
+		{map[string]string{"jwtauth.algorithm": "ES256", "jwtauth.private_key_file": writeFile(t, "rsa.pem", privatePEMs(t, rsaKey)[0].pem)}, "jwtauth.private_key_file"},
+		{map[string]string{"jwtauth.algorithm": "RS256", "jwtauth.public_key_file": writeFile(t, "ec.pem", publicPEMs(t, ecKey)[0].pem)}, "jwtauth.public_key_file"},
 		{map[string]string{"jwtauth.algorithm": "HS256", "jwtauth.master_secret": secret, "jwtauth.public_key": string(publicPEMs(t, ecKey)[0].pem)}, "jwtauth.algorithm"},
 		{map[string]string{"jwtauth.algorithm": "ES256", "jwtauth.algorithms": "ES256 ES384", "jwtauth.public_key": string(publicPEMs(t, ecKey)[0].pem)}, "jwtauth.algorithms"},
 	} {

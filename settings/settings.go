@@ -294,11 +294,21 @@ func NewPolicy(m map[string]string) (*policy.JWT, error) {
 		}
 		var ce *policy.ConfigError
 		if errors.As(err, &ce) {
-			return nil, keyErr(ce.Key, &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})
+			return nil, keyErr(keyGiven(m, ce.Key), &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})
 		}
 		return nil, err
 	}
 	return p, nil
+}
+
+// keyGiven is the key of m that set the Config field of the settings key
+// key: public_key_file for a public key read from a file, and so on.
+func keyGiven(m map[string]string, key string) string {
+	file := map[string]string{kPublicKey: kPublicKeyFile, kPrivateKey: kPrivateKeyFile}[key]
+	if file != "" && !isUnset(m[Prefix+file]) {
+		return file
+	}
+	return key
 }
 
 // DebugAuthorization reads the boolean jwtauth.debug_authorization, which
