@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -167,6 +168,9 @@ type JWT struct {
 	forget     string     // the WWW-Authenticate challenge
 	acceptAll  bool       // no group finder was configured
 	memo       requestMemo
+	// checkedSets holds, for each key set, the keys it last returned and
+	// the usable ones among them (usableKeys).
+	checkedSets sync.Map // KeySet -> *checkedKeys
 }
 
 var _ AuthenticationPolicy = (*JWT)(nil)

@@ -18,7 +18,11 @@ type KeySet interface {
 	Issuer() string
 	// Keys returns the current keys. When kid is not "" and no key has
 	// that kid, the set may refresh (rate-limited, shared by concurrent
-	// callers) before answering; ctx bounds that wait.
+	// callers) before answering; ctx bounds that wait. The policy checks
+	// the keys of each slice returned (Key.Check) the first time it sees
+	// that slice and skips, with a warning, those that fail: a set returns
+	// the same slice while its keys stay the same, and never changes a
+	// slice it has returned.
 	Keys(ctx context.Context, kid string) ([]Key, error)
 	// Version changes whenever the keys change.
 	Version() uint64
@@ -65,7 +69,36 @@ func (p *JWT) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
 	if err != nil {
 		return nil, invalid(ErrNoKey, err)
 	}
-	return keys, nil
+	return p.usableKeys(set, keys), nil
+}
+
+// checkedKeys are the keys a key set returned and those of them that are
+// safe to verify with.
+type checkedKeys struct {
+	from, usable []Key
+}
+
+// usableKeys returns the keys of set that pass checkKey (a key of small
+// order, off its curve or too weak verifies forgeries, or panics the
+// verifier). A set's keys are asked for on every cold token and checking
+// them costs more than verifying, so the answer is kept for the slice the
+// set returned, until it returns another.
+func (p *JWT) usableKeys(set KeySet, keys []Key) []Key {
+	if c, ok := p.checkedSets.Load(set); ok {
+		if c := c.(*checkedKeys); len(c.from) == len(keys) && (len(keys) == 0 || &c.from[0] == &keys[0]) {
+			return c.usable
+		}
+	}
+	usable := make([]Key, 0, len(keys))
+	for _, k := range keys {
+		if err := checkKey(k, false); err != nil {
+			p.cfg.Logger.Warn("jwtauth: a key set's key is skipped", "kid", k.ID, "alg", k.Algorithm, "error", err.Error())
+			continue
+		}
+		usable = append(usable, k)
+	}
+	p.checkedSets.Store(set, &checkedKeys{from: keys, usable: usable})
+	return usable
 }
 
 // Close stops the background work of the policy's key sets and cache.

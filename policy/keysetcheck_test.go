@@ -1,0 +1,85 @@
+package policy_test
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/internal/testkit"
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// The keys of a key set written by the application are checked as the
+// configured keys are: an Ed25519 key of small order (which verifies a
+// forged signature for any userid) and one of the wrong length (on which
+// ed25519.Verify panics) are skipped with a warning naming their kid, and
+// the set's sound key still verifies. The check is made once for the
+// slice the set returns, and again when it returns another.
+func TestKeySetKeysChecked(t *testing.T) {
+	identity := make(ed25519.PublicKey, ed25519.PublicKeySize)
+	identity[0] = 1
+	good := ed25519Once()
+	set := &countingKeySet{}
+	set.set(
+		policy.Key{ID: "identity", Algorithm: "EdDSA", Material: identity},
+		policy.Key{ID: "short", Algorithm: "EdDSA", Material: ed25519.PublicKey(good.Public().(ed25519.PublicKey)[:31])},
+		policy.Key{ID: "good", Algorithm: "EdDSA", Material: good.Public()},
+	)
+	logger, logs := bufLogger()
+	p := newPolicy(t, func(c *policy.Config) {
+		c.MasterSecret, c.KeySets, c.Logger, c.CacheSize = nil, []policy.KeySet{set}, logger, policy.NoCache
+	})
+	defer p.Close()
+	now := testNow.Unix()
+	payload := fmt.Sprintf(`{"sub":"admin","iat":%d,"exp":%d}`, now, now+60)
+	forged := map[string]string{
+		"identity": testkit.ForgedEdDSA(`{"alg":"EdDSA","kid":"identity"}`, payload),
+		"short":    testkit.ForgedEdDSA(`{"alg":"EdDSA","kid":"short"}`, payload),
+	}
+	if !ed25519.Verify(identity, []byte(forged["identity"][:strings.LastIndexByte(forged["identity"], '.')]), testkit.IdentitySignature()) {
+		t.Fatal("ed25519.Verify refuses the forged signature under the identity key; the attack this test guards against is gone")
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: good}, (&jose.SignerOptions{}).WithHeader("kid", "good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodToken := testkit.MintSigned(t, signer, validClaims("alice"))
+	for range 3 {
+		for kid, tok := range forged {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("the token for the key %q panicked: %v", kid, r)
+					}
+				}()
+				uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
+				if !errors.Is(err, policy.ErrInvalidCredentials) {
+					t.Fatalf("the forged token for the key %q: AuthenticatedUserID = %q, %v", kid, uid, err)
+				}
+			}()
+		}
+		if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(goodToken))); err != nil || uid != "alice" {
+			t.Fatalf("the good key's token: %q, %v", uid, err)
+		}
+	}
+	for _, kid := range []string{"identity", "short"} {
+		if n := strings.Count(logs.String(), "kid="+kid); n != 1 {
+			t.Errorf("the key %q was reported %d times, want once (a slice is checked once):\n%s", kid, n, logs)
+		}
+	}
+	if strings.Contains(logs.String(), "kid=good") {
+		t.Errorf("the good key was reported:\n%s", logs)
+	}
+	// A new slice of keys is checked again.
+	set.set(policy.Key{ID: "identity", Algorithm: "EdDSA", Material: identity}, policy.Key{ID: "good", Algorithm: "EdDSA", Material: good.Public()})
+	if _, err := p.AuthenticatedUserID(newRequest(jwtAuth(forged["identity"]))); !errors.Is(err, policy.ErrInvalidCredentials) {
+		t.Fatalf("after the keys changed, the forged token: %v", err)
+	}
+	if n := strings.Count(logs.String(), "kid=identity"); n != 2 {
+		t.Errorf("after the keys changed, the key was reported %d times in all, want 2", n)
+	}
+}
