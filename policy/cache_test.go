@@ -2,11 +2,14 @@ package policy_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"maps"
+	"math/big"
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,6 +96,38 @@ func TestVerifiedTokenCache(t *testing.T) {
 		// once costs no entry; every later presentation is a hit.
 		if n := set.calls.Load(); n != 2 {
 			t.Fatalf("the keys were asked for %d times; want 2", n)
+		}
+	})
+	t.Run("an entry answers for its exact bytes only", func(t *testing.T) {
+		// ECDSA signatures have two valid values, (r, s) and (r, n-s),
+		// so one token has two spellings that verify. The cache is keyed
+		// by the whole token: the other spelling is verified on its own,
+		// and another signature under the same header and payload is
+		// never answered from the entry.
+		p, set := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		for range 3 {
+			if u, err := auth(p, tok); err != nil || u != "alice" {
+				t.Fatalf("%q, %v", u, err)
+			}
+		}
+		cut := strings.LastIndexByte(tok, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(tok[cut+1:])
+		if err != nil || len(sig) != 64 {
+			t.Fatalf("an ES256 signature of %d bytes: %v", len(sig), err)
+		}
+		s := new(big.Int).SetBytes(sig[32:])
+		s.Sub(p256Once().Curve.Params().N, s).FillBytes(sig[32:])
+		twin := tok[:cut+1] + base64.RawURLEncoding.EncodeToString(sig)
+		before := set.calls.Load()
+		if u, err := auth(p, twin); err != nil || u != "alice" {
+			t.Fatalf("the (r, n-s) twin: %q, %v", u, err)
+		}
+		if n := set.calls.Load() - before; n != 1 {
+			t.Errorf("the twin was verified %d times; want 1 (its own verification, not the entry of the other spelling)", n)
+		}
+		if u, err := auth(p, testkit.BreakSignature(t, tok)); !errors.Is(err, policy.ErrInvalidSignature) {
+			t.Errorf("a broken signature of a cached token: %q, %v", u, err)
 		}
 	})
 	t.Run("a pool of a thousand tokens is cached whole", func(t *testing.T) {

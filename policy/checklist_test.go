@@ -399,8 +399,11 @@ func TestChecklist(t *testing.T) {
 			// rule, and honest signers produce high s half the time), so
 			// refusing it would refuse honest tokens. The checklist's
 			// requirement for it is that nothing keys a deny-list on the raw
-			// token bytes, and the policy keeps none (its memo is per
-			// *http.Request). So it is asserted to verify, to the same user.
+			// token bytes, and the policy keeps none: its memo is per
+			// *http.Request, and the verified-token cache is an allow-list
+			// keyed by the whole token (TestVerifiedTokenCache shows the
+			// twin verified on its own). So it is asserted to verify, to the
+			// same user.
 			name: "row11-ecdsa-bounds",
 			policy: func(t *testing.T) *policy.JWT {
 				return clPolicy(t, policy.Config{Algorithm: "ES256", PublicKey: p256Once().Public()})

@@ -16,8 +16,9 @@ var (
 	// error also matches one of the reasons below.
 	ErrInvalidCredentials = errors.New("jwtauth: invalid credentials")
 	// ErrUserRejected: the token verified, but the group finder rejected
-	// its userid (or the userid is a reserved principal).
-	ErrUserRejected = errors.New("jwtauth: user rejected by the group finder")
+	// its userid, or the userid starts with a reserved principal prefix
+	// (Config.ReservedPrincipalPrefixes).
+	ErrUserRejected = errors.New("jwtauth: user rejected")
 )
 
 // The reasons a presented token fails. Their texts are short and hold nothing

@@ -117,6 +117,16 @@ type Config struct {
 	// another kind of JWT signed by the same key is refused (RFC 8725
 	// section 3.11). Compared case-insensitively, "application/" optional.
 	TokenType string
+	// ReservedPrincipalPrefixes start the principals that name something
+	// other than a user, such as groups (reserved_principal_prefixes): a
+	// token whose userid starts with one is a user rejected
+	// (ErrUserRejected), since userids and groups share one namespace of
+	// principals and a user who chooses their own userid (a
+	// preferred_username, an email) could otherwise be "group:admins" in
+	// every ACL. SystemPrefix is always reserved. nil means
+	// DefaultReservedPrincipalPrefixes; an empty, non-nil list reserves
+	// SystemPrefix alone.
+	ReservedPrincipalPrefixes []string
 	// Expiration is the lifetime of the tokens NewToken makes (expiration).
 	// Default one hour; NoExpiration: tokens without exp.
 	Expiration time.Duration
@@ -205,6 +215,15 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.UserIDClaim == "" {
 		cfg.UserIDClaim = DefaultUserIDClaim
 	}
+	if cfg.ReservedPrincipalPrefixes == nil {
+		cfg.ReservedPrincipalPrefixes = DefaultReservedPrincipalPrefixes()
+	}
+	for _, prefix := range cfg.ReservedPrincipalPrefixes {
+		if prefix == "" {
+			return nil, configErr("reserved_principal_prefixes", "an empty prefix would reserve every userid")
+		}
+	}
+	cfg.ReservedPrincipalPrefixes = slices.Compact(slices.Sorted(slices.Values(append([]string{SystemPrefix}, cfg.ReservedPrincipalPrefixes...))))
 	if cfg.Leeway < 0 {
 		return nil, configErr("leeway", "must not be negative")
 	}

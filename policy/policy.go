@@ -43,7 +43,8 @@ type AuthenticationPolicy interface {
 // which it must not modify (they are shared with other requests that
 // present the same token).
 // It returns ok false to reject the user (Pyramid's None), or ok true and
-// the user's groups, which may be none.
+// the user's groups, which may be none. It is never called for a userid
+// that starts with a reserved principal prefix: such a user is rejected.
 type GroupFinder func(userid string, r *http.Request, claims Claims) (groups []string, ok bool)
 
 // AcceptAll is the default group finder: it accepts every user, with no

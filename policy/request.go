@@ -209,11 +209,13 @@ func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
 	return "", false, nil
 }
 
-// groupsOf runs the group finder once for r's verified userid; the reserved
-// principals are never passed to it and authenticate nobody.
+// groupsOf runs the group finder once for r's verified userid; a userid
+// with a reserved prefix (a system principal, a group) is never passed to
+// it and authenticates nobody.
 func (p *JWT) groupsOf(r *http.Request, o *outcome) ([]string, bool) {
 	o.groupsOnce.Do(func() {
-		if o.verdict.claimed == Everyone || o.verdict.claimed == Authenticated {
+		if prefix, reserved := p.reservedPrefix(o.verdict.claimed); reserved {
+			p.cfg.Logger.Info("jwtauth: user rejected", "reason", "the userid starts with a reserved principal prefix", "prefix", prefix, "remote", r.RemoteAddr)
 			return
 		}
 		if p.acceptAll {

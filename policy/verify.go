@@ -342,8 +342,10 @@ func (p *JWT) checkAudience(c Claims) error {
 
 // canonicalSegments checks that raw is three segments of canonical
 // unpadded base64url: only the alphabet (Go's decoder would skip line
-// breaks), no impossible length, and zero trailing bits, so that no token
-// has two spellings. A header or payload that fails is an error; a
+// breaks), no impossible length, and zero trailing bits, so that no
+// segment has two encodings (a token may still have two spellings: an
+// ECDSA signature's twin (r, n-s) verifies too). A header or payload that
+// fails is an error; a
 // signature that fails is reported by sigOK, for the signature step.
 func canonicalSegments(raw string) (sigOK bool, err error) {
 	segment, start := 0, 0

@@ -113,6 +113,7 @@ const (
 	kAllowWeakSecret        = "allow_weak_secret"
 	kCacheSize              = "cache_size"
 	kTokenType              = "token_type"
+	kReservedPrefixes       = "reserved_principal_prefixes"
 	kDebugAuthorization     = "debug_authorization"
 	kJWKSFile               = "jwks_file"
 	kJWKSURL                = "jwks_url"
@@ -152,6 +153,7 @@ var setters = []field{
 	{kAudience, setAudience},
 	{kIssuer, func(c *policy.Config, v string) error { c.Issuer = strings.TrimSpace(v); return nil }},
 	{kTokenType, func(c *policy.Config, v string) error { c.TokenType = strings.TrimSpace(v); return nil }},
+	{kReservedPrefixes, setReservedPrefixes},
 	{kExpiration, setExpiration},
 	{kMaxTokenBytes, setMaxTokenBytes},
 	{kCacheSize, setCacheSize},
@@ -188,7 +190,10 @@ func isKnown(name string) bool {
 //   - private_key and public_key hold a PEM key; private_key_file and
 //     public_key_file name a file that holds one. Only one of each pair may
 //     be set.
-//   - algorithms and audience are lists separated by whitespace or commas.
+//   - algorithms, audience and reserved_principal_prefixes are lists
+//     separated by whitespace or commas; reserved_principal_prefixes
+//     replaces the default prefixes (system. stays reserved: set it to
+//     system. to reserve nothing else).
 //   - leeway and expiration are whole seconds; an expiration of 0 makes
 //     tokens without exp.
 //   - booleans are read as Pyramid's asbool reads them: true, yes, on, 1, t,
@@ -460,6 +465,15 @@ func setAlgorithms(c *policy.Config, v string) error {
 		}
 	}
 	c.Algorithms = algs
+	return nil
+}
+
+func setReservedPrefixes(c *policy.Config, v string) error {
+	prefixes := list(v)
+	if len(prefixes) == 0 {
+		return bad("%q names no prefix (set %s to reserve only the system principals)", v, policy.SystemPrefix)
+	}
+	c.ReservedPrincipalPrefixes = prefixes
 	return nil
 }
 

@@ -57,6 +57,8 @@ func TestParseGoodValues(t *testing.T) {
 		{"max_token_bytes", "1024", func(c policy.Config) any { return c.MaxTokenBytes }, 1024},
 		{"cache_size", "500", func(c policy.Config) any { return c.CacheSize }, 500},
 		{"token_type", " at+jwt ", func(c policy.Config) any { return c.TokenType }, "at+jwt"},
+		{"reserved_principal_prefixes", "team: org/,\n role:", func(c policy.Config) any { return c.ReservedPrincipalPrefixes }, []string{"team:", "org/", "role:"}},
+		{"reserved_principal_prefixes", "system.", func(c policy.Config) any { return c.ReservedPrincipalPrefixes }, []string{"system."}},
 		{"cache_size", "0", func(c policy.Config) any { return c.CacheSize }, policy.NoCache},
 		{"allow_weak_secret", "y", func(c policy.Config) any { return c.AllowWeakSecret }, true},
 		// Only checked: it belongs to the chi adapter.
@@ -82,7 +84,7 @@ func TestNewPolicyWithEachSetting(t *testing.T) {
 		{"userid_in_claim", "email"}, {"scheme", "Bearer"}, {"disable_verify_exp", "true"},
 		{"disable_verify_nbf", "true"}, {"disable_verify_iat", "true"}, {"disable_verify_aud", "true"},
 		{"audience", "api"}, {"issuer", "me"}, {"expiration", "0"}, {"max_token_bytes", "100"}, {"cache_size", "0"},
-		{"allow_weak_secret", "true"}, {"debug_authorization", "no"},
+		{"allow_weak_secret", "true"}, {"debug_authorization", "no"}, {"reserved_principal_prefixes", "team:"},
 	} {
 		mustPolicy(t, withSecret(map[string]string{settings.Prefix + kv[0]: kv[1]}))
 	}
@@ -97,6 +99,7 @@ func TestParseBadValues(t *testing.T) {
 		{"algorithm", "hs256", `"hs256" is not a supported algorithm`},
 		{"algorithms", "HS256 none", `"none" is not a supported algorithm`},
 		{"algorithms", " , ,", `names no algorithm`},
+		{"reserved_principal_prefixes", " , ,", `names no prefix (set system. to reserve only the system principals)`},
 		{"leeway", "abc", `"abc" is not a whole number of seconds`},
 		{"leeway", "1.5", `"1.5" is not a whole number of seconds`},
 		{"leeway", "-1", `"-1" must not be negative`},
@@ -430,6 +433,33 @@ func TestSecretsNotInErrors(t *testing.T) {
 		noKeyMaterial(t, err.Error(), []byte(pemText))
 		if !errors.Is(err, settings.ErrBadValue) || !errors.Is(err, policy.ErrConfig) {
 			t.Errorf("error %q does not match ErrBadValue and ErrConfig", err)
+		}
+	}
+}
+
+// jwtauth.reserved_principal_prefixes replaces the default prefixes; a
+// userid with one, or with system., is a user rejected.
+func TestReservedPrincipalPrefixesSetting(t *testing.T) {
+	key := []byte(longSecret)
+	for _, tt := range []struct {
+		value    string
+		rejected []string
+		accepted []string
+	}{
+		{"", []string{"group:admins", "role:x", "scope:read", "system.Everyone"}, []string{"alice", "team:x"}},
+		{"team:, org/", []string{"team:x", "org/y", "system.Authenticated"}, []string{"group:admins", "alice"}},
+		{"system.", []string{"system.Everyone"}, []string{"group:admins", "scope:read"}},
+	} {
+		p := mustPolicy(t, withSecret(map[string]string{"jwtauth.reserved_principal_prefixes": tt.value}))
+		for _, userid := range tt.rejected {
+			if uid, err := authenticate(p, mint(t, "HS256", key, fresh(userid))); !errors.Is(err, policy.ErrUserRejected) {
+				t.Errorf("%q: %q authenticated as %q, %v; want rejected", tt.value, userid, uid, err)
+			}
+		}
+		for _, userid := range tt.accepted {
+			if uid, err := authenticate(p, mint(t, "HS256", key, fresh(userid))); err != nil || uid != userid {
+				t.Errorf("%q: %q authenticated as %q, %v", tt.value, userid, uid, err)
+			}
 		}
 	}
 }

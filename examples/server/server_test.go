@@ -256,6 +256,23 @@ func TestEndToEnd(t *testing.T) {
 			status:     []int{OK, FB, OK, OK, FB, FB, FB, FB, FB},
 		},
 		{
+			// A userid that is a group's principal: without the reserved
+			// prefixes it was the admins group in every ACL (DELETE of
+			// the secret article answered 200). It is a user rejected.
+			name:       "userid posing as a group",
+			token:      mint(t, secret, userClaims("group:admins", nil)),
+			claimed:    "group:admins",
+			principals: strs(E),
+			status:     []int{OK, FB, OK, OK, FB, FB, FB, FB, FB},
+		},
+		{
+			name:       "userid posing as a system principal",
+			token:      mint(t, secret, userClaims("system.Authenticated", []string{"admins"})),
+			claimed:    "system.Authenticated",
+			principals: strs(E),
+			status:     []int{OK, FB, OK, OK, FB, FB, FB, FB, FB},
+		},
+		{
 			name:    "broken signature",
 			token:   mint(t, []byte("another-secret-of-more-than-32-bytes!!"), userClaims("mallory", []string{"admins"})),
 			claimed: "mallory",
