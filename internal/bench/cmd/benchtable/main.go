@@ -27,14 +27,23 @@ var peers = []string{"jwtauth-go-chi", "auth0", "golang-jwt"}
 // order is the order of the rows within an algorithm.
 var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "go-jose", "floor", "none"}
 
+// baselines are the workloads that compare parts rather than whole
+// requests: they have no peers, and each row is set against the named
+// row instead of the floor.
+var baselines = map[string]string{"claims": "encoding-json"}
+
 var labels = map[string]string{
-	"jwtauth":        "jwtauth (this)",
-	"jwtauth-go-chi": "go-chi/jwtauth v5",
-	"auth0":          "auth0 go-jwt-middleware v3",
-	"golang-jwt":     "golang-jwt v5 (bare parser)",
-	"go-jose":        "go-jose v4 alone (reference)",
-	"floor":          "floor (stdlib)",
-	"none":           "no auth (chi + recorder only)",
+	"encoding-json":                "encoding/json, UseNumber (lenient)",
+	"jsontext-check+encoding-json": "jsontext's strict check, then encoding/json",
+	"json-v2-experiment":           "go-json-experiment Unmarshal (strict)",
+	"strictjson":                   "internal/strictjson on jsontext (strict; this)",
+	"jwtauth":                      "jwtauth (this)",
+	"jwtauth-go-chi":               "go-chi/jwtauth v5",
+	"auth0":                        "auth0 go-jwt-middleware v3",
+	"golang-jwt":                   "golang-jwt v5 (bare parser)",
+	"go-jose":                      "go-jose v4 alone (reference)",
+	"floor":                        "floor (stdlib)",
+	"none":                         "no auth (chi + recorder only)",
 }
 
 // line matches "BenchmarkAuth/alg=HS256/work=cold/impl=jwtauth-2  N  x ns/op  y B/op  z allocs/op".
@@ -135,6 +144,24 @@ func run(in io.Reader, out, progress io.Writer) error {
 				runs = max(runs, len(s.ns))
 			}
 		}
+		if base, ok := baselines[work]; ok {
+			fmt.Fprintf(out, "work=%s (medians of %d runs; ratios are ns/op over the baseline's: %s)\n\n", work, runs, labelOf(base))
+			fmt.Fprintln(out, "| contender | ns/op | B/op | allocs/op | × baseline |")
+			fmt.Fprintln(out, "|---|--:|--:|--:|--:|")
+			for _, alg := range algs {
+				bs := data[key{alg, work, base}]
+				for _, impl := range implsOf(data, alg, work) {
+					s := data[key{alg, work, impl}]
+					ratioTo := 0.0
+					if bs != nil {
+						ratioTo = median(bs.ns)
+					}
+					fmt.Fprintf(out, "| %s | %s | %s | %s | %s |\n", labelOf(impl), count(median(s.ns)), count(median(s.bytes)), count(median(s.allocs)), ratio(median(s.ns), ratioTo))
+				}
+			}
+			fmt.Fprintln(out)
+			continue
+		}
 		fmt.Fprintf(out, "work=%s (medians of %d runs; ratios are ns/op over the fastest peer's and over the floor's)\n\n", work, runs)
 		fmt.Fprintln(out, "| alg | contender | ns/op | B/op | allocs/op | × fastest peer | × floor |")
 		fmt.Fprintln(out, "|---|---|--:|--:|--:|--:|--:|")
@@ -154,10 +181,7 @@ func run(in io.Reader, out, progress io.Writer) error {
 			for _, impl := range implsOf(data, alg, work) {
 				s := data[key{alg, work, impl}]
 				ns := median(s.ns)
-				label := labels[impl]
-				if label == "" {
-					label = impl
-				}
+				label := labelOf(impl)
 				if impl == fastestName {
 					label += " ★"
 				}
@@ -172,6 +196,14 @@ func run(in io.Reader, out, progress io.Writer) error {
 		return fmt.Errorf("some benchmarks failed (see above)")
 	}
 	return nil
+}
+
+// labelOf is impl's label in the tables.
+func labelOf(impl string) string {
+	if l, ok := labels[impl]; ok {
+		return l
+	}
+	return impl
 }
 
 // implsOf lists the contenders measured for alg and work, known ones first.

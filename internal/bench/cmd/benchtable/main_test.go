@@ -42,6 +42,31 @@ BenchmarkAuth/alg=HS256/work=cold/impl=floor-2   100  1000 ns/op  0 B/op  0 allo
 	}
 }
 
+// TestRunBaseline: a workload of parts (the claims decoders) is set
+// against its baseline row, without peers or floor.
+func TestRunBaseline(t *testing.T) {
+	in := `BenchmarkClaimsDecode/alg=JSON/work=claims/impl=encoding-json-2   100  8000 ns/op  30 B/op  7 allocs/op
+BenchmarkClaimsDecode/alg=JSON/work=claims/impl=strictjson-2   100  2000 ns/op  20 B/op  5 allocs/op
+BenchmarkClaimsDecode/alg=JSON/work=claims/impl=strictjson-2   100  4000 ns/op  20 B/op  5 allocs/op
+`
+	var out bytes.Buffer
+	if err := run(strings.NewReader(in), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| contender | ns/op | B/op | allocs/op | × baseline |",
+		"| encoding/json, UseNumber (lenient) | 8,000 | 30 | 7 | 1.00 |",
+		"| internal/strictjson on jsontext (strict; this) | 3,000 | 20 | 5 | 0.38 |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "fastest peer") {
+		t.Errorf("a table of parts names peers:\n%s", out.String())
+	}
+}
+
 // TestRunFailed reports a failed benchmark as an error.
 func TestRunFailed(t *testing.T) {
 	in := "BenchmarkAuth/alg=HS256/work=cold/impl=floor-2   100  1000 ns/op\n--- FAIL: BenchmarkAuth/alg=HS256\n"
