@@ -30,8 +30,9 @@ import (
 // Middleware that has chi route on r.URL.Path while the URL has a RawPath
 // defeats the rule: chi's StripSlashes and URLFormat on the top router do,
 // for a path with a trailing slash or an extension, and URLParam would
-// decode their values twice. CleanPath, GetHead and Mount keep chi's
-// choice.
+// decode their values twice. RedirectSlashes does it another way: it
+// redirects to the decoded path, which the client then sends escaped
+// once less. CleanPath, GetHead and Mount keep chi's choice.
 func URLParam(r *http.Request, key string) (string, error) {
 	rctx := chi.RouteContext(r.Context())
 	if rctx == nil {
