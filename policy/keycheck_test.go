@@ -136,8 +136,7 @@ func TestEd25519KeyOffTheCurveRefused(t *testing.T) {
 // identity, S = 0 verifies any token, for any userid. Such a policy must
 // not be built.
 func TestEd25519IdentityKeyForgery(t *testing.T) {
-	identity := make(ed25519.PublicKey, ed25519.PublicKeySize)
-	identity[0] = 1
+	identity := testkit.IdentityEd25519()
 	payload := fmt.Sprintf(`{"sub":"anyone-at-all","iat":%d,"exp":%d}`, testNow.Unix(), testNow.Unix()+3600)
 	tok := testkit.ForgedEdDSA(`{"alg":"EdDSA","typ":"JWT"}`, payload)
 

@@ -20,8 +20,7 @@ import (
 // the set's sound key still verifies. The check is made once for the
 // slice the set returns, and again when it returns another.
 func TestKeySetKeysChecked(t *testing.T) {
-	identity := make(ed25519.PublicKey, ed25519.PublicKeySize)
-	identity[0] = 1
+	identity := testkit.IdentityEd25519()
 	good := ed25519Once()
 	set := &countingKeySet{}
 	set.set(

@@ -100,8 +100,7 @@ func TestEd25519PEMOffTheCurveRefused(t *testing.T) {
 // identity, and a token signed R = identity, S = 0 for any userid. The
 // policy must not be built.
 func TestEd25519IdentityKeyFileForgery(t *testing.T) {
-	identity := make([]byte, ed25519.PublicKeySize)
-	identity[0] = 1
+	identity := testkit.IdentityEd25519()
 	now := time.Now().Unix()
 	tok := testkit.ForgedEdDSA(`{"alg":"EdDSA","typ":"JWT"}`, fmt.Sprintf(`{"sub":"admin","iat":%d,"exp":%d}`, now, now+60))
 	i := strings.LastIndexByte(tok, '.')

@@ -130,6 +130,14 @@ func NotOnCurveEd25519(t testing.TB) []byte {
 	return nil
 }
 
+// IdentityEd25519 is the Ed25519 public key that is the identity point
+// (y = 1): with it, IdentitySignature verifies every message.
+func IdentityEd25519() ed25519.PublicKey {
+	k := make(ed25519.PublicKey, ed25519.PublicKeySize)
+	k[0] = 1
+	return k
+}
+
 // IdentitySignature is the Ed25519 signature R = identity, S = 0: under a
 // public key of small order A, it verifies every message whose
 // challenge k = H(R || A || M) makes [k]A the identity (every message,
