@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -178,9 +178,9 @@ type JWT struct {
 	forget     string     // the WWW-Authenticate challenge
 	acceptAll  bool       // no group finder was configured
 	memo       requestMemo
-	// checkedSets holds, for each key set, the keys it last returned and
-	// the usable ones among them (usableKeys).
-	checkedSets sync.Map // KeySet -> *checkedKeys
+	// checked holds, for each key set (by its index in cfg.KeySets), the
+	// usable keys of its current version (keysFor).
+	checked []atomic.Pointer[checkedKeys]
 }
 
 var _ AuthenticationPolicy = (*JWT)(nil)
@@ -257,7 +257,7 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &JWT{cfg: cfg, forget: cfg.Scheme, acceptAll: acceptAll}
+	p := &JWT{cfg: cfg, forget: cfg.Scheme, acceptAll: acceptAll, checked: make([]atomic.Pointer[checkedKeys], len(cfg.KeySets))}
 	for _, a := range cfg.Algorithms {
 		p.algs = append(p.algs, jose.SignatureAlgorithm(a))
 	}

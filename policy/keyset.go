@@ -19,10 +19,8 @@ type KeySet interface {
 	// Keys returns the current keys. When kid is not "" and no key has
 	// that kid, the set may refresh (rate-limited, shared by concurrent
 	// callers) before answering; ctx bounds that wait. The policy checks
-	// the keys of each slice returned (Key.Check) the first time it sees
-	// that slice and skips, with a warning, those that fail: a set returns
-	// the same slice while its keys stay the same, and never changes a
-	// slice it has returned.
+	// the keys of each version (Key.Check) and skips, with a warning,
+	// those that fail.
 	Keys(ctx context.Context, kid string) ([]Key, error)
 	// Version changes whenever the keys change.
 	Version() uint64
@@ -42,53 +40,64 @@ type loggerSetter interface {
 var ErrUnknownIssuer = errors.New("issuer not accepted")
 
 // keySetFor picks the key set of a token by its (unverified) iss: the set
-// of that issuer, else a set for any issuer.
-func (p *JWT) keySetFor(iss string) (KeySet, error) {
-	var anyIssuer KeySet
-	for _, s := range p.cfg.KeySets {
+// of that issuer, else a set for any issuer. It returns the set's index in
+// Config.KeySets.
+func (p *JWT) keySetFor(iss string) (int, error) {
+	anyIssuer := -1
+	for i, s := range p.cfg.KeySets {
 		switch s.Issuer() {
 		case iss:
-			return s, nil
+			return i, nil
 		case "":
-			anyIssuer = s
+			anyIssuer = i
 		}
 	}
-	if anyIssuer == nil {
-		return nil, invalid(ErrUnknownIssuer, nil)
+	if anyIssuer < 0 {
+		return 0, invalid(ErrUnknownIssuer, nil)
 	}
 	return anyIssuer, nil
 }
 
 // keysFor returns the keys of the key set that tokens of issuer iss use.
 func (p *JWT) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
-	set, err := p.keySetFor(iss)
+	i, err := p.keySetFor(iss)
 	if err != nil {
 		return nil, err
 	}
+	// The set is always asked (a kid it lacks may make it refresh); its
+	// keys are checked again only when their version is not the one
+	// checked, and the answer is kept only when the version did not move
+	// while the keys were read.
+	set := p.cfg.KeySets[i]
+	version := set.Version()
 	keys, err := set.Keys(ctx, kid)
 	if err != nil {
 		return nil, invalid(ErrNoKey, err)
 	}
-	return p.usableKeys(set, keys), nil
-}
-
-// checkedKeys are the keys a key set returned and those of them that are
-// safe to verify with.
-type checkedKeys struct {
-	from, usable []Key
-}
-
-// usableKeys returns the keys of set that pass checkKey (a key of small
-// order, off its curve or too weak verifies forgeries, or panics the
-// verifier). A set's keys are asked for on every cold token and checking
-// them costs more than verifying, so the answer is kept for the slice the
-// set returned, until it returns another.
-func (p *JWT) usableKeys(set KeySet, keys []Key) []Key {
-	if c, ok := p.checkedSets.Load(set); ok {
-		if c := c.(*checkedKeys); len(c.from) == len(keys) && (len(keys) == 0 || &c.from[0] == &keys[0]) {
-			return c.usable
-		}
+	stable := set.Version() == version
+	if c := p.checked[i].Load(); stable && c != nil && c.version == version {
+		return c.usable, nil
 	}
+	usable := p.usableKeys(keys)
+	if stable {
+		p.checked[i].Store(&checkedKeys{version: version, usable: usable})
+	}
+	return usable, nil
+}
+
+// checkedKeys are the keys of one version of a key set that are safe to
+// verify with.
+type checkedKeys struct {
+	version uint64
+	usable  []Key
+}
+
+// usableKeys returns the keys that pass checkKey, as a configured key
+// must: a key of small order, off its curve or too weak verifies
+// forgeries, or panics the verifier. keysFor keeps the answer for the
+// set's version, so that a set's keys are checked, and a bad one logged,
+// once per version.
+func (p *JWT) usableKeys(keys []Key) []Key {
 	usable := make([]Key, 0, len(keys))
 	for _, k := range keys {
 		if err := checkKey(k, false); err != nil {
@@ -97,7 +106,6 @@ func (p *JWT) usableKeys(set KeySet, keys []Key) []Key {
 		}
 		usable = append(usable, k)
 	}
-	p.checkedSets.Store(set, &checkedKeys{from: keys, usable: usable})
 	return usable
 }
 

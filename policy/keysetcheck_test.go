@@ -1,9 +1,11 @@
 package policy_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +82,57 @@ func TestKeySetKeysChecked(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "kid=identity"); n != 2 {
 		t.Errorf("after the keys changed, the key was reported %d times in all, want 2", n)
+	}
+}
+
+// copyingKeySet is a key set written as a value with a slice in it (so not
+// comparable) that hands out a copy of its keys on every call.
+type copyingKeySet struct{ keys []policy.Key }
+
+func (s copyingKeySet) Issuer() string  { return "" }
+func (s copyingKeySet) Version() uint64 { return 1 }
+func (s copyingKeySet) Close() error    { return nil }
+func (s copyingKeySet) Keys(context.Context, string) ([]policy.Key, error) {
+	return slices.Clone(s.keys), nil
+}
+
+// A key set of any shape has its keys checked, once per version: every
+// small-order encoding, the non-canonical ones included (go-jose's JWK
+// reader refuses those fourteen itself, but a key set of the
+// application's own never goes through it), is skipped, and reported once
+// however many tokens come.
+func TestKeySetOfAnyShapeChecked(t *testing.T) {
+	good := ed25519Once()
+	set := copyingKeySet{}
+	for i, e := range testkit.SmallOrderEd25519(t) {
+		set.keys = append(set.keys, policy.Key{ID: fmt.Sprintf("small-%d", i), Algorithm: "EdDSA", Material: ed25519.PublicKey(e.Bytes)})
+	}
+	set.keys = append(set.keys, policy.Key{ID: "good", Algorithm: "EdDSA", Material: good.Public()})
+	logger, logs := bufLogger()
+	p := newPolicy(t, func(c *policy.Config) {
+		c.MasterSecret, c.KeySets, c.Logger, c.CacheSize = nil, []policy.KeySet{set}, logger, policy.NoCache
+	})
+	defer p.Close()
+	now := testNow.Unix()
+	payload := fmt.Sprintf(`{"sub":"admin","iat":%d,"exp":%d}`, now, now+60)
+	for range 5 {
+		for _, k := range set.keys[:len(set.keys)-1] {
+			tok := testkit.ForgedEdDSA(`{"alg":"EdDSA","kid":"`+k.ID+`"}`, payload)
+			if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok))); !errors.Is(err, policy.ErrInvalidCredentials) {
+				t.Fatalf("the forged token for %s: %q, %v", k.ID, uid, err)
+			}
+		}
+	}
+	for _, k := range set.keys[:len(set.keys)-1] {
+		if n := strings.Count(logs.String(), "kid="+k.ID+" "); n != 1 {
+			t.Errorf("%s was reported %d times, want once", k.ID, n)
+		}
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: good}, (&jose.SignerOptions{}).WithHeader("kid", "good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(testkit.MintSigned(t, signer, validClaims("alice"))))); err != nil || uid != "alice" {
+		t.Fatalf("the good key's token: %q, %v", uid, err)
 	}
 }
