@@ -16,8 +16,10 @@ import (
 
 // TestREADMEChiRoutes serves the router of the README's "Permissions on
 // chi routes", its finder as written there: the article "secret" keeps
-// its ACL however its name is escaped. It also checks that the README
-// still reads the parameter with chiadapter.URLParam.
+// its ACL however its name is escaped. The finder is a copy of the
+// README's: the test checks only that the README still reads the
+// parameter with chiadapter.URLParam (and never chi.URLParam), not that
+// the rest of the snippet is unchanged.
 func TestREADMEChiRoutes(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {

@@ -283,6 +283,12 @@ func TestTokenStructureAndHeaders(t *testing.T) {
 		{"padded signature", algKey{jose.HS256, testSecret}, good + "=", policy.ErrMalformedToken},
 		{"JSON serialization", algKey{jose.HS256, testSecret}, jsonSer, nil},
 		{"duplicate alg header", algKey{jose.HS256, testSecret}, hs256(`{"alg":"none","alg":"HS256"}`, `{"sub":"u"}`), nil},
+		// go-jose's JSON reader would read these kids as "a\ufffdb" and
+		// "\ufffd": two headers, one kid.
+		{"invalid UTF-8 in the header", algKey{jose.HS256, testSecret}, hs256("{\"alg\":\"HS256\",\"kid\":\"a\xffb\"}", `{"sub":"u"}`), policy.ErrMalformedToken},
+		{"lone surrogate in the header", algKey{jose.HS256, testSecret}, hs256(`{"alg":"HS256","kid":"\ud800"}`, `{"sub":"u"}`), policy.ErrMalformedToken},
+		{"lone surrogate in typ", algKey{jose.HS256, testSecret}, hs256(`{"alg":"HS256","typ":"J\udc00WT"}`, `{"sub":"u"}`), policy.ErrMalformedToken},
+		{"invalid UTF-8 beside a null member", algKey{jose.HS256, testSecret}, hs256("{\"alg\":\"HS256\",\"x\":null,\"kid\":\"\xff\"}", `{"sub":"u"}`), policy.ErrMalformedToken},
 		{"crit header", algKey{jose.HS256, testSecret}, withOpts((&jose.SignerOptions{}).WithHeader("crit", []string{"exp"})), nil},
 		{"b64 false", algKey{jose.HS256, testSecret}, withOpts((&jose.SignerOptions{}).WithBase64(false)), nil},
 		{"nested JWT", algKey{jose.HS256, testSecret}, withOpts((&jose.SignerOptions{}).WithContentType("JWT")), policy.ErrUnsupportedTokenType},

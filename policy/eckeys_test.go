@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
@@ -88,6 +90,28 @@ func TestHalfBuiltRSAKeysRefused(t *testing.T) {
 			_, err := newJWT(t, policy.Config{Algorithm: "RS256", PublicKey: pub})
 			wantKeyRefused(t, err, "public_key")
 			_, err = newJWT(t, policy.Config{Algorithm: "RS256", PrivateKey: signerOf{pub}})
+			wantKeyRefused(t, err, "private_key")
+		})
+	}
+}
+
+// A private key whose Public panics (nil, half-built, an Ed25519 key of
+// the wrong length behind a pointer) is refused, not a panic.
+func TestBrokenPrivateKeysRefused(t *testing.T) {
+	short := make(ed25519.PrivateKey, 31)
+	var nilEd *ed25519.PrivateKey
+	for name, tt := range map[string]struct {
+		alg string
+		key crypto.Signer
+	}{
+		"nil RSA":                        {"RS256", (*rsa.PrivateKey)(nil)},
+		"nil EC":                         {"ES256", (*ecdsa.PrivateKey)(nil)},
+		"EC without a curve":             {"ES256", &ecdsa.PrivateKey{D: big.NewInt(7)}},
+		"short Ed25519 behind a pointer": {"EdDSA", &short},
+		"nil Ed25519 pointer":            {"EdDSA", nilEd},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := newJWT(t, policy.Config{Algorithm: tt.alg, PrivateKey: tt.key})
 			wantKeyRefused(t, err, "private_key")
 		})
 	}

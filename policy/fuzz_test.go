@@ -190,22 +190,32 @@ func FuzzVerifyRequest(f *testing.F) {
 				t.Fatalf("%s: EffectivePrincipals = %q, %v; want [Everyone], nil", in, principals, perr)
 			}
 		}
-		if err == nil || errors.Is(err, policy.ErrUserRejected) {
+		switch {
+		case err == nil:
 			if cerr != nil || claims == nil {
 				t.Fatalf("%s: Claims = %v, %v after the token verified", in, claims, cerr)
-			}
-			if errors.Is(err, policy.ErrUserRejected) {
-				uid, _ = claims.String("sub")
-				if uid != policy.Everyone && uid != policy.Authenticated {
-					t.Fatalf("%s: AcceptAll rejected %q, which is not a reserved principal", in, uid)
-				}
 			}
 			if ours != 1 || !tokOK {
 				t.Fatalf("%s: verified, but the request does not present exactly one readable token", in)
 			}
 			fuzzReverify(t, in, tok, uid, claims)
-		} else if cerr != err || claims != nil {
-			t.Fatalf("%s: Claims = %v, %v; want nil, %v", in, claims, cerr, err)
+		case errors.Is(err, policy.ErrUserRejected):
+			if cerr != policy.ErrUserRejected || claims != nil {
+				t.Fatalf("%s: Claims = %v, %v for a rejected user; want nil, ErrUserRejected", in, claims, cerr)
+			}
+			reserved := slices.ContainsFunc(append(policy.DefaultReservedPrincipalPrefixes(), policy.SystemPrefix), func(prefix string) bool {
+				return strings.HasPrefix(uu, prefix)
+			})
+			if !uok || !reserved {
+				t.Fatalf("%s: AcceptAll rejected %q, which has no reserved prefix", in, uu)
+			}
+			if ours != 1 || !tokOK {
+				t.Fatalf("%s: verified, but the request does not present exactly one readable token", in)
+			}
+		default:
+			if cerr != err || claims != nil {
+				t.Fatalf("%s: Claims = %v, %v; want nil, %v", in, claims, cerr, err)
+			}
 		}
 
 		fuzzCheckChallenge(t, in, p, r, scheme, ite, sig)

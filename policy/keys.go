@@ -151,10 +151,21 @@ func checkEd25519(k ed25519.PublicKey) error {
 // publicOf returns the public half of a signing key. An Ed25519 private
 // key of the wrong length is refused: its Public panics (under 32 bytes)
 // or returns bytes that are not its public key, and ed25519.Sign panics.
-func publicOf(s crypto.Signer) (crypto.PublicKey, error) {
-	if k, ok := s.(ed25519.PrivateKey); ok && len(k) != ed25519.PrivateKeySize {
+// A signer whose Public panics otherwise (a nil *rsa.PrivateKey, a
+// half-built key) is refused too.
+func publicOf(s crypto.Signer) (pub crypto.PublicKey, err error) {
+	k, ok := s.(ed25519.PrivateKey)
+	if p, isPtr := s.(*ed25519.PrivateKey); isPtr && p != nil {
+		k, ok = *p, true
+	}
+	if ok && len(k) != ed25519.PrivateKeySize {
 		return nil, unusable("Ed25519 private key of %d bytes, not %d", len(k), ed25519.PrivateKeySize)
 	}
+	defer func() {
+		if recover() != nil {
+			pub, err = nil, unusable("a %T whose Public fails", s)
+		}
+	}()
 	return s.Public(), nil
 }
 

@@ -309,10 +309,17 @@ func (p *JWT) Identify(r *http.Request) Identity {
 
 // Claims returns a copy of the request's verified claims (a deep one: the
 // caller may change it); the error is as AuthenticatedUserID's, but the
-// group finder is not asked.
+// group finder is not asked: a userid with a reserved prefix is
+// ErrUserRejected, with no claims.
 func (p *JWT) Claims(r *http.Request) (Claims, error) {
 	o := p.state(r)
-	return o.verdict.claims.get().Clone(), o.verdict.err
+	if o.verdict.err != nil {
+		return nil, o.verdict.err
+	}
+	if _, reserved := p.reservedPrefix(o.verdict.claimed); reserved {
+		return nil, ErrUserRejected
+	}
+	return o.verdict.claims.get().Clone(), nil
 }
 
 // UnverifiedClaims returns the claims of the request's token whatever its

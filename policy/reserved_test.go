@@ -69,6 +69,9 @@ func TestReservedPrincipalPrefixes(t *testing.T) {
 				if id := p.Identify(newRequest(jwtAuth(tok))); !errors.Is(id.Err, policy.ErrUserRejected) || id.UserID != "" || !slices.Equal(id.Principals, []string{policy.Everyone}) {
 					t.Errorf("%q: Identify = %+v", userid, id)
 				}
+				if c, err := p.Claims(r); !errors.Is(err, policy.ErrUserRejected) || c != nil {
+					t.Errorf("%q: Claims = %v, %v; want none, ErrUserRejected", userid, c, err)
+				}
 				if claimed, ok := p.UnauthenticatedUserID(r); !ok || claimed != userid {
 					t.Errorf("%q: UnauthenticatedUserID = %q, %v; the claim is still what the token says", userid, claimed, ok)
 				}
@@ -90,6 +93,9 @@ func TestReservedPrincipalPrefixes(t *testing.T) {
 				want := []string{userid, policy.Everyone, policy.Authenticated, "group:editors"}
 				if got, err := p.EffectivePrincipals(r); err != nil || !slices.Equal(got, want) {
 					t.Errorf("%q: EffectivePrincipals = %q, %v; want %q", userid, got, err, want)
+				}
+				if c, err := p.Claims(r); err != nil || c["sub"] != userid {
+					t.Errorf("%q: Claims = %v, %v", userid, c, err)
 				}
 			}
 		})

@@ -8,7 +8,6 @@ import (
 	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
 	_ "crypto/sha512"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -16,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/internal/strictjson"
 )
 
 // verdict is what one token's verification found.
@@ -130,8 +131,8 @@ func parseJWS(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSign
 	if err := checkHeader(jws.Signatures[0].Header); err != nil {
 		return nil, false, invalid(ErrUnsupportedTokenType, err)
 	}
-	if err := checkNullMembers(raw[:strings.IndexByte(raw, '.')]); err != nil {
-		return nil, false, invalid(ErrUnsupportedTokenType, err)
+	if err := checkHeaderJSON(raw[:strings.IndexByte(raw, '.')]); err != nil {
+		return nil, false, err
 	}
 	return jws, sigCanonical, nil
 }
@@ -158,22 +159,29 @@ func mediaType(t string) string {
 	return t
 }
 
-// checkNullMembers refuses a header with a member whose value is null:
-// go-jose drops such members, so {"crit":null} would otherwise pass
-// unseen. A header without the bytes "null" has none, and is not decoded
-// again.
-func checkNullMembers(segment string) error {
+// checkHeaderJSON reads the header as strictly as the claims (go-jose's
+// reader turns invalid UTF-8 and lone surrogates into U+FFFD, so that
+// several headers would name one kid), and refuses a member whose value is
+// null: go-jose drops such members, so {"crit":null} would otherwise pass
+// unseen.
+func checkHeaderJSON(segment string) error {
 	header, err := base64.RawURLEncoding.DecodeString(segment)
-	if err != nil || !bytes.Contains(header, []byte("null")) {
+	if err != nil {
 		return nil // go-jose decoded it already
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(header, &members); err != nil {
-		return errors.New("header is not a JSON object")
+	if !bytes.Contains(header, []byte("null")) {
+		if !strictjson.Valid(header) {
+			return invalid(ErrMalformedToken, errors.New("the header is not strict JSON (invalid UTF-8 or a lone surrogate)"))
+		}
+		return nil
+	}
+	members, err := strictjson.DecodeObject(header)
+	if err != nil {
+		return invalid(ErrMalformedToken, fmt.Errorf("header: %w", err))
 	}
 	for name, v := range members {
-		if string(v) == "null" {
-			return fmt.Errorf("header %q is null", name)
+		if v == nil {
+			return invalid(ErrUnsupportedTokenType, fmt.Errorf("header %q is null", name))
 		}
 	}
 	return nil

@@ -63,6 +63,13 @@ func DecodeObject(data []byte) (map[string]any, error) {
 	return nil, errors.New("strictjson: data after the JSON object")
 }
 
+// Valid reports whether data is what DecodeObject accepts, without
+// building the values.
+func Valid(data []byte) bool {
+	v := jsontext.Value(data)
+	return v.Kind() == '{' && v.IsValid()
+}
+
 // value reads the next JSON value from d. The tokenizer refuses bad
 // syntax, duplicate names, invalid UTF-8 and nesting deeper than 10,000,
 // which also bounds this recursion.

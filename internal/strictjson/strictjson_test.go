@@ -57,6 +57,9 @@ func TestRefuses(t *testing.T) {
 			if m, err := DecodeObject([]byte(in)); err == nil {
 				t.Fatalf("accepted: %v", m)
 			}
+			if Valid([]byte(in)) {
+				t.Fatal("Valid")
+			}
 		})
 	}
 	notOneObject := map[string]string{
@@ -123,6 +126,9 @@ func FuzzDecodeObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeObject(data)
+		if Valid(data) != (err == nil) {
+			t.Fatalf("Valid = %v, DecodeObject: %v: %q", Valid(data), err, data)
+		}
 		want, lerr := lenient(data)
 		if err == nil {
 			if lerr != nil {
