@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // KeySet is a set of verification keys that can change, such as the JSON
@@ -64,44 +66,61 @@ func (p *JWT) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The set is always asked (a kid it lacks may make it refresh); its
-	// keys are checked again only when their version is not the one
-	// checked, and the answer is kept only when the version did not move
-	// while the keys were read.
+	// The set is always asked (a kid it lacks may make it refresh). What
+	// it answers for a kid is checked once per version of its keys, and
+	// kept only when the version did not move while the keys were read.
 	set := p.cfg.KeySets[i]
 	version := set.Version()
 	keys, err := set.Keys(ctx, kid)
 	if err != nil {
 		return nil, invalid(ErrNoKey, err)
 	}
-	stable := set.Version() == version
-	if c := p.checked[i].Load(); stable && c != nil && c.version == version {
-		return c.usable, nil
+	if set.Version() != version {
+		return p.usableKeys(keys, nil), nil
 	}
-	usable := p.usableKeys(keys)
-	if stable {
-		p.checked[i].Store(&checkedKeys{version: version, usable: usable})
+	c := p.checked[i].Load()
+	if c == nil || c.version != version {
+		c = &checkedKeys{version: version}
+		p.checked[i].Store(c)
+	}
+	if usable, ok := c.byKid.Load(kid); ok {
+		return usable.([]Key), nil
+	}
+	usable := p.usableKeys(keys, &c.reported)
+	if c.kids.Add(1) <= maxCheckedKids {
+		c.byKid.Store(kid, usable)
 	}
 	return usable, nil
 }
 
-// checkedKeys are the keys of one version of a key set that are safe to
-// verify with.
+// maxCheckedKids bounds the kids whose keys are kept checked for one
+// version of a key set: kids come from tokens, so from anyone.
+const maxCheckedKids = 256
+
+// checkedKeys are the keys one version of a key set answered, by kid,
+// that are safe to verify with.
 type checkedKeys struct {
-	version uint64
-	usable  []Key
+	version  uint64
+	byKid    sync.Map // kid -> []Key
+	kids     atomic.Int32
+	reported sync.Map // the IDs of the keys logged as skipped
 }
 
 // usableKeys returns the keys that pass checkKey, as a configured key
 // must: a key of small order, off its curve or too weak verifies
-// forgeries, or panics the verifier. keysFor keeps the answer for the
-// set's version, so that a set's keys are checked, and a bad one logged,
-// once per version.
-func (p *JWT) usableKeys(keys []Key) []Key {
+// forgeries, or panics the verifier. A key that fails is logged once per
+// ID in reported (every time when reported is nil).
+func (p *JWT) usableKeys(keys []Key, reported *sync.Map) []Key {
 	usable := make([]Key, 0, len(keys))
 	for _, k := range keys {
 		if err := checkKey(k, false); err != nil {
-			p.cfg.Logger.Warn("jwtauth: a key set's key is skipped", "kid", k.ID, "alg", k.Algorithm, "error", err.Error())
+			seen := false
+			if reported != nil {
+				_, seen = reported.LoadOrStore(k.ID, struct{}{})
+			}
+			if !seen {
+				p.cfg.Logger.Warn("jwtauth: a key set's key is skipped", "kid", k.ID, "alg", k.Algorithm, "error", err.Error())
+			}
 			continue
 		}
 		usable = append(usable, k)

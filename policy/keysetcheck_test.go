@@ -136,3 +136,61 @@ func TestKeySetOfAnyShapeChecked(t *testing.T) {
 		t.Fatalf("the good key's token: %q, %v", uid, err)
 	}
 }
+
+// byKidKeySet answers with the keys of the kid asked for, as a JWKS set
+// does, all in one version.
+type byKidKeySet struct{ keys []policy.Key }
+
+func (s byKidKeySet) Issuer() string  { return "" }
+func (s byKidKeySet) Version() uint64 { return 7 }
+func (s byKidKeySet) Close() error    { return nil }
+func (s byKidKeySet) Keys(_ context.Context, kid string) ([]policy.Key, error) {
+	return slices.DeleteFunc(slices.Clone(s.keys), func(k policy.Key) bool { return kid != "" && k.ID != kid }), nil
+}
+
+// What a set answers for one kid is not what it answers for another, in
+// one version: each kid's keys are checked and kept apart, and tokens
+// naming hundreds of kids neither break verification nor repeat the
+// warning.
+func TestKeySetCheckedByKid(t *testing.T) {
+	good, other := ed25519Once(), ed25519Once2()
+	set := byKidKeySet{keys: []policy.Key{
+		{ID: "bad", Algorithm: "EdDSA", Material: testkit.IdentityEd25519()},
+		{ID: "good", Algorithm: "EdDSA", Material: good.Public()},
+		{ID: "other", Algorithm: "EdDSA", Material: other.Public()},
+	}}
+	logger, logs := bufLogger()
+	p := newPolicy(t, func(c *policy.Config) {
+		c.MasterSecret, c.KeySets, c.Logger, c.CacheSize = nil, []policy.KeySet{set}, logger, policy.NoCache
+	})
+	defer p.Close()
+	now := testNow.Unix()
+	payload := fmt.Sprintf(`{"sub":"admin","iat":%d,"exp":%d}`, now, now+60)
+	mintKid := func(key ed25519.PrivateKey, kid string) string {
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testkit.MintSigned(t, signer, validClaims("alice"))
+	}
+	for i := range 300 {
+		for _, tok := range []string{
+			testkit.ForgedEdDSA(`{"alg":"EdDSA","kid":"bad"}`, payload),
+			testkit.ForgedEdDSA(fmt.Sprintf(`{"alg":"EdDSA","kid":"k%d"}`, i), payload),
+		} {
+			if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok))); !errors.Is(err, policy.ErrInvalidCredentials) {
+				t.Fatalf("a forged token: %q, %v", uid, err)
+			}
+		}
+		if i%50 == 0 {
+			for key, kid := range map[*ed25519.PrivateKey]string{&good: "good", &other: "other"} {
+				if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(mintKid(*key, kid)))); err != nil || uid != "alice" {
+					t.Fatalf("pass %d, the key %s: %q, %v", i, kid, uid, err)
+				}
+			}
+		}
+	}
+	if n := strings.Count(logs.String(), "kid=bad "); n != 1 {
+		t.Errorf("the bad key was reported %d times, want once:\n%.2000s", n, logs)
+	}
+}
