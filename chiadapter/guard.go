@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/pyramid-go/jwtauth/authorizer"
 	"github.com/pyramid-go/jwtauth/policy"
@@ -14,9 +15,10 @@ import (
 // Guard lets requests through by their authentication and permissions.
 // Its zero Authorizer, Unauthorized, Forbidden and Logger are defaults.
 type Guard struct {
-	// Policy authenticates requests that no Authenticate middleware above
-	// the guard has seen, and challenges them; nil means the policy given
-	// to that Authenticate.
+	// Policy authenticates and challenges the requests the guard sees
+	// (with the identity an Authenticate of this policy above keeps, or
+	// one the guard keeps for the handlers below); nil means the policy of
+	// the nearest Authenticate above.
 	Policy policy.AuthenticationPolicy
 	// Authorizer decides permissions; nil means authorizer.ACLAuthorizer.
 	Authorizer authorizer.Authorizer
@@ -49,14 +51,14 @@ func DecisionOf(r *http.Request) (d authorizer.Decision, ok bool) {
 // the group finder by Forbidden.
 func (g *Guard) Authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, s := g.state(r)
+		r, id, p := g.identity(r)
 		switch {
-		case s.Err == nil:
+		case id.Err == nil:
 			next.ServeHTTP(w, r)
-		case errors.Is(s.Err, policy.ErrUserRejected):
-			g.forbidden(w, r)
+		case errors.Is(id.Err, policy.ErrUserRejected):
+			g.forbidden(w, r, p)
 		default:
-			g.unauthorized(w, r)
+			g.unauthorized(w, r, p)
 		}
 	})
 }
@@ -69,41 +71,42 @@ func (g *Guard) Authenticated(next http.Handler) http.Handler {
 func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r, s := g.state(r)
-			d := g.authorizer().Permits(Resource(r), s.Principals, permission)
+			r, id, p := g.identity(r)
+			d := g.authorizer().Permits(Resource(r), id.Principals, permission)
 			if g.Debug {
 				g.logger().InfoContext(r.Context(), "jwtauth: authorization", "decision", d.String(), "method", r.Method, "path", r.URL.Path)
 			}
 			r = r.WithContext(context.WithValue(r.Context(), decisionKey{}, d))
 			switch {
-			case errors.Is(s.Err, policy.ErrInvalidCredentials):
-				g.unauthorized(w, r)
+			case errors.Is(id.Err, policy.ErrInvalidCredentials):
+				g.unauthorized(w, r, p)
 			case d.Allowed:
 				next.ServeHTTP(w, r)
-			case s.hasValidCredentials():
-				g.forbidden(w, r)
+			case id.Err == nil || errors.Is(id.Err, policy.ErrUserRejected):
+				// Valid credentials, not enough.
+				g.forbidden(w, r, p)
 			default:
-				g.unauthorized(w, r)
+				g.unauthorized(w, r, p)
 			}
 		})
 	}
 }
 
-// state returns r's state, and r carrying it for the handlers below when
-// no Authenticate middleware ran above the guard.
-func (g *Guard) state(r *http.Request) (*http.Request, *State) {
-	if s, ok := sharedState(r); ok {
-		return r, s
+// identity returns r's identity with the guard's policy, r carrying it
+// for the handlers below, and the policy (nil when there is none).
+func (g *Guard) identity(r *http.Request) (*http.Request, policy.Identity, policy.AuthenticationPolicy) {
+	p := g.Policy
+	if p == nil {
+		var ok bool
+		if p, ok = policy.PolicyFrom(r.Context()); !ok {
+			// Misconfigured: nothing can authenticate this request.
+			// Treat it as anonymous, and say so in the log.
+			g.logger().ErrorContext(r.Context(), "chiadapter: a Guard without a Policy, and no Authenticate middleware above it")
+			return r, policy.Identity{Principals: []string{policy.Everyone}, Err: policy.ErrNoCredentials}, nil
+		}
 	}
-	if g.Policy == nil {
-		// Misconfigured: nothing can authenticate this request. Treat it
-		// as anonymous, and say so in the log.
-		g.logger().ErrorContext(r.Context(), "chiadapter: a Guard without a Policy, and no Authenticate middleware above it")
-		return r, &State{Principals: []string{policy.Everyone}, Err: policy.ErrNoCredentials}
-	}
-	r = withState(r, g.Policy)
-	s, _ := sharedState(r)
-	return r, s
+	r = policy.WithIdentity(r, p)
+	return r, policy.IdentityOf(r, p), p
 }
 
 func (g *Guard) authorizer() authorizer.Authorizer {
@@ -120,36 +123,29 @@ func (g *Guard) logger() *slog.Logger {
 	return g.Logger
 }
 
-func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request) {
-	if g.Unauthorized != nil {
+func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, p policy.AuthenticationPolicy) {
+	switch {
+	case g.Unauthorized != nil:
 		g.Unauthorized.ServeHTTP(w, r)
-		return
-	}
-	p := g.policy(r)
-	if p == nil {
+	case p == nil:
 		writeError(w, http.StatusUnauthorized, "unauthorized")
-		return
+	default:
+		p.Challenge(w, r)
 	}
-	p.Challenge(w, r)
 }
 
-// policy is the Guard's policy, or the one Authenticate stored for r.
-func (g *Guard) policy(r *http.Request) policy.AuthenticationPolicy {
-	if g.Policy != nil {
-		return g.Policy
-	}
-	return policyOf(r)
-}
-
-func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request) {
+func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.AuthenticationPolicy) {
 	if g.Forbidden != nil {
 		g.Forbidden.ServeHTTP(w, r)
 		return
 	}
-	// RFC 6750's answer to valid credentials that are not enough.
-	if p := g.policy(r); p != nil {
-		if scheme := p.Forget(r).Get("WWW-Authenticate"); scheme != "" {
-			w.Header().Set("WWW-Authenticate", scheme+` error="insufficient_scope"`)
+	// RFC 6750's answer to valid credentials that are not enough, in the
+	// scheme of each of the policy's token challenges (Basic has none).
+	if p != nil {
+		for _, challenge := range p.Forget(r).Values("WWW-Authenticate") {
+			if scheme, _, _ := strings.Cut(challenge, " "); scheme != "" && !strings.EqualFold(scheme, "Basic") {
+				w.Header().Add("WWW-Authenticate", scheme+` error="insufficient_scope"`)
+			}
 		}
 	}
 	writeError(w, http.StatusForbidden, "forbidden")

@@ -156,7 +156,7 @@ func findArticle(r *http.Request, parent authorizer.Resource) (authorizer.Resour
 
 // okHandler answers 200 with the authenticated userid, if any.
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	userid, _ := chiadapter.UserID(r)
+	userid, _ := policy.UserIDFrom(r.Context())
 	_, _ = io.WriteString(w, "ok "+userid)
 })
 

@@ -156,15 +156,15 @@ func TestGroupFinderOncePerRequest(t *testing.T) {
 	g := &chiadapter.Guard{Policy: p}
 	handler := func(w http.ResponseWriter, r *http.Request) {
 		for range 3 {
-			chiadapter.UserID(r)
-			chiadapter.Principals(r)
-			chiadapter.Claims(r)
-			chiadapter.StateOf(r)
+			policy.UserIDFrom(r.Context())
+			policy.PrincipalsFrom(r.Context())
+			policy.ClaimsFrom(r.Context())
+			policy.IdentityFrom(r.Context())
 			_, _ = p.AuthenticatedUserID(r)
 			_, _ = p.EffectivePrincipals(r)
 			// Also through a copy made here.
 			r2 := r.WithContext(r.Context())
-			chiadapter.UserID(r2)
+			policy.UserIDFrom(r2.Context())
 			_, _ = p.AuthenticatedUserID(r2)
 		}
 		w.WriteHeader(http.StatusOK)
@@ -262,7 +262,7 @@ func TestPlainNetHTTP(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /docs/{id}", chiadapter.Authenticate(p)(chiadapter.Context(finder)(g.Require("view")(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			userid, _ := chiadapter.UserID(r)
+			userid, _ := policy.UserIDFrom(r.Context())
 			seen = append(seen, userid+"@"+authorizer.ResourceName(chiadapter.Resource(r)))
 			w.WriteHeader(http.StatusOK)
 		})))))

@@ -16,8 +16,8 @@ import (
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
-// TestAccessors: UserID, Principals, Claims and StateOf read what
-// Authenticate worked out.
+// TestAccessors: policy.UserIDFrom, PrincipalsFrom, ClaimsFrom and
+// IdentityFrom read what Authenticate worked out.
 func TestAccessors(t *testing.T) {
 	p := newPolicy(t, nil, nil)
 	rs := requesters(t)
@@ -62,14 +62,14 @@ func TestAccessors(t *testing.T) {
 			var ran bool
 			h := chiadapter.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ran = true
-				userid, ok := chiadapter.UserID(r)
+				userid, ok := policy.UserIDFrom(r.Context())
 				if userid != tt.wantUserID || ok != tt.wantOK {
 					t.Errorf("UserID = %q, %v; want %q, %v", userid, ok, tt.wantUserID, tt.wantOK)
 				}
-				if got := chiadapter.Principals(r); !slices.Equal(got, tt.wantPrincipals) {
+				if got := policy.PrincipalsFrom(r.Context()); !slices.Equal(got, tt.wantPrincipals) {
 					t.Errorf("Principals = %q; want %q", got, tt.wantPrincipals)
 				}
-				claims := chiadapter.Claims(r)
+				claims := policy.ClaimsFrom(r.Context())
 				if tt.wantClaims == nil && claims != nil {
 					t.Errorf("Claims = %v; want nil", claims)
 				}
@@ -81,9 +81,9 @@ func TestAccessors(t *testing.T) {
 						t.Errorf("claim %q = %#v (%T); want the json.Number %v", k, claims[k], claims[k], n)
 					}
 				}
-				s, ok := chiadapter.StateOf(r)
+				s, ok := policy.IdentityFrom(r.Context())
 				if !ok {
-					t.Fatal("StateOf: ok false under Authenticate")
+					t.Fatal("IdentityFrom: ok false under Authenticate")
 				}
 				if tt.wantErr == nil && s.Err != nil {
 					t.Errorf("Err = %v; want nil", s.Err)
@@ -107,7 +107,7 @@ func TestAccessors(t *testing.T) {
 					t.Errorf("State = %+v", s)
 				}
 				// A second look gives the same state.
-				if s2, _ := chiadapter.StateOf(r); s2.UserID != s.UserID || s2.Err != s.Err || !slices.Equal(s2.Principals, s.Principals) {
+				if s2, _ := policy.IdentityFrom(r.Context()); s2.UserID != s.UserID || s2.Err != s.Err || !slices.Equal(s2.Principals, s.Principals) {
 					t.Errorf("StateOf returned a different state the second time")
 				}
 			}))
@@ -129,17 +129,17 @@ func TestAccessorsWithoutAuthenticate(t *testing.T) {
 			if tok := rs[name].token; tok != "" {
 				req.Header.Set("Authorization", "JWT token="+tok)
 			}
-			if userid, ok := chiadapter.UserID(req); ok || userid != "" {
+			if userid, ok := policy.UserIDFrom(req.Context()); ok || userid != "" {
 				t.Errorf("UserID = %q, %v; want \"\", false", userid, ok)
 			}
-			if got := chiadapter.Principals(req); !slices.Equal(got, []string{policy.Everyone}) {
+			if got := policy.PrincipalsFrom(req.Context()); !slices.Equal(got, []string{policy.Everyone}) {
 				t.Errorf("Principals = %q; want [Everyone]", got)
 			}
-			if c := chiadapter.Claims(req); c != nil {
+			if c := policy.ClaimsFrom(req.Context()); c != nil {
 				t.Errorf("Claims = %v; want nil", c)
 			}
-			if s, ok := chiadapter.StateOf(req); ok || s.Principals != nil {
-				t.Errorf("StateOf = %v, %v; want the zero State, false", s, ok)
+			if id, ok := policy.IdentityFrom(req.Context()); ok || !errors.Is(id.Err, policy.ErrNoCredentials) {
+				t.Errorf("IdentityFrom = %+v, %v; want no credentials, false", id, ok)
 			}
 			if res := chiadapter.Resource(req); res != nil {
 				t.Errorf("Resource = %v; want nil", res)
@@ -180,8 +180,8 @@ func TestPrincipalsIsACopy(t *testing.T) {
 			var after []string
 			h := chiadapter.Authenticate(p)(chiadapter.StaticACL("root", rootACL)(
 				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					change.f(chiadapter.Principals(r))
-					after = chiadapter.Principals(r)
+					change.f(policy.PrincipalsFrom(r.Context()))
+					after = policy.PrincipalsFrom(r.Context())
 					g.Require("delete")(okHandler).ServeHTTP(w, r)
 				})))
 			rec := do(h, http.MethodDelete, "/", mint(t, testSecret, userClaims("paul")))
@@ -228,7 +228,7 @@ func TestStateNotPrinted(t *testing.T) {
 	}
 }
 
-// TestStateClaimsFollowTheState: the claims StateOf gives are those of the
+// TestStateClaimsFollowTheState: the claims IdentityFrom gives are those of the
 // token the state was worked out for, even when asked with a copy of the
 // request that carries another token, a forged one, or none; and they are a
 // deep copy, which a handler may change without changing what a later
@@ -236,9 +236,9 @@ func TestStateNotPrinted(t *testing.T) {
 func TestStateClaimsFollowTheState(t *testing.T) {
 	rs := requesters(t)
 	p := newPolicy(t, groupFinder, nil)
-	var got []chiadapter.State
+	var got []policy.Identity
 	h := chiadapter.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := chiadapter.UserID(r); !ok { // the state, worked out for eddie
+		if _, ok := policy.UserIDFrom(r.Context()); !ok { // the state, worked out for eddie
 			t.Fatal("eddie is not authenticated")
 		}
 		for _, other := range []string{rs["admin"].token, rs["broken"].token, ""} {
@@ -247,12 +247,12 @@ func TestStateClaimsFollowTheState(t *testing.T) {
 			if other != "" {
 				r2.Header.Set("Authorization", "JWT token="+other)
 			}
-			s, _ := chiadapter.StateOf(r2)
+			s, _ := policy.IdentityFrom(r2.Context())
 			got = append(got, s)
 		}
 		// A handler that changes the claims it was given.
-		chiadapter.Claims(r)["groups"].([]any)[0] = "admins"
-		chiadapter.Claims(r)["sub"] = "mallory"
+		policy.ClaimsFrom(r.Context())["groups"].([]any)[0] = "admins"
+		policy.ClaimsFrom(r.Context())["sub"] = "mallory"
 	}))
 	for range 3 { // the token is cached from its second request on
 		got = got[:0]
@@ -260,12 +260,12 @@ func TestStateClaimsFollowTheState(t *testing.T) {
 		req.Header.Set("Authorization", "JWT token="+rs["editor"].token)
 		h.ServeHTTP(httptest.NewRecorder(), req)
 		for i, s := range got {
-			if s.Err != nil || s.UserID != "eddie" || s.Claims["sub"] != "eddie" ||
+			if s.Err != nil || s.UserID != "eddie" || s.Claims()["sub"] != "eddie" ||
 				!slices.Equal(s.Principals, []string{"eddie", policy.Everyone, policy.Authenticated, "group:editors"}) {
-				t.Fatalf("StateOf with request copy %d: %q, %v, principals %q, claims %v; want eddie's", i, s.UserID, s.Err, s.Principals, s.Claims)
+				t.Fatalf("IdentityFrom with request copy %d: %q, %v, principals %q, claims %v; want eddie's", i, s.UserID, s.Err, s.Principals, s.Claims())
 			}
-			if g, _ := s.Claims["groups"].([]any); len(g) != 1 || g[0] != "editors" {
-				t.Fatalf("StateOf with request copy %d: groups claim %v; want [editors]", i, s.Claims["groups"])
+			if g, _ := s.Claims()["groups"].([]any); len(g) != 1 || g[0] != "editors" {
+				t.Fatalf("IdentityFrom with request copy %d: groups claim %v; want [editors]", i, s.Claims()["groups"])
 			}
 		}
 	}

@@ -58,12 +58,12 @@ func cacheLifetime(t tokenTimes, now time.Time) time.Duration {
 }
 
 // keysVersion changes whenever the keys that verify tokens change.
-func (p *JWT) keysVersion() uint64 {
-	var v uint64
-	for _, s := range p.cfg.KeySets {
-		v += s.Version()
+func (v *Verifier) keysVersion() uint64 {
+	var sum uint64
+	for _, s := range v.cfg.KeySets {
+		sum += s.Version()
 	}
-	return v
+	return sum
 }
 
 // cached returns the verdict for a token verified before under the current
@@ -73,25 +73,35 @@ func (p *JWT) keysVersion() uint64 {
 // version is the keys' version at the start of the check, which a full
 // verification then records: keys that change during it make the entry
 // stale at once, never the other way round.
-func (p *JWT) cached(raw string, version uint64) (verdict, bool) {
-	if p.cache == nil {
-		return verdict{}, false
+func (v *Verifier) cached(raw string, version uint64) (VerifiedToken, bool) {
+	if v.cache == nil {
+		return VerifiedToken{}, false
 	}
-	e, ok := p.cache.GetIfPresent(raw)
-	if !ok || e.version != version || p.checkTimes(e.times) != nil {
-		return verdict{}, false
+	e, ok := v.cache.GetIfPresent(raw)
+	if !ok || e.version != version || v.checkTimes(e.times) != nil {
+		return VerifiedToken{}, false
 	}
-	return verdict{claims: e.claims, claimed: e.userid, hasClaim: true}, true
+	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true}, true
+}
+
+// Known answers a token verified before from the cache, as Verify would;
+// ok is false when it must be verified. A transport whose fast path found
+// a token this way passes a miss to verify with lookUp false.
+func (v *Verifier) Known(raw string) (VerifiedToken, bool) {
+	if len(raw) > v.cfg.MaxTokenBytes {
+		return VerifiedToken{}, false
+	}
+	return v.cached(raw, v.keysVersion())
 }
 
 // remember caches a verified token's verdict, the second time the token
 // verifies: a token presented once (most tokens of a flood, or of a
 // client that makes one call) never pays for a cache entry.
-func (p *JWT) remember(raw string, v verdict, times tokenTimes, version uint64) {
-	if p.cache == nil || p.cfg.DisableVerifySignature || !p.seen.again(raw) {
+func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, version uint64) {
+	if v.cache == nil || v.cfg.DisableVerifySignature || !v.seen.again(raw) {
 		return
 	}
-	p.cache.Set(raw, cachedToken{claims: v.claims.undecoded(), userid: v.claimed, times: times, version: version})
+	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, times: times, version: version})
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

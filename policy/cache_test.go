@@ -335,7 +335,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		for range 8 { // hits, asking at once
 			wg.Go(func() {
 				for _, q := range []*policy.JWT{p, plain} {
-					r := newRequest(jwtAuth(tok))
+					r := policy.WithIdentity(newRequest(jwtAuth(tok)), q)
 					if _, err := q.AuthenticatedUserID(r); err != nil {
 						t.Error(err)
 					}

@@ -39,7 +39,7 @@ func TestConcurrentUse(t *testing.T) {
 			for i := range perWorker {
 				switch (w + i) % 3 {
 				case 0:
-					r := newRequest(jwtAuth(tok))
+					r := policy.WithIdentity(newRequest(jwtAuth(tok)), p)
 					got, err := p.AuthenticatedUserID(r)
 					if err != nil || got != uid {
 						t.Errorf("worker %d: AuthenticatedUserID = %q, %v", w, got, err)
@@ -71,8 +71,9 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-// TestConcurrentSameRequest: goroutines asking about one request share one
-// verification and one group-finder call.
+// TestConcurrentSameRequest: goroutines asking about one request (under
+// Authenticate's place for its identity) share one verification and one
+// group-finder call.
 func TestConcurrentSameRequest(t *testing.T) {
 	var finderCalls atomic.Int32
 	clk := &countingClock{}
@@ -83,7 +84,7 @@ func TestConcurrentSameRequest(t *testing.T) {
 			return nil, true
 		}
 	})
-	r := newRequest(jwtAuth(mintHS(t, validClaims("shared"))))
+	r := policy.WithIdentity(newRequest(jwtAuth(mintHS(t, validClaims("shared")))), p)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {

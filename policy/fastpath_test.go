@@ -39,8 +39,8 @@ func TestKnownTokenFastPath(t *testing.T) {
 			r.Header.Add("Authorization", h)
 		}
 		v, _, ok := p.knownToken(r)
-		if ok && (v.err != nil || v.claimed != "alice") {
-			t.Fatalf("%q: the fast path answered %q, %v", headers, v.claimed, v.err)
+		if ok && (v.Err != nil || v.UserID != "alice") {
+			t.Fatalf("%q: the fast path answered %q, %v", headers, v.UserID, v.Err)
 		}
 		return ok
 	}
@@ -48,8 +48,8 @@ func TestKnownTokenFastPath(t *testing.T) {
 		t.Fatal("the fast path answered for a token never verified")
 	}
 	for range 2 {
-		if v := p.verify(context.Background(), tok, true); v.err != nil {
-			t.Fatal(v.err)
+		if v := p.v.Verify(context.Background(), tok); v.Err != nil {
+			t.Fatal(v.Err)
 		}
 	}
 	for _, h := range []string{"JWT token=" + tok, "jwt TOKEN=" + tok, "JWT " + tok} {
@@ -76,8 +76,8 @@ func TestKnownTokenFastPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if v := q.verify(context.Background(), tok, true); v.err != nil {
-			t.Fatal(v.err)
+		if v := q.v.Verify(context.Background(), tok); v.Err != nil {
+			t.Fatal(v.Err)
 		}
 	}
 	r := httptest.NewRequest("GET", "/", nil)

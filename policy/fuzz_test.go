@@ -133,6 +133,9 @@ func FuzzVerifyRequest(f *testing.F) {
 		}
 		sig := fuzzSignature(tok)
 
+		// Every question of one request, under Authenticate's place for
+		// its identity, is answered from one working out.
+		r = policy.WithIdentity(r, p)
 		uid, err := p.AuthenticatedUserID(r)
 		var ite *policy.InvalidTokenError
 		if err != nil {

@@ -167,27 +167,82 @@ type Config struct {
 }
 
 // JWT is the JSON Web Token authentication policy: pyramid_jwtauth's
-// JWTAuthenticationPolicy. It is safe for concurrent use.
+// JWTAuthenticationPolicy, a transport that reads the token from the
+// Authorization header around a Verifier. It is safe for concurrent use.
 type JWT struct {
+	cfg       Config
+	v         *Verifier
+	forget    string // the WWW-Authenticate challenge
+	acceptAll bool   // no group finder was configured
+}
+
+var (
+	_ AuthenticationPolicy = (*JWT)(nil)
+	_ Identifier           = (*JWT)(nil)
+)
+
+// NewJWT checks cfg and builds the policy and its Verifier. Every error
+// matches ErrConfig and names the setting at fault; none holds key
+// material.
+func NewJWT(cfg Config) (*JWT, error) {
+	if cfg.Scheme == "" {
+		cfg.Scheme = DefaultScheme
+	}
+	if !authheader.IsScheme(cfg.Scheme) {
+		return nil, configErr("scheme", "%q is not a valid authentication scheme name", cfg.Scheme)
+	}
+	if cfg.ReservedPrincipalPrefixes == nil {
+		cfg.ReservedPrincipalPrefixes = DefaultReservedPrincipalPrefixes()
+	}
+	for _, prefix := range cfg.ReservedPrincipalPrefixes {
+		if prefix == "" {
+			return nil, configErr("reserved_principal_prefixes", "an empty prefix would reserve every userid")
+		}
+	}
+	cfg.ReservedPrincipalPrefixes = slices.Compact(slices.Sorted(slices.Values(append([]string{SystemPrefix}, cfg.ReservedPrincipalPrefixes...))))
+	acceptAll := cfg.GroupFinder == nil
+	if acceptAll {
+		cfg.GroupFinder = AcceptAll
+	}
+	v, err := NewVerifier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg = v.cfg
+	return &JWT{cfg: cfg, v: v, forget: cfg.Scheme, acceptAll: acceptAll}, nil
+}
+
+// Verifier returns the policy's verifier, which other transports of the
+// same tokens (a cookie) can share.
+func (p *JWT) Verifier() *Verifier { return p.v }
+
+// Close stops the background work of the policy's key sets and cache.
+func (p *JWT) Close() error { return p.v.Close() }
+
+// Verifier verifies compact JWS tokens (a raw token in, its verified
+// claims or a typed reason out), with the keys, key sets, allow-list,
+// claim checks and cache of a Config, and makes tokens with its signing
+// key. It knows nothing of where a token comes from: the JWT policy reads
+// it from the Authorization header. It is safe for concurrent use.
+type Verifier struct {
 	cfg        Config
 	algs       []jose.SignatureAlgorithm // the verification allow-list
 	keys       []Key                     // one per allowed algorithm
 	cache      *otter.Cache[string, cachedToken]
 	seen       doorkeeper // tokens verified once, not yet cached
 	signingKey any        // []byte, a crypto.Signer, or nil
-	forget     string     // the WWW-Authenticate challenge
-	acceptAll  bool       // no group finder was configured
-	memo       requestMemo
 	// checked holds, for each key set (by its index in cfg.KeySets), the
 	// usable keys of its current version (keysFor).
 	checked []atomic.Pointer[checkedKeys]
 }
 
-var _ AuthenticationPolicy = (*JWT)(nil)
-
-// NewJWT checks cfg and builds the policy. Every error matches ErrConfig and
-// names the setting at fault; none holds key material.
-func NewJWT(cfg Config) (*JWT, error) {
+// NewVerifier checks the verification settings of cfg (its keys,
+// algorithms, claim checks and cache; the Authorization scheme, group
+// finder and reserved prefixes are the policy's) and builds the verifier.
+// Every error matches ErrConfig and names the setting at fault; none
+// holds key material. Its Close stops the background work of its key sets
+// and cache.
+func NewVerifier(cfg Config) (*Verifier, error) {
 	if len(cfg.KeySets) > 0 {
 		if err := checkKeySetConfig(&cfg); err != nil {
 			return nil, err
@@ -206,24 +261,9 @@ func NewJWT(cfg Config) (*JWT, error) {
 			return nil, configErr("algorithms", "unsupported algorithm %q (supported: %s)", a, strings.Join(algorithms, ", "))
 		}
 	}
-	if cfg.Scheme == "" {
-		cfg.Scheme = DefaultScheme
-	}
-	if !authheader.IsScheme(cfg.Scheme) {
-		return nil, configErr("scheme", "%q is not a valid authentication scheme name", cfg.Scheme)
-	}
 	if cfg.UserIDClaim == "" {
 		cfg.UserIDClaim = DefaultUserIDClaim
 	}
-	if cfg.ReservedPrincipalPrefixes == nil {
-		cfg.ReservedPrincipalPrefixes = DefaultReservedPrincipalPrefixes()
-	}
-	for _, prefix := range cfg.ReservedPrincipalPrefixes {
-		if prefix == "" {
-			return nil, configErr("reserved_principal_prefixes", "an empty prefix would reserve every userid")
-		}
-	}
-	cfg.ReservedPrincipalPrefixes = slices.Compact(slices.Sorted(slices.Values(append([]string{SystemPrefix}, cfg.ReservedPrincipalPrefixes...))))
 	if cfg.Leeway < 0 {
 		return nil, configErr("leeway", "must not be negative")
 	}
@@ -242,10 +282,6 @@ func NewJWT(cfg Config) (*JWT, error) {
 	case cfg.CacheSize < 0 && cfg.CacheSize != NoCache:
 		return nil, configErr("cache_size", "must not be negative")
 	}
-	acceptAll := cfg.GroupFinder == nil
-	if acceptAll {
-		cfg.GroupFinder = AcceptAll
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -257,12 +293,12 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &JWT{cfg: cfg, forget: cfg.Scheme, acceptAll: acceptAll, checked: make([]atomic.Pointer[checkedKeys], len(cfg.KeySets))}
+	v := &Verifier{cfg: cfg, checked: make([]atomic.Pointer[checkedKeys], len(cfg.KeySets))}
 	for _, a := range cfg.Algorithms {
-		p.algs = append(p.algs, jose.SignatureAlgorithm(a))
+		v.algs = append(v.algs, jose.SignatureAlgorithm(a))
 	}
 	if len(cfg.KeySets) == 0 {
-		if err := p.setKeys(); err != nil {
+		if err := v.setKeys(); err != nil {
 			return nil, err
 		}
 	}
@@ -271,13 +307,13 @@ func NewJWT(cfg Config) (*JWT, error) {
 		if err != nil {
 			return nil, configErr("cache_size", "%v", err)
 		}
-		p.cache = cache
-		p.seen = newDoorkeeper(2 * cfg.CacheSize)
+		v.cache = cache
+		v.seen = newDoorkeeper(2 * cfg.CacheSize)
 	}
 	if cfg.DisableVerifySignature {
 		cfg.Logger.Warn("jwtauth: signature verification is disabled (jwtauth.disable_verify_signature): any client can claim any userid")
 	}
-	return p, nil
+	return v, nil
 }
 
 // checkKeySetConfig checks a configuration of key sets: no static key
@@ -312,8 +348,8 @@ func checkKeySetConfig(cfg *Config) error {
 
 // setKeys makes the verification keys, one per allowed algorithm, and
 // the signing key, and checks that every configured algorithm suits them.
-func (p *JWT) setKeys() error {
-	c := &p.cfg
+func (v *Verifier) setKeys() error {
+	c := &v.cfg
 	hmac := isHMAC(c.Algorithm)
 	for _, a := range c.Algorithms {
 		if isHMAC(a) != hmac {
@@ -327,7 +363,7 @@ func (p *JWT) setKeys() error {
 			return configErr("algorithm", "%s is an HMAC algorithm, but a public or private key is configured: a public key is never used as an HMAC secret", c.Algorithm)
 		}
 		if len(c.MasterSecret) > 0 {
-			material, p.signingKey = c.MasterSecret, c.MasterSecret
+			material, v.signingKey = c.MasterSecret, c.MasterSecret
 		}
 	} else {
 		if len(c.MasterSecret) != 0 {
@@ -350,7 +386,7 @@ func (p *JWT) setKeys() error {
 			} else if eq, ok := material.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(pub) {
 				return configErr("public_key", "does not match the private key")
 			}
-			p.signingKey = c.PrivateKey
+			v.signingKey = c.PrivateKey
 		}
 	}
 	if material == nil {
@@ -376,8 +412,8 @@ func (p *JWT) setKeys() error {
 		if hmac && len(c.MasterSecret) < hashBytes(a) {
 			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)
 		}
-		if slices.Contains(c.Algorithms, a) && !slices.ContainsFunc(p.keys, func(k Key) bool { return k.Algorithm == a }) {
-			p.keys = append(p.keys, k)
+		if slices.Contains(c.Algorithms, a) && !slices.ContainsFunc(v.keys, func(k Key) bool { return k.Algorithm == a }) {
+			v.keys = append(v.keys, k)
 		}
 	}
 	return nil

@@ -44,9 +44,9 @@ var ErrUnknownIssuer = errors.New("issuer not accepted")
 // keySetFor picks the key set of a token by its (unverified) iss: the set
 // of that issuer, else a set for any issuer. It returns the set's index in
 // Config.KeySets.
-func (p *JWT) keySetFor(iss string) (int, error) {
+func (v *Verifier) keySetFor(iss string) (int, error) {
 	anyIssuer := -1
-	for i, s := range p.cfg.KeySets {
+	for i, s := range v.cfg.KeySets {
 		switch s.Issuer() {
 		case iss:
 			return i, nil
@@ -61,32 +61,32 @@ func (p *JWT) keySetFor(iss string) (int, error) {
 }
 
 // keysFor returns the keys of the key set that tokens of issuer iss use.
-func (p *JWT) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
-	i, err := p.keySetFor(iss)
+func (v *Verifier) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
+	i, err := v.keySetFor(iss)
 	if err != nil {
 		return nil, err
 	}
 	// The set is always asked (a kid it lacks may make it refresh). What
 	// it answers for a kid is checked once per version of its keys, and
 	// kept only when the version did not move while the keys were read.
-	set := p.cfg.KeySets[i]
+	set := v.cfg.KeySets[i]
 	version := set.Version()
 	keys, err := set.Keys(ctx, kid)
 	if err != nil {
 		return nil, invalid(ErrNoKey, err)
 	}
 	if set.Version() != version {
-		return p.usableKeys(keys, nil), nil
+		return v.usableKeys(keys, nil), nil
 	}
-	c := p.checked[i].Load()
+	c := v.checked[i].Load()
 	if c == nil || c.version != version {
 		c = &checkedKeys{version: version}
-		p.checked[i].Store(c)
+		v.checked[i].Store(c)
 	}
 	if usable, ok := c.byKid.Load(kid); ok {
 		return usable.([]Key), nil
 	}
-	usable := p.usableKeys(keys, &c.reported)
+	usable := v.usableKeys(keys, &c.reported)
 	if c.kids.Add(1) <= maxCheckedKids {
 		c.byKid.Store(kid, usable)
 	}
@@ -110,7 +110,7 @@ type checkedKeys struct {
 // must: a key of small order, off its curve or too weak verifies
 // forgeries, or panics the verifier. A key that fails is logged once per
 // ID in reported (every time when reported is nil).
-func (p *JWT) usableKeys(keys []Key, reported *sync.Map) []Key {
+func (v *Verifier) usableKeys(keys []Key, reported *sync.Map) []Key {
 	usable := make([]Key, 0, len(keys))
 	for _, k := range keys {
 		if err := checkKey(k, false); err != nil {
@@ -119,7 +119,7 @@ func (p *JWT) usableKeys(keys []Key, reported *sync.Map) []Key {
 				_, seen = reported.LoadOrStore(k.ID, struct{}{})
 			}
 			if !seen {
-				p.cfg.Logger.Warn("jwtauth: a key set's key is skipped", "kid", k.ID, "alg", k.Algorithm, "error", err.Error())
+				v.cfg.Logger.Warn("jwtauth: a key set's key is skipped", "kid", k.ID, "alg", k.Algorithm, "error", err.Error())
 			}
 			continue
 		}
@@ -128,13 +128,13 @@ func (p *JWT) usableKeys(keys []Key, reported *sync.Map) []Key {
 	return usable
 }
 
-// Close stops the background work of the policy's key sets and cache.
-func (p *JWT) Close() error {
-	if p.cache != nil {
-		p.cache.StopAllGoroutines()
+// Close stops the background work of the verifier's key sets and cache.
+func (v *Verifier) Close() error {
+	if v.cache != nil {
+		v.cache.StopAllGoroutines()
 	}
 	var errs []error
-	for _, s := range p.cfg.KeySets {
+	for _, s := range v.cfg.KeySets {
 		errs = append(errs, s.Close())
 	}
 	return errors.Join(errs...)

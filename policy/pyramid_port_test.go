@@ -324,10 +324,10 @@ func TestCheckingTwiceVerifiesOnce(t *testing.T) {
 		}
 	})
 
-	t.Run("same request without middleware", func(t *testing.T) {
+	t.Run("a request given its place by WithIdentity", func(t *testing.T) {
 		clk := &countingClock{}
 		p, f := appPolicy(t, func(c *policy.Config) { c.Now = clk.now })
-		r := newRequest(jwtAuth(tok))
+		r := policy.WithIdentity(newRequest(jwtAuth(tok)), p)
 		for range 3 {
 			if uid, err := p.AuthenticatedUserID(r); err != nil || uid != "test" {
 				t.Fatalf("AuthenticatedUserID = %q, %v", uid, err)
@@ -346,7 +346,7 @@ func TestCheckingTwiceVerifiesOnce(t *testing.T) {
 	t.Run("invalid token logged once", func(t *testing.T) {
 		logger, buf := bufLogger()
 		p, f := appPolicy(t, func(c *policy.Config) { c.Logger = logger })
-		r := newRequest(jwtAuth(tok + "x"))
+		r := policy.WithIdentity(newRequest(jwtAuth(tok+"x")), p)
 		for range 3 {
 			p.AuthenticatedUserID(r)
 			p.EffectivePrincipals(r)

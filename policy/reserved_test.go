@@ -59,7 +59,7 @@ func TestReservedPrincipalPrefixes(t *testing.T) {
 			})
 			for _, userid := range tt.rejected {
 				tok := mintHS(t, validClaims(userid))
-				r := newRequest(jwtAuth(tok))
+				r := policy.WithIdentity(newRequest(jwtAuth(tok)), p)
 				if uid, err := p.AuthenticatedUserID(r); !errors.Is(err, policy.ErrUserRejected) {
 					t.Errorf("%q: AuthenticatedUserID = %q, %v; want ErrUserRejected", userid, uid, err)
 				}

@@ -57,7 +57,7 @@ func TestStatePerPolicy(t *testing.T) {
 	// And the other way round: b's token is b's alone.
 	tokB := mint(t, jose.HS256, otherSecret, validClaims("bob"))
 	r = newRequest(jwtAuth(tokB))
-	r = r.WithContext(pb.WithState(pa.WithState(r.Context())))
+	r = policy.WithIdentity(policy.WithIdentity(r, pa), pb)
 	if uid, err := pb.AuthenticatedUserID(r); err != nil || uid != "bob" {
 		t.Errorf("policy b: %q, %v; want bob", uid, err)
 	}

@@ -12,12 +12,23 @@ import (
 // policy's signing key and algorithm and returns the compact token:
 // pyramid_jwtauth's encode_jwt. It fails with ErrNoSigningKey when the
 // policy has only a public key.
-func (p *JWT) Encode(claims any) (string, error) {
-	if p.signingKey == nil {
+func (p *JWT) Encode(claims any) (string, error) { return p.v.Encode(claims) }
+
+// NewToken makes a token for userid with the policy's verifier (see
+// Verifier.NewToken).
+func (p *JWT) NewToken(userid string, extra map[string]any) (string, error) {
+	return p.v.NewToken(userid, extra)
+}
+
+// Encode signs claims (any value that encodes as a JSON object) with the
+// verifier's signing key and algorithm and returns the compact token. It
+// fails with ErrNoSigningKey when there is only a public key.
+func (v *Verifier) Encode(claims any) (string, error) {
+	if v.signingKey == nil {
 		return "", ErrNoSigningKey
 	}
 	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(p.cfg.Algorithm), Key: p.signingKey},
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(v.cfg.Algorithm), Key: v.signingKey},
 		(&jose.SignerOptions{}).WithType("JWT"),
 	)
 	if err != nil {
@@ -38,28 +49,28 @@ func (p *JWT) Encode(claims any) (string, error) {
 // the configured expiration (none when it is negative), aud and iss when
 // they are configured, then the extra claims, which may replace any of
 // these but the userid claim.
-func (p *JWT) NewToken(userid string, extra map[string]any) (string, error) {
-	if _, ok := extra[p.cfg.UserIDClaim]; ok {
-		return "", fmt.Errorf("jwtauth: extra claims must not set the userid claim %q", p.cfg.UserIDClaim)
+func (v *Verifier) NewToken(userid string, extra map[string]any) (string, error) {
+	if _, ok := extra[v.cfg.UserIDClaim]; ok {
+		return "", fmt.Errorf("jwtauth: extra claims must not set the userid claim %q", v.cfg.UserIDClaim)
 	}
-	now := p.cfg.Now().Unix()
+	now := v.cfg.Now().Unix()
 	claims := map[string]any{"iat": now}
-	if p.cfg.Expiration > 0 {
-		claims["exp"] = now + int64(p.cfg.Expiration.Seconds())
+	if v.cfg.Expiration > 0 {
+		claims["exp"] = now + int64(v.cfg.Expiration.Seconds())
 	}
-	switch len(p.cfg.Audience) {
+	switch len(v.cfg.Audience) {
 	case 0:
 	case 1:
-		claims["aud"] = p.cfg.Audience[0]
+		claims["aud"] = v.cfg.Audience[0]
 	default:
-		claims["aud"] = p.cfg.Audience
+		claims["aud"] = v.cfg.Audience
 	}
-	if p.cfg.Issuer != "" {
-		claims["iss"] = p.cfg.Issuer
+	if v.cfg.Issuer != "" {
+		claims["iss"] = v.cfg.Issuer
 	}
 	maps.Copy(claims, extra)
-	claims[p.cfg.UserIDClaim] = userid
-	return p.Encode(claims)
+	claims[v.cfg.UserIDClaim] = userid
+	return v.Encode(claims)
 }
 
 // SetAuthorization puts token on an outgoing request in pyramid_jwtauth's
@@ -70,10 +81,14 @@ func SetAuthorization(r *http.Request, scheme, token string) {
 	r.Header.Set("Authorization", scheme+" token="+token)
 }
 
-// unverifiedClaims decodes the payload of a compact JWS without checking
-// its signature.
-func unverifiedClaims(token string, algs []jose.SignatureAlgorithm) (Claims, bool) {
-	jws, err := jose.ParseSignedCompact(token, algs)
+// UnverifiedClaims decodes the payload of the compact JWS raw of an
+// allowed algorithm without checking anything else, for display and
+// debugging only: nothing in them is to be trusted.
+func (v *Verifier) UnverifiedClaims(raw string) (Claims, bool) {
+	if len(raw) > v.cfg.MaxTokenBytes {
+		return nil, false
+	}
+	jws, err := jose.ParseSignedCompact(raw, v.algs)
 	if err != nil {
 		return nil, false
 	}

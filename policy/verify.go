@@ -19,36 +19,51 @@ import (
 	"github.com/pyramid-go/jwtauth/internal/strictjson"
 )
 
-// verdict is what one token's verification found.
-type verdict struct {
-	claims   *claimSet // the verified claims; nil unless err is nil
-	claimed  string    // the userid the token claims, verified or not
-	hasClaim bool
-	err      error // nil or an *InvalidTokenError
+// VerifiedToken is what verifying one token found.
+type VerifiedToken struct {
+	// UserID is the userid the token claims (its userid claim), read from
+	// any token whose payload decodes, verified or not; HasUserID tells
+	// whether it claims one. It is verified only when Err is nil.
+	UserID    string
+	HasUserID bool
+	// Err is nil for a token that verified, or an *InvalidTokenError
+	// (matching ErrInvalidCredentials and the reason).
+	Err error
+
+	claims *claimSet // the verified claims; nil unless Err is nil
 }
 
-// verify runs every check on a raw compact JWS, in an order that reports a
-// bad signature before anything its payload says: size, structure and
-// algorithm, header, signature, payload, then the claims. The claimed userid
-// is read from any token whose payload decodes. A token verified before
-// under the same keys is answered from the cache, its times checked again,
-// unless lookUp is false (the caller looked it up already).
-func (p *JWT) verify(ctx context.Context, raw string, lookUp bool) verdict {
-	if len(raw) > p.cfg.MaxTokenBytes {
-		return verdict{err: invalid(ErrTokenTooLarge, nil)}
+// Claims returns a copy of the token's verified claims, decoded when first
+// asked for; nil when it failed.
+func (t VerifiedToken) Claims() Claims { return t.claims.get().Clone() }
+
+// Verify runs every check on the raw compact JWS, in an order that reports
+// a bad signature before anything its payload says: size, structure and
+// algorithm, header, signature, payload, then the claims. A token verified
+// before under the same keys is answered from the cache, its times checked
+// again.
+func (v *Verifier) Verify(ctx context.Context, raw string) VerifiedToken {
+	return v.verify(ctx, raw, true)
+}
+
+// verify is Verify; lookUp is false when the caller looked the token up in
+// the cache already (Known).
+func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) VerifiedToken {
+	if len(raw) > v.cfg.MaxTokenBytes {
+		return VerifiedToken{Err: invalid(ErrTokenTooLarge, nil)}
 	}
-	version := p.keysVersion()
+	version := v.keysVersion()
 	if lookUp {
-		if v, ok := p.cached(raw, version); ok {
-			return v
+		if t, ok := v.cached(raw, version); ok {
+			return t
 		}
 	}
-	jws, sigCanonical, err := parseJWS(raw, p.algs)
+	jws, sigCanonical, err := parseJWS(raw, v.algs)
 	if err != nil {
-		return verdict{err: err}
+		return VerifiedToken{Err: err}
 	}
-	if err := p.checkType(jws.Signatures[0].Header); err != nil {
-		return verdict{err: err}
+	if err := v.checkType(jws.Signatures[0].Header); err != nil {
+		return VerifiedToken{Err: err}
 	}
 
 	// The claims are decoded once, before the signature is checked: the
@@ -58,58 +73,58 @@ func (p *JWT) verify(ctx context.Context, raw string, lookUp bool) verdict {
 	payload := jws.UnsafePayloadWithoutVerification()
 	claims, decodeErr := decodeClaims(payload)
 	switch {
-	case p.cfg.DisableVerifySignature:
+	case v.cfg.DisableVerifySignature:
 	case !sigCanonical:
 		// Another spelling of a signature is not the signature.
 		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
 		var keys []Key
-		if keys, err = p.tokenKeys(ctx, jws, claims, decodeErr); err == nil {
+		if keys, err = v.tokenKeys(ctx, jws, claims, decodeErr); err == nil {
 			err = verifySignature(jws, raw, keys)
 		}
 	}
 	if err != nil {
 		// Its claims are never handed out as verified.
-		v := verdict{err: err}
+		t := VerifiedToken{Err: err}
 		if decodeErr == nil {
-			v.claimed, v.hasClaim = claims.String(p.cfg.UserIDClaim)
+			t.UserID, t.HasUserID = claims.String(v.cfg.UserIDClaim)
 		}
-		return v
+		return t
 	}
 	if decodeErr != nil {
-		return verdict{err: invalid(ErrMalformedClaims, decodeErr)}
+		return VerifiedToken{Err: invalid(ErrMalformedClaims, decodeErr)}
 	}
-	v := verdict{}
-	v.claimed, v.hasClaim = claims.String(p.cfg.UserIDClaim)
-	times, err := p.validateClaims(claims)
+	t := VerifiedToken{}
+	t.UserID, t.HasUserID = claims.String(v.cfg.UserIDClaim)
+	times, err := v.validateClaims(claims)
 	if err != nil {
-		v.err = err
-		return v
+		t.Err = err
+		return t
 	}
-	if _, present := claims[p.cfg.UserIDClaim]; !present {
-		v.err = invalid(ErrMissingUserID, fmt.Errorf("no claim %q", p.cfg.UserIDClaim))
-		return v
+	if _, present := claims[v.cfg.UserIDClaim]; !present {
+		t.Err = invalid(ErrMissingUserID, fmt.Errorf("no claim %q", v.cfg.UserIDClaim))
+		return t
 	}
-	if !v.hasClaim {
-		v.err = invalid(ErrInvalidUserIDClaim, fmt.Errorf("claim %q", p.cfg.UserIDClaim))
-		return v
+	if !t.HasUserID {
+		t.Err = invalid(ErrInvalidUserIDClaim, fmt.Errorf("claim %q", v.cfg.UserIDClaim))
+		return t
 	}
-	v.claims = decodedClaimSet(payload, claims)
-	p.remember(raw, v, times, version)
-	return v
+	t.claims = decodedClaimSet(payload, claims)
+	v.remember(raw, t, times, version)
+	return t
 }
 
 // tokenKeys returns the keys that may verify jws: the static keys, or
 // those of the key set its (as yet unverified) iss picks.
-func (p *JWT) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, error) {
-	if len(p.cfg.KeySets) == 0 {
-		return p.keys, nil
+func (v *Verifier) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, error) {
+	if len(v.cfg.KeySets) == 0 {
+		return v.keys, nil
 	}
 	if decodeErr != nil {
 		return nil, invalid(ErrMalformedClaims, decodeErr)
 	}
 	iss, _ := claims.String("iss")
-	return p.keysFor(ctx, iss, jws.Signatures[0].Header.KeyID)
+	return v.keysFor(ctx, iss, jws.Signatures[0].Header.KeyID)
 }
 
 // parseJWS is the structural step: raw must be a compact JWS in canonical
@@ -139,12 +154,12 @@ func parseJWS(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSign
 
 // checkType holds the token's typ header to the token_type setting, when
 // there is one.
-func (p *JWT) checkType(h jose.Header) error {
-	if p.cfg.TokenType == "" {
+func (v *Verifier) checkType(h jose.Header) error {
+	if v.cfg.TokenType == "" {
 		return nil
 	}
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
-	if !strings.EqualFold(mediaType(typ), mediaType(p.cfg.TokenType)) {
+	if !strings.EqualFold(mediaType(typ), mediaType(v.cfg.TokenType)) {
 		return invalid(ErrWrongTokenType, fmt.Errorf("typ %q", typ))
 	}
 	return nil
@@ -283,15 +298,15 @@ func readTimes(c Claims) (t tokenTimes, err error) {
 
 // checkTimes holds a token's times against the clock, with the leeway.
 // Times are compared as float seconds, so huge values cannot overflow.
-func (p *JWT) checkTimes(t tokenTimes) error {
-	now := float64(p.cfg.Now().UnixNano()) / 1e9
-	leeway := p.cfg.Leeway.Seconds()
+func (v *Verifier) checkTimes(t tokenTimes) error {
+	now := float64(v.cfg.Now().UnixNano()) / 1e9
+	leeway := v.cfg.Leeway.Seconds()
 	switch {
-	case t.hasExp && !p.cfg.DisableVerifyExp && now >= t.exp+leeway:
+	case t.hasExp && !v.cfg.DisableVerifyExp && now >= t.exp+leeway:
 		return invalid(ErrTokenExpired, nil)
-	case t.hasNbf && !p.cfg.DisableVerifyNbf && now+leeway < t.nbf:
+	case t.hasNbf && !v.cfg.DisableVerifyNbf && now+leeway < t.nbf:
 		return invalid(ErrTokenNotYetValid, nil)
-	case t.hasIat && !p.cfg.DisableVerifyIat && now+leeway < math.Floor(t.iat):
+	case t.hasIat && !v.cfg.DisableVerifyIat && now+leeway < math.Floor(t.iat):
 		return invalid(ErrTokenIssuedInFuture, nil)
 	}
 	return nil
@@ -301,21 +316,21 @@ func (p *JWT) checkTimes(t tokenTimes) error {
 // and iat against the clock with the leeway, then aud and iss. Each
 // disable_verify_* switch skips one check (the types of exp, nbf and iat
 // are checked always; disable_verify_aud skips aud whatever it holds).
-func (p *JWT) validateClaims(c Claims) (tokenTimes, error) {
+func (v *Verifier) validateClaims(c Claims) (tokenTimes, error) {
 	t, err := readTimes(c)
 	if err != nil {
 		return t, err
 	}
-	if err := p.checkTimes(t); err != nil {
+	if err := v.checkTimes(t); err != nil {
 		return t, err
 	}
-	if !p.cfg.DisableVerifyAud {
-		if err := p.checkAudience(c); err != nil {
+	if !v.cfg.DisableVerifyAud {
+		if err := v.checkAudience(c); err != nil {
 			return t, err
 		}
 	}
-	if p.cfg.Issuer != "" {
-		if iss, _ := c.String("iss"); iss != p.cfg.Issuer {
+	if v.cfg.Issuer != "" {
+		if iss, _ := c.String("iss"); iss != v.cfg.Issuer {
 			return t, invalid(ErrInvalidIssuer, nil)
 		}
 	}
@@ -325,10 +340,10 @@ func (p *JWT) validateClaims(c Claims) (tokenTimes, error) {
 // checkAudience: with no audience configured, a token that names one is
 // meant for someone else; with audiences configured, the token must name
 // one of them.
-func (p *JWT) checkAudience(c Claims) error {
+func (v *Verifier) checkAudience(c Claims) error {
 	_, present := c["aud"]
 	if !present {
-		if len(p.cfg.Audience) == 0 {
+		if len(v.cfg.Audience) == 0 {
 			return nil
 		}
 		return invalid(ErrInvalidAudience, errors.New("the token names no audience"))
@@ -337,11 +352,11 @@ func (p *JWT) checkAudience(c Claims) error {
 	if !ok {
 		return invalid(ErrMalformedClaims, errors.New(`claim "aud" is neither a string nor an array of strings`))
 	}
-	if len(p.cfg.Audience) == 0 {
+	if len(v.cfg.Audience) == 0 {
 		return invalid(ErrInvalidAudience, errors.New("the token names an audience and none is configured"))
 	}
 	for _, a := range aud {
-		if slices.Contains(p.cfg.Audience, a) {
+		if slices.Contains(v.cfg.Audience, a) {
 			return nil
 		}
 	}

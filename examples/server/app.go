@@ -122,7 +122,7 @@ func newApp(p *policy.JWT, users map[string]user, debug bool, logger *slog.Logge
 func articleHandler(permission string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var userid *string
-		if u, ok := chiadapter.UserID(r); ok {
+		if u, ok := policy.UserIDFrom(r.Context()); ok {
 			userid = &u
 		}
 		id := authorizer.ResourceName(chiadapter.Resource(r))

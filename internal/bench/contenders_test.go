@@ -45,7 +45,7 @@ var contenders = []contender{
 
 // ours is this project as its README tells users to use it: the policy,
 // chiadapter.Authenticate on the router, a Guard on the route, and
-// chiadapter.UserID in the handler. The scheme is Bearer, as the peers'.
+// policy.UserIDFrom in the handler. The scheme is Bearer, as the peers'.
 func ours(k *keyset) (http.Handler, error) {
 	cfg := policy.Config{
 		Algorithm: k.alg,
@@ -67,7 +67,7 @@ func ours(k *keyset) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(chiadapter.Authenticate(p))
 	r.With(guard.Authenticated).Get(path, func(w http.ResponseWriter, r *http.Request) {
-		userid, _ := chiadapter.UserID(r)
+		userid, _ := policy.UserIDFrom(r.Context())
 		io.WriteString(w, userid)
 	})
 	return r, nil

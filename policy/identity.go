@@ -1,0 +1,85 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// Identity is what a policy found of one request: the one answer the
+// framework keeps for it (see Authenticate) and every accessor, guard and
+// challenge reads.
+type Identity struct {
+	// UserID is the authenticated userid; meaningful when Err is nil.
+	UserID string
+	// Claimed is the userid the request claims, verified or not
+	// (UnauthenticatedUserID); HasClaim is false when it claims none.
+	Claimed  string
+	HasClaim bool
+	// Principals are the effective principals, [Everyone] at least, in
+	// EffectivePrincipals' order.
+	Principals []string
+	// Err is nil for an authenticated user, or matches exactly one of
+	// ErrNoCredentials, ErrInvalidCredentials (with the reason) and
+	// ErrUserRejected.
+	Err error
+	// Policy names the policy that authenticated the request, or, when
+	// none did, the one whose credentials failed or were rejected; "" for
+	// a policy without a name and for a request without credentials.
+	Policy string
+
+	claims *claimSet // the verified claims, when the policy has them
+}
+
+// Authenticated tells whether the request has an authenticated user.
+func (id Identity) Authenticated() bool { return id.Err == nil }
+
+// Claims returns a copy of the verified claims of an authenticated user's
+// token, decoded when first asked for; nil when the user is not
+// authenticated or the policy has no claims (a Basic policy).
+func (id Identity) Claims() Claims {
+	if id.Err != nil {
+		return nil
+	}
+	return id.claims.get().Clone()
+}
+
+// Identifier is implemented by policies that work out a request's whole
+// identity in one pass, as every policy of this module does. The
+// framework asks any other AuthenticationPolicy its questions one by one
+// (see Identify).
+type Identifier interface {
+	Identify(r *http.Request) Identity
+}
+
+// Identify works out r's identity with p, in one pass for an Identifier,
+// otherwise from p's UnauthenticatedUserID, EffectivePrincipals and
+// AuthenticatedUserID, whose answers are kept as they are (a policy may
+// give principals to a request without a user), but for Everyone, which
+// is always among them. An error of p's that matches none of the three
+// errors an Identity may hold is taken as invalid credentials. Identify
+// keeps nothing: Authenticate is what makes the answer once per request.
+func Identify(p AuthenticationPolicy, r *http.Request) Identity {
+	if i, ok := p.(Identifier); ok {
+		return i.Identify(r)
+	}
+	var id Identity
+	var perr error
+	id.Claimed, id.HasClaim = p.UnauthenticatedUserID(r)
+	id.Principals, perr = p.EffectivePrincipals(r)
+	id.UserID, id.Err = p.AuthenticatedUserID(r)
+	if id.Err == nil && perr != nil {
+		id.Err = perr
+	}
+	if id.Err != nil {
+		id.UserID = ""
+		if !errors.Is(id.Err, ErrNoCredentials) && !errors.Is(id.Err, ErrInvalidCredentials) && !errors.Is(id.Err, ErrUserRejected) {
+			id.Err = fmt.Errorf("%w: %w", ErrInvalidCredentials, id.Err)
+		}
+	}
+	if !slices.Contains(id.Principals, Everyone) {
+		id.Principals = append([]string{Everyone}, id.Principals...)
+	}
+	return id
+}

@@ -1,0 +1,181 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"sync"
+)
+
+// Authenticate returns middleware that gives each request one identity
+// with p: worked out once, on the first question (IdentityOf, the
+// accessors below, p's own methods, a guard, the challenge), however many
+// handlers ask and through requests copied with WithContext. A request
+// that already has p's identity above (the same middleware twice, or
+// chiadapter.Authenticate, which is this one) keeps it.
+func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, WithIdentity(r, p))
+		})
+	}
+}
+
+// WithIdentity returns r carrying a place for its identity with p, as
+// Authenticate's handlers see it (r itself when it has one already), for
+// a middleware that is not a func(http.Handler) http.Handler.
+func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
+	if stateOf(r.Context(), p) != nil {
+		return r
+	}
+	c := &stateContext{Context: r.Context()}
+	c.s.p = p
+	c.s.outer, _ = r.Context().Value(stateKey{}).(*requestState)
+	r = r.WithContext(c)
+	c.s.r = r
+	return r
+}
+
+// IdentityOf returns r's identity with p: the one Authenticate keeps for
+// r, worked out on first use, or, when no Authenticate for p ran above,
+// one worked out now. It is how policies answer their own methods.
+func IdentityOf(r *http.Request, p AuthenticationPolicy) Identity {
+	if s := stateOf(r.Context(), p); s != nil {
+		return s.get(r)
+	}
+	return Identify(p, r)
+}
+
+// IdentityFrom returns the identity of the request whose context ctx is
+// (or descends from), with the policy of the nearest Authenticate above
+// it, for code below the HTTP layer; ok is false when no Authenticate ran.
+func IdentityFrom(ctx context.Context) (id Identity, ok bool) {
+	s, ok := ctx.Value(stateKey{}).(*requestState)
+	if !ok {
+		return Identity{Principals: []string{Everyone}, Err: ErrNoCredentials}, false
+	}
+	id = s.get(nil)
+	id.Principals = slices.Clone(id.Principals)
+	return id, true
+}
+
+// PolicyFrom returns the policy of the nearest Authenticate above the
+// request of ctx; ok is false when none ran.
+func PolicyFrom(ctx context.Context) (p AuthenticationPolicy, ok bool) {
+	s, ok := ctx.Value(stateKey{}).(*requestState)
+	if !ok {
+		return nil, false
+	}
+	return s.p, true
+}
+
+// UserIDFrom returns the authenticated userid of the request of ctx (see
+// IdentityFrom); ok is false when there is none.
+func UserIDFrom(ctx context.Context) (userid string, ok bool) {
+	id, _ := IdentityFrom(ctx)
+	return id.UserID, id.Err == nil
+}
+
+// PrincipalsFrom returns the effective principals of the request of ctx
+// (see IdentityFrom): [Everyone] when no Authenticate ran.
+func PrincipalsFrom(ctx context.Context) []string {
+	id, _ := IdentityFrom(ctx)
+	return id.Principals
+}
+
+// ClaimsFrom returns a copy of the verified claims of the request of ctx
+// (see IdentityFrom), or nil.
+func ClaimsFrom(ctx context.Context) Claims {
+	id, _ := IdentityFrom(ctx)
+	return id.Claims()
+}
+
+// requestState is one request's identity with one policy, worked out once.
+type requestState struct {
+	p     AuthenticationPolicy
+	r     *http.Request // the request Authenticate passed on
+	outer *requestState // the state of another policy, further up
+
+	once sync.Once
+	id   Identity
+	// The credentials the identity was worked out from: a request whose
+	// Authorization or Cookie headers differ (a handler changed them, or
+	// made a request of its own on this context) is worked out afresh.
+	authorization, cookie []string
+}
+
+// get returns the identity, worked out on first use from r (or, when r is
+// nil, from the request Authenticate saw).
+func (s *requestState) get(r *http.Request) Identity {
+	if r == nil {
+		r = s.r
+	}
+	s.once.Do(func() {
+		s.authorization, s.cookie = r.Header["Authorization"], r.Header["Cookie"]
+		s.id = Identify(s.p, r)
+	})
+	if !slices.Equal(s.authorization, r.Header["Authorization"]) || !slices.Equal(s.cookie, r.Header["Cookie"]) {
+		return Identify(s.p, r)
+	}
+	return s.id
+}
+
+// stateKey is the context key of the nearest requestState.
+type stateKey struct{}
+
+// stateOf returns the state of p in ctx, or nil.
+func stateOf(ctx context.Context, p AuthenticationPolicy) *requestState {
+	s, _ := ctx.Value(stateKey{}).(*requestState)
+	for ; s != nil; s = s.outer {
+		if samePolicy(s.p, p) {
+			return s
+		}
+	}
+	return nil
+}
+
+// samePolicy tells whether a and b are one policy, without the panic of
+// == on policies of a type that cannot be compared.
+func samePolicy(a, b AuthenticationPolicy) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if !va.IsValid() || !vb.IsValid() || va.Type() != vb.Type() || !va.Comparable() || !vb.Comparable() {
+		return false
+	}
+	return va.Equal(vb)
+}
+
+// stateContext is the context WithIdentity makes: its parent and the
+// state, in a single allocation.
+type stateContext struct {
+	context.Context
+	s requestState
+}
+
+// Value returns the state for stateKey, and asks the parent about any
+// other key.
+func (c *stateContext) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return &c.s
+	}
+	return c.Context.Value(key)
+}
+
+// String names the context by types only, as context.WithValue's would:
+// fmt and slog must never print the state, which holds the identity and
+// the request.
+func (c *stateContext) String() string {
+	return contextName(c.Context) + ".WithValue(policy.stateKey, *policy.requestState)"
+}
+
+// GoString is String, so that %#v prints no field either.
+func (c *stateContext) GoString() string { return c.String() }
+
+// contextName is a context's String, or its type when it has none.
+func contextName(c context.Context) string {
+	if s, ok := c.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return reflect.TypeOf(c).String()
+}
