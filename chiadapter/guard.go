@@ -95,18 +95,17 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 // identity returns r's identity with the guard's policy, r carrying it
 // for the handlers below, and the policy (nil when there is none).
 func (g *Guard) identity(r *http.Request) (*http.Request, policy.Identity, policy.AuthenticationPolicy) {
-	p := g.Policy
-	if p == nil {
-		var ok bool
-		if p, ok = policy.PolicyFrom(r.Context()); !ok {
+	if g.Policy == nil {
+		p, ok := policy.PolicyFrom(r.Context())
+		if !ok {
 			// Misconfigured: nothing can authenticate this request.
 			// Treat it as anonymous, and say so in the log.
 			g.logger().ErrorContext(r.Context(), "chiadapter: a Guard without a Policy, and no Authenticate middleware above it")
-			return r, policy.Identity{Principals: []string{policy.Everyone}, Err: policy.ErrNoCredentials}, nil
 		}
+		return r, policy.IdentityOf(r, nil), p
 	}
-	r = policy.WithIdentity(r, p)
-	return r, policy.IdentityOf(r, p), p
+	r = policy.WithIdentity(r, g.Policy)
+	return r, policy.IdentityOf(r, g.Policy), g.Policy
 }
 
 func (g *Guard) authorizer() authorizer.Authorizer {

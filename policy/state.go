@@ -40,10 +40,20 @@ func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 
 // IdentityOf returns r's identity with p: the one Authenticate keeps for
 // r, worked out on first use, or, when no Authenticate for p ran above,
-// one worked out now. It is how policies answer their own methods.
+// one worked out now. It is how policies answer their own methods. A nil p
+// is the policy of the nearest Authenticate (no credentials without one).
+// Its Principals are shared with every other asker: copy them before
+// changing them.
+//
+// Policies are told apart with ==, so a policy of a type that cannot be
+// compared (a struct holding a slice) finds its kept identity only as the
+// nearest policy; give such a policy as a pointer.
 func IdentityOf(r *http.Request, p AuthenticationPolicy) Identity {
 	if s := stateOf(r.Context(), p); s != nil {
 		return s.get(r)
+	}
+	if p == nil {
+		return Identity{Principals: []string{Everyone}, Err: ErrNoCredentials}
 	}
 	return Identify(p, r)
 }
@@ -125,9 +135,13 @@ func (s *requestState) get(r *http.Request) Identity {
 // stateKey is the context key of the nearest requestState.
 type stateKey struct{}
 
-// stateOf returns the state of p in ctx, or nil.
+// stateOf returns the state of p in ctx (the nearest one for a nil p), or
+// nil.
 func stateOf(ctx context.Context, p AuthenticationPolicy) *requestState {
 	s, _ := ctx.Value(stateKey{}).(*requestState)
+	if p == nil {
+		return s
+	}
 	for ; s != nil; s = s.outer {
 		if samePolicy(s.p, p) {
 			return s

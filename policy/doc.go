@@ -1,0 +1,24 @@
+// Package policy is Pyramid's authentication policy for net/http: the
+// AuthenticationPolicy interface, the framework that gives each request
+// one Identity with a policy, and the JWT policy.
+//
+// One request goes one way through the code:
+//
+//   - Authenticate(p), the one middleware (the JWT policy's Middleware and
+//     chiadapter.Authenticate are it), gives the request a place for its
+//     identity with p, worked out on the first question and then kept;
+//   - the policy works the request out once (Identifier): the JWT policy
+//     reads the token from the Authorization header, its Verifier checks
+//     it (structure, algorithm, header, signature, claims, with the
+//     verified-token cache), and the userid's principals follow (the
+//     reserved prefixes, the group finder);
+//   - the policy's own methods (AuthenticatedUserID, EffectivePrincipals,
+//     Challenge, ...), the chi adapter's guards and the context accessors
+//     (IdentityFrom, UserIDFrom, PrincipalsFrom, ClaimsFrom) all read that
+//     one Identity.
+//
+// Any AuthenticationPolicy, one written by an application too, takes part:
+// Identify asks it its questions when it does not answer them in one pass.
+// The packages below this one hold the other policies: basic (RFC 7617)
+// and multiauth (stacked policies, as pyramid_multiauth).
+package policy
