@@ -60,7 +60,7 @@ var ErrBadPassword = errors.New("invalid username or password")
 // (which may be none) to authenticate the user, or ok false to refuse the
 // credentials.
 //
-// A check compares passwords in constant time, such as with
+// A check must compare passwords in constant time, such as with
 // [ConstantTimeEqual] or crypto/subtle.ConstantTimeCompare on digests of
 // equal length, or better with a password hash (bcrypt, argon2id) of its
 // store; [Passwords] is a check of static users. It is never called for a

@@ -7,10 +7,13 @@ import (
 	"slices"
 )
 
-// ConstantTimeEqual tells whether a and b are equal in a time that
-// depends on neither their contents nor their lengths: it compares their
-// SHA-256 digests with crypto/subtle.ConstantTimeCompare, which alone
-// returns early on inputs of different lengths.
+// ConstantTimeEqual tells whether a and b are equal without returning
+// early on a difference of contents or of lengths: it compares their
+// SHA-256 digests with crypto/subtle.ConstantTimeCompare, which, given
+// a and b themselves, returns at once when their lengths differ and so
+// tells the length of a stored password. Hashing still takes time in
+// proportion to the lengths, far less telling; Passwords, which keeps
+// its users' digests, hashes only the password sent.
 func ConstantTimeEqual(a, b string) bool {
 	da, db := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
 	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
