@@ -175,7 +175,7 @@ func runMultiauthCase(t *testing.T, c multiauthCase) {
 	case want != nil && (err != nil || uid != *want):
 		t.Errorf("AuthenticatedUserID = %q, %v; want %q", uid, err, *want)
 	}
-	if want := c.Expect.Selected; !slices.Equal(selected, want) && len(selected)+len(want) > 0 {
+	if want := c.Expect.Selected; !slices.Equal(selected, want) {
 		t.Errorf("selected during AuthenticatedUserID = %q, want %q", selected, want)
 	}
 	// The error tells why there is no user: a user some policy

@@ -312,6 +312,11 @@ func appendHeader(dst, src http.Header, skip map[string]bool) {
 	}
 }
 
+// Middleware is policy.Authenticate(p): it gives each request one
+// identity with the stack, so that each policy identifies it once however
+// many handlers ask.
+func (p *Policy) Middleware(next http.Handler) http.Handler { return policy.Authenticate(p)(next) }
+
 // Close closes every policy of the stack that has a Close() error method
 // (policy.JWT stops its key sets and cache), and returns their errors
 // joined.

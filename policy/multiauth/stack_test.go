@@ -171,3 +171,24 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestMiddleware: the stack's Middleware is Authenticate with it: the
+// handler's questions are answered from one identity (OnSelected fires
+// once), which the context accessors read.
+func TestMiddleware(t *testing.T) {
+	f := newFixture(t)
+	var userid, name string
+	h := f.stack.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		userid, _ = f.stack.AuthenticatedUserID(r)
+		_, _ = f.stack.EffectivePrincipals(r)
+		id, _ := policy.IdentityFrom(r.Context())
+		name = id.Policy
+	}))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+mintBearer(t, claims("bob")))
+	f.takeSelected()
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if got := f.takeSelected(); userid != "bob" || name != "bearer" || !slices.Equal(got, []string{"bearer"}) {
+		t.Errorf("userid %q, policy %q, OnSelected %q; want bob, bearer, [bearer] once", userid, name, got)
+	}
+}
