@@ -255,7 +255,10 @@ func (p *Policy) UnauthenticatedUserID(r *http.Request) (string, bool) {
 }
 
 // EffectivePrincipals returns Everyone and the policies' principals (see
-// the package doc). As for policy.JWT, the error is set, and matches
+// the package doc), each once, in the order [userid, Everyone,
+// Authenticated, the policies' other principals in stack order, the
+// stack's GroupFinder's groups], each of the first three only when it is
+// in the set. As for policy.JWT, the error is set, and matches
 // ErrInvalidCredentials, when no policy authenticated the request and one
 // policy's credentials failed; the principals are then still the union,
 // which holds those of any policy that gives principals without a user.
