@@ -6,18 +6,19 @@ import (
 )
 
 // The three outcomes of authentication that are not a userid. Every error
-// the policy returns from a request matches exactly one of them with
-// errors.Is.
+// a policy of this module returns from a request, and every Identity.Err,
+// matches exactly one of them with errors.Is.
 var (
-	// ErrNoCredentials: the request presented no token for the policy's
-	// scheme (no Authorization header, or one of another scheme).
+	// ErrNoCredentials: the request presented no credentials for the
+	// policy (for the JWT policy: no Authorization header of its scheme).
 	ErrNoCredentials = errors.New("jwtauth: no credentials")
-	// ErrInvalidCredentials: the request presented a token that failed; the
-	// error also matches one of the reasons below.
+	// ErrInvalidCredentials: the request presented credentials that failed
+	// (a token, a password); the error also matches a reason, such as
+	// those below.
 	ErrInvalidCredentials = errors.New("jwtauth: invalid credentials")
-	// ErrUserRejected: the token verified, but the group finder rejected
-	// its userid, or the userid starts with a reserved principal prefix
-	// (Config.ReservedPrincipalPrefixes).
+	// ErrUserRejected: the credentials verified, but the group finder
+	// rejected the userid, or the userid starts with a reserved principal
+	// prefix (Config.ReservedPrincipalPrefixes).
 	ErrUserRejected = errors.New("jwtauth: user rejected")
 )
 

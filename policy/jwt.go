@@ -53,16 +53,20 @@ var ErrConfig = errors.New("jwtauth: invalid configuration")
 // was given no private key or master secret.
 var ErrNoSigningKey = errors.New("jwtauth: no signing key configured")
 
-// ConfigError is an error in a Config, naming the field at fault by its
-// settings key (without the "jwtauth." prefix). It matches ErrConfig.
+// ConfigError is an error in the configuration of a policy, naming the
+// field at fault by its settings key without a prefix (jwtauth.* for the
+// JWT policy, multiauth.policy.NAME.* in a stack). It matches ErrConfig.
 type ConfigError struct {
 	Key string // the setting at fault, such as "algorithm"
 	Err error  // what is wrong with it
+	// Prefix is the prefix of the setting's key in the message: "jwtauth."
+	// for the JWT policy's settings.
+	Prefix string
 }
 
 // Error names the setting and says what is wrong with it.
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("jwtauth: setting jwtauth.%s: %v", e.Key, e.Err)
+	return fmt.Sprintf("jwtauth: setting %s%s: %v", e.Prefix, e.Key, e.Err)
 }
 
 // Is makes the error match ErrConfig.
@@ -72,7 +76,7 @@ func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 func configErr(key, format string, args ...any) error {
-	return &ConfigError{Key: key, Err: fmt.Errorf(format, args...)}
+	return &ConfigError{Key: key, Err: fmt.Errorf(format, args...), Prefix: "jwtauth."}
 }
 
 // Config configures a JWT policy. The zero value of each field is its

@@ -128,7 +128,7 @@ func New(cfg Config) (*Policy, error) {
 }
 
 func configErr(format string, args ...any) error {
-	return &policy.ConfigError{Key: "policies", Err: fmt.Errorf(format, args...)}
+	return &policy.ConfigError{Key: "policies", Err: fmt.Errorf(format, args...), Prefix: "multiauth."}
 }
 
 // Policies returns the stack's policies, in order.
