@@ -18,27 +18,28 @@ func ExampleNewPolicy() {
 		"jwtauth.leeway":          "30",
 		"pyramid.reload_all":      "true",
 	}
-	p, err := settings.NewPolicy(m)
+	p, err := settings.NewPolicy(m, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	token, err := p.NewToken("alice@example.com", nil)
+	jwt := p.(*policy.JWT) // without multiauth.policies, the JWT policy
+	token, err := jwt.NewToken("alice@example.com", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	r := httptest.NewRequest("GET", "/", nil)
-	policy.SetAuthorization(r, p.Scheme(), token)
+	policy.SetAuthorization(r, jwt.Scheme(), token)
 	fmt.Println(p.AuthenticatedUserID(r))
 
 	// A mistake names the setting at fault.
 	m["jwtauth.leeway"] = "half a minute"
-	_, err = settings.NewPolicy(m)
+	_, err = settings.NewPolicy(m, nil)
 	fmt.Println(err)
 	m["jwtauth.leeway"] = "30"
 	m["jwtauth.lee_way"] = "30"
-	_, err = settings.NewPolicy(m)
+	_, err = settings.NewPolicy(m, nil)
 	fmt.Println(err)
 	// Output:
 	// alice@example.com <nil>

@@ -226,7 +226,7 @@ func fuzzParse(m map[string]string) error {
 
 // fuzzNewPolicy is NewPolicy, closing the policy it makes.
 func fuzzNewPolicy(m map[string]string) (made bool, err error) {
-	p, err := settings.NewPolicy(m)
+	p, err := settings.NewPolicy(m, nil)
 	if p != nil {
 		p.Close()
 	}

@@ -3,7 +3,6 @@ package settings
 import (
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/pyramid-go/jwtauth/policy"
@@ -20,23 +19,12 @@ var (
 )
 
 // RegisterGroupFinder makes a group finder factory available under name, the
-// value of jwtauth.find_groups that selects it. It is safe for concurrent
-// use, and is usually called from an init function. Like
-// database/sql.Register, it panics when name is empty, f is nil or name is
-// already registered.
+// value of jwtauth.find_groups (or multiauth.groupfinder) that selects it.
+// It is safe for concurrent use, and is usually called from an init
+// function. Like database/sql.Register, it panics when name is empty, f is
+// nil or name is already registered.
 func RegisterGroupFinder(name string, f GroupFinderFactory) {
-	if name == "" {
-		panic("settings: RegisterGroupFinder with an empty name")
-	}
-	if f == nil {
-		panic("settings: RegisterGroupFinder of " + name + " with a nil factory")
-	}
-	finderMu.Lock()
-	defer finderMu.Unlock()
-	if _, dup := factories[name]; dup {
-		panic("settings: RegisterGroupFinder called twice for " + name)
-	}
-	factories[name] = f
+	register(&finderMu, factories, "RegisterGroupFinder", name, f)
 }
 
 // GroupFinders returns the sorted names of the registered group finders.
@@ -48,15 +36,9 @@ func GroupFinders() []string {
 
 // newGroupFinder calls the factory registered under name.
 func newGroupFinder(name string, args map[string]string) (policy.GroupFinder, error) {
-	finderMu.RLock()
-	f, ok := factories[name]
-	finderMu.RUnlock()
-	if !ok {
-		known := "none is registered"
-		if names := GroupFinders(); len(names) != 0 {
-			known = "registered: " + strings.Join(names, ", ")
-		}
-		return nil, bad("no group finder %q (%s)", name, known)
+	f, err := lookUp(&finderMu, factories, "group finder", name)
+	if err != nil {
+		return nil, err
 	}
 	gf, err := f(args)
 	if err != nil {

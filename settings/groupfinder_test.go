@@ -145,7 +145,7 @@ func TestRegisterGroupFinderConcurrently(t *testing.T) {
 			t.Errorf("%s missing from %q", name, names)
 		}
 	}
-	if _, err := settings.NewPolicy(withSecret(map[string]string{"jwtauth.find_groups": prefix + "07"})); err != nil {
+	if _, err := settings.NewPolicy(withSecret(map[string]string{"jwtauth.find_groups": prefix + "07"}), nil); err != nil {
 		t.Error(err)
 	}
 }

@@ -134,11 +134,15 @@ func authenticate(p *policy.JWT, token string) (string, error) {
 // mustPolicy builds the policy of m or fails the test.
 func mustPolicy(t *testing.T, m map[string]string) *policy.JWT {
 	t.Helper()
-	p, err := settings.NewPolicy(m)
+	p, err := settings.NewPolicy(m, nil)
 	if err != nil {
 		t.Fatalf("NewPolicy(%v): %v", redact(m), err)
 	}
-	return p
+	jwt, ok := p.(*policy.JWT)
+	if !ok {
+		t.Fatalf("NewPolicy(%v) made a %T, not the JWT policy", redact(m), p)
+	}
+	return jwt
 }
 
 // redact hides values that hold key material in test logs.

@@ -180,7 +180,7 @@ func TestJWKSNotFetchedAtStart(t *testing.T) {
 			key = k
 		}
 		m["jwtauth.jwks_required_at_start"] = "true"
-		_, err := settings.NewPolicy(m)
+		_, err := settings.NewPolicy(m, nil)
 		msg := settingsError(t, err, key, settings.ErrBadValue)
 		if !strings.Contains(msg, "refused") {
 			t.Errorf("error %q does not say why", msg)
@@ -234,7 +234,7 @@ func TestJWKSSettingErrors(t *testing.T) {
 		if good.hits.Load() != hits && tc.key != "jwtauth.oidc_issuer" {
 			t.Errorf("%v: a fetch for settings that fail", tc.m)
 		}
-		_, err = settings.NewPolicy(tc.m)
+		_, err = settings.NewPolicy(tc.m, nil)
 		settingsError(t, err, tc.key, settings.ErrBadValue)
 	}
 
@@ -245,7 +245,7 @@ func TestJWKSSettingErrors(t *testing.T) {
 		if k == "public_key" {
 			m["jwtauth."+k] = string(publicPEMs(t, testKeys()[1])[0].pem)
 		}
-		_, err := settings.NewPolicy(m)
+		_, err := settings.NewPolicy(m, nil)
 		noKeyMaterial(t, settingsError(t, err, "jwtauth."+k, settings.ErrBadValue))
 	}
 }

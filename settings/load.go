@@ -110,8 +110,11 @@ func multiline(v string) string {
 // FromEnv reads settings from environment variables ("NAME=value", as
 // os.Environ returns them): JWTAUTH_<NAME> becomes jwtauth.<name>, the name
 // lowercased, so JWTAUTH_MASTER_SECRET sets jwtauth.master_secret and
-// JWTAUTH_FIND_GROUPS_TABLE sets jwtauth.find_groups_table. Other variables
-// are ignored; of a variable given twice, the last wins.
+// JWTAUTH_FIND_GROUPS_TABLE sets jwtauth.find_groups_table; the keys of a
+// stack are MULTIAUTH_POLICIES, MULTIAUTH_GROUPFINDER and
+// MULTIAUTH_POLICY_<NAME>_<KEY> (multiauth.policy.<name>.<key>: policy
+// names have no underscore). Other variables are ignored; of a variable
+// given twice, the last wins.
 func FromEnv(environ []string) map[string]string {
 	m := map[string]string{}
 	for _, kv := range environ {
@@ -121,6 +124,8 @@ func FromEnv(environ []string) map[string]string {
 		}
 		if rest, ok := strings.CutPrefix(name, envPrefix); ok {
 			m[Prefix+strings.ToLower(rest)] = value
+		} else if key, ok := envStackKey(name); ok {
+			m[key] = value
 		}
 	}
 	return m

@@ -235,7 +235,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = settings.NewPolicy(m)
+	_, err = settings.NewPolicy(m, nil)
 	settingsError(t, err, "jwtauth.leeway", settings.ErrBadValue)
 
 	// Errors of the file are reported.

@@ -12,6 +12,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math"
 	"os"
@@ -281,17 +282,39 @@ func parse(m map[string]string) (policy.Config, error) {
 	return cfg, nil
 }
 
-// NewPolicy builds the policy that the settings in m describe: Parse, then
-// policy.NewJWT. Every error is an *Error naming the key at fault; it
-// matches policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of
-// policy.NewJWT are kept: errors.As finds the *policy.ConfigError. The
+// NewPolicy builds the policy that the settings in m describe: a stack of
+// policies when multiauth.policies is set (see newStack: each policy's
+// multiauth.policy.NAME.* keys, and the jwtauth.* keys as the defaults of
+// its jwt policies), and the JWT policy of the jwtauth.* keys otherwise
+// (Parse, then policy.NewJWT). logger receives the policies' logs (nil:
+// slog.Default()). Every error is an *Error naming the key at fault; it
+// matches policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors
+// of the policies are kept: errors.As finds the *policy.ConfigError. The
 // policy's Close stops the refresh of its key sets; on an error, they are
 // closed already.
-func NewPolicy(m map[string]string) (*policy.JWT, error) {
+func NewPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
+	if !isUnset(m[kPolicies]) {
+		return newStack(m, logger)
+	}
+	for _, k := range sortedKeys(m) {
+		if strings.HasPrefix(k, MultiauthPrefix) && !isUnset(m[k]) {
+			return nil, &Error{Key: k, Err: bad("set, but %s is not: no stack is built", kPolicies)}
+		}
+	}
+	p, err := newJWT(m, logger)
+	if err != nil {
+		return nil, err // not a Policy holding a nil *policy.JWT
+	}
+	return p, nil
+}
+
+// newJWT builds the JWT policy of the jwtauth.* keys of m.
+func newJWT(m map[string]string, logger *slog.Logger) (*policy.JWT, error) {
 	cfg, err := Parse(m)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Logger = logger
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
 		for _, s := range cfg.KeySets {

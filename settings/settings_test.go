@@ -137,7 +137,7 @@ func TestParseBadValues(t *testing.T) {
 			}
 			noKeyMaterial(t, msg)
 			// NewPolicy reports the same error.
-			if _, err2 := settings.NewPolicy(withSecret(map[string]string{settings.Prefix + tt.key: tt.value})); err2 == nil || err2.Error() != msg {
+			if _, err2 := settings.NewPolicy(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil); err2 == nil || err2.Error() != msg {
 				t.Errorf("NewPolicy: %v, want %q", err2, msg)
 			}
 		})
@@ -171,7 +171,7 @@ func TestUnknownKey(t *testing.T) {
 				if errors.Is(err, settings.ErrBadValue) {
 					t.Errorf("error %q matches ErrBadValue", msg)
 				}
-				if _, err := settings.NewPolicy(withSecret(map[string]string{key: v})); !errors.Is(err, settings.ErrUnknownKey) {
+				if _, err := settings.NewPolicy(withSecret(map[string]string{key: v}), nil); !errors.Is(err, settings.ErrUnknownKey) {
 					t.Errorf("NewPolicy: %v", err)
 				}
 			}
@@ -377,7 +377,7 @@ func TestSettingsChangeBehaviour(t *testing.T) {
 
 func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 	short := "short-secret-xyz"
-	_, err := settings.NewPolicy(map[string]string{"jwtauth.master_secret": short})
+	_, err := settings.NewPolicy(map[string]string{"jwtauth.master_secret": short}, nil)
 	msg := settingsError(t, err, "jwtauth.master_secret", settings.ErrBadValue)
 	var ce *policy.ConfigError
 	if !errors.As(err, &ce) || ce.Key != "master_secret" {
@@ -405,7 +405,7 @@ func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 		{map[string]string{"jwtauth.algorithm": "ES256"}, "jwtauth.public_key"},
 	}
 	for _, tt := range tests {
-		_, err := settings.NewPolicy(tt.m)
+		_, err := settings.NewPolicy(tt.m, nil)
 		noKeyMaterial(t, settingsError(t, err, tt.key, settings.ErrBadValue))
 	}
 }
@@ -425,7 +425,7 @@ func TestSecretsNotInErrors(t *testing.T) {
 		{"jwtauth.private_key": pemText, "jwtauth.private_key_file": "/nonexistent"},
 		{"jwtauth.public_key": pemText, "jwtauth.public_key_file": "/nonexistent"},
 	} {
-		_, err := settings.NewPolicy(m)
+		_, err := settings.NewPolicy(m, nil)
 		if err == nil {
 			t.Fatalf("%v: no error", redact(m))
 		}
