@@ -23,12 +23,27 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 	}
 }
 
-// WithIdentity returns r carrying a place for its identity with p, as
-// Authenticate's handlers see it (r itself when it has one already), for
-// a middleware that is not a func(http.Handler) http.Handler.
+// Stack is implemented by a policy that holds other policies, as a
+// multiauth stack does: Authenticate gives each of them a place for the
+// request's identity too, so that the stack, the policies' own methods and
+// their challenges share one working out of each.
+type Stack interface {
+	AuthenticationPolicy
+	Stacked() []AuthenticationPolicy
+}
+
+// WithIdentity returns r carrying a place for its identity with p (and,
+// for a Stack, with each policy it holds), as Authenticate's handlers see
+// it (r itself when it has one already), for a middleware that is not a
+// func(http.Handler) http.Handler.
 func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if stateOf(r.Context(), p) != nil {
 		return r
+	}
+	if s, ok := p.(Stack); ok {
+		for _, inner := range s.Stacked() {
+			r = WithIdentity(r, inner) // below the stack's: p stays the nearest
+		}
 	}
 	c := &stateContext{Context: r.Context()}
 	c.s.p = p

@@ -98,3 +98,53 @@ func formatted(ctx context.Context) []string {
 	slog.New(slog.NewJSONHandler(&js, nil)).Info("request", "ctx", ctx)
 	return append(out, text.String(), js.String())
 }
+
+// stackOf is a policy holding others, as a multiauth stack does, whose
+// identity is the first inner policy's.
+type stackOf []policy.AuthenticationPolicy
+
+func (s *stackOf) Stacked() []policy.AuthenticationPolicy { return *s }
+func (s *stackOf) Identify(r *http.Request) policy.Identity {
+	return policy.IdentityOf(r, (*s)[0])
+}
+func (s *stackOf) AuthenticatedUserID(r *http.Request) (string, error) {
+	id := policy.IdentityOf(r, s)
+	return id.UserID, id.Err
+}
+func (s *stackOf) UnauthenticatedUserID(r *http.Request) (string, bool) {
+	id := policy.IdentityOf(r, s)
+	return id.Claimed, id.HasClaim
+}
+func (s *stackOf) EffectivePrincipals(r *http.Request) ([]string, error) {
+	return policy.IdentityOf(r, s).Principals, nil
+}
+func (s *stackOf) Remember(*http.Request, string) http.Header   { return nil }
+func (s *stackOf) Forget(*http.Request) http.Header             { return nil }
+func (s *stackOf) Challenge(http.ResponseWriter, *http.Request) {}
+
+// TestStackPlaces: Authenticate with a Stack gives each policy it holds a
+// place too, so that the inner policy's own methods answer from the one
+// working out; the stack stays the nearest policy.
+func TestStackPlaces(t *testing.T) {
+	clk := &countingClock{}
+	inner := newPolicy(t, func(c *policy.Config) { c.Now = clk.now })
+	stack := &stackOf{inner}
+	tok := mintHS(t, validClaims("alice"))
+	h := policy.Authenticate(stack)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 3 {
+			if uid, err := inner.AuthenticatedUserID(r); err != nil || uid != "alice" {
+				t.Errorf("the inner policy: %q, %v", uid, err)
+			}
+			if uid, err := stack.AuthenticatedUserID(r); err != nil || uid != "alice" {
+				t.Errorf("the stack: %q, %v", uid, err)
+			}
+		}
+		if p, _ := policy.PolicyFrom(r.Context()); p != policy.AuthenticationPolicy(stack) {
+			t.Errorf("the nearest policy is %T, not the stack", p)
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), newRequest(jwtAuth(tok)))
+	if n := clk.n.Load(); n != 1 {
+		t.Errorf("the token was verified %d times; want once", n)
+	}
+}

@@ -101,6 +101,7 @@ type Policy struct {
 var (
 	_ policy.AuthenticationPolicy = (*Policy)(nil)
 	_ policy.Identifier           = (*Policy)(nil)
+	_ policy.Stack                = (*Policy)(nil)
 )
 
 // New checks cfg and builds the stack. Its errors are *policy.ConfigError
@@ -134,15 +135,27 @@ func configErr(format string, args ...any) error {
 // Policies returns the stack's policies, in order.
 func (p *Policy) Policies() []Named { return slices.Clone(p.policies) }
 
-// Identify works out r's identity with the stack in one pass: it
-// identifies r once with each policy (policy.Identify, so that nothing is
-// kept per policy: Authenticate with the stack keeps the stack's answer),
-// then chooses as the package doc says. The identity of a chosen policy
-// keeps that policy's verified claims (Identity.Claims, policy.ClaimsFrom).
+// Stacked returns the stack's policies, in order, for policy.Authenticate
+// (policy.Stack), which gives each of them its place for the request's
+// identity.
+func (p *Policy) Stacked() []policy.AuthenticationPolicy {
+	out := make([]policy.AuthenticationPolicy, len(p.policies))
+	for i, n := range p.policies {
+		out[i] = n.Policy
+	}
+	return out
+}
+
+// Identify works out r's identity with the stack in one pass: it takes
+// r's identity with each policy (policy.IdentityOf: under Authenticate
+// with the stack, worked out once per request for the stack, the policy's
+// own methods and its challenge alike), then chooses as the package doc
+// says. The identity of a chosen policy keeps that policy's verified
+// claims (Identity.Claims, policy.ClaimsFrom).
 func (p *Policy) Identify(r *http.Request) policy.Identity {
 	ids := make([]policy.Identity, len(p.policies))
 	for i, n := range p.policies {
-		ids[i] = policy.Identify(n.Policy, r)
+		ids[i] = policy.IdentityOf(r, n.Policy)
 	}
 	return p.combine(r, ids)
 }
@@ -361,11 +374,8 @@ var challengeSkip = map[string]bool{
 // {"error":"invalid_request"} for a 400 and {"error":"unauthorized"} for a
 // 401.
 //
-// Each policy answers its challenge from its own identity of the request,
-// worked out once more for it (policy.IdentityOf on the request carrying
-// a place for it: policy.WithIdentity), unless an Authenticate with that
-// policy ran above: a challenged request is identified once by the stack
-// and once by the challenge.
+// Each policy answers its challenge from its own identity of the request:
+// under Authenticate with the stack, the one the stack chose from.
 func (p *Policy) Challenge(w http.ResponseWriter, r *http.Request) {
 	presented, malformed := 0, 0
 	var failed []*recorder
