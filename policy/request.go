@@ -17,17 +17,18 @@ import (
 // Authenticate (IdentityOf).
 func (p *JWT) Identify(r *http.Request) Identity {
 	t, presented := p.readToken(r)
-	id := Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Principals: []string{Everyone}, Err: t.Err, claims: t.claims}
+	id := Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Err: t.Err, claims: t.claims}
 	switch {
 	case !presented:
-		id.Err = ErrNoCredentials
+		id.Principals, id.Err = []string{Everyone}, ErrNoCredentials
 		return id
 	case t.Err != nil:
+		id.Principals = []string{Everyone}
 		return id
 	}
 	groups, ok := p.groupsOf(r, t)
 	if !ok {
-		id.Err = ErrUserRejected
+		id.Principals, id.Err = []string{Everyone}, ErrUserRejected
 		return id
 	}
 	id.UserID = t.UserID

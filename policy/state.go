@@ -77,13 +77,19 @@ func IdentityOf(r *http.Request, p AuthenticationPolicy) Identity {
 // (or descends from), with the policy of the nearest Authenticate above
 // it, for code below the HTTP layer; ok is false when no Authenticate ran.
 func IdentityFrom(ctx context.Context) (id Identity, ok bool) {
+	id, ok = sharedIdentityFrom(ctx)
+	id.Principals = slices.Clone(id.Principals)
+	return id, ok
+}
+
+// sharedIdentityFrom is IdentityFrom with the principals shared, for the
+// accessors that hand out no slice of them.
+func sharedIdentityFrom(ctx context.Context) (Identity, bool) {
 	s, ok := ctx.Value(stateKey{}).(*requestState)
 	if !ok {
 		return Identity{Principals: []string{Everyone}, Err: ErrNoCredentials}, false
 	}
-	id = s.get(nil)
-	id.Principals = slices.Clone(id.Principals)
-	return id, true
+	return s.get(nil), true
 }
 
 // PolicyFrom returns the policy of the nearest Authenticate above the
@@ -99,7 +105,7 @@ func PolicyFrom(ctx context.Context) (p AuthenticationPolicy, ok bool) {
 // UserIDFrom returns the authenticated userid of the request of ctx (see
 // IdentityFrom); ok is false when there is none.
 func UserIDFrom(ctx context.Context) (userid string, ok bool) {
-	id, _ := IdentityFrom(ctx)
+	id, _ := sharedIdentityFrom(ctx)
 	return id.UserID, id.Err == nil
 }
 
@@ -113,7 +119,7 @@ func PrincipalsFrom(ctx context.Context) []string {
 // ClaimsFrom returns a copy of the verified claims of the request of ctx
 // (see IdentityFrom), or nil.
 func ClaimsFrom(ctx context.Context) Claims {
-	id, _ := IdentityFrom(ctx)
+	id, _ := sharedIdentityFrom(ctx)
 	return id.Claims()
 }
 
@@ -166,13 +172,18 @@ func stateOf(ctx context.Context, p AuthenticationPolicy) *requestState {
 }
 
 // samePolicy tells whether a and b are one policy, without the panic of
-// == on policies of a type that cannot be compared.
-func samePolicy(a, b AuthenticationPolicy) bool {
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	if !va.IsValid() || !vb.IsValid() || va.Type() != vb.Type() || !va.Comparable() || !vb.Comparable() {
+// == on policies of a type that cannot be compared (a struct holding a
+// slice is no policy that == finds again).
+func samePolicy(a, b AuthenticationPolicy) (same bool) {
+	if reflect.TypeOf(a) != reflect.TypeOf(b) {
 		return false
 	}
-	return va.Equal(vb)
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // stateContext is the context WithIdentity makes: its parent and the
