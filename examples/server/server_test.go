@@ -46,22 +46,19 @@ func writeINI(t *testing.T, lines ...string) string {
 // testLogger discards what the policy and the guard log.
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// policyFromINI builds the policy the way run does: Load, Parse, NewJWT.
-func policyFromINI(t *testing.T, path string) *policy.JWT {
+// policyFromINI builds the policy the way run does: Load, then NewPolicy.
+// It is closed when the test ends.
+func policyFromINI(t *testing.T, path string) settings.Policy {
 	t.Helper()
 	m, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatalf("settings.Load: %v", err)
 	}
-	cfg, err := settings.Parse(m)
+	p, err := settings.NewPolicy(m, testLogger())
 	if err != nil {
-		t.Fatalf("settings.Parse: %v", err)
+		t.Fatalf("settings.NewPolicy: %v", err)
 	}
-	cfg.Logger = testLogger()
-	p, err := policy.NewJWT(cfg)
-	if err != nil {
-		t.Fatalf("policy.NewJWT: %v", err)
-	}
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 
@@ -94,6 +91,23 @@ type response struct {
 // an optional body, and decodes the JSON answer.
 func do(t *testing.T, method, url, token, body string) response {
 	t.Helper()
+	return doWith(t, method, url, func(req *http.Request) {
+		if token != "" {
+			req.Header.Set("Authorization", "JWT token="+token)
+		}
+	}, body)
+}
+
+// doBasic sends a request with Basic credentials (req.SetBasicAuth).
+func doBasic(t *testing.T, method, url, username, password string) response {
+	t.Helper()
+	return doWith(t, method, url, func(req *http.Request) { req.SetBasicAuth(username, password) }, "")
+}
+
+// doWith sends a request that auth, when not nil, gives its credentials,
+// with an optional body, and decodes the JSON answer.
+func doWith(t *testing.T, method, url string, auth func(*http.Request), body string) response {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -102,8 +116,8 @@ func do(t *testing.T, method, url, token, body string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "JWT token="+token)
+	if auth != nil {
+		auth(req)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -499,9 +513,9 @@ func TestArticleIDPercentEncoded(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 2. /login
 
-// defaultPolicy builds the policy of the embedded default, and returns its
-// secret.
-func defaultPolicy(t *testing.T) (*policy.JWT, []byte) {
+// defaultPolicy builds the policy of the embedded default as run does
+// (settings.NewPolicy), closed when the test ends, and returns its secret.
+func defaultPolicy(t *testing.T) (settings.Policy, []byte) {
 	t.Helper()
 	m := defaultSettings()
 	secret := m["jwtauth.master_secret"]
@@ -511,15 +525,11 @@ func defaultPolicy(t *testing.T) (*policy.JWT, []byte) {
 	if m2 := defaultSettings(); m2["jwtauth.master_secret"] == secret {
 		t.Error("defaultSettings makes the same secret twice")
 	}
-	cfg, err := settings.Parse(m)
+	p, err := settings.NewPolicy(m, testLogger())
 	if err != nil {
-		t.Fatalf("settings.Parse(defaultSettings()): %v", err)
+		t.Fatalf("settings.NewPolicy(defaultSettings()): %v", err)
 	}
-	cfg.Logger = testLogger()
-	p, err := policy.NewJWT(cfg)
-	if err != nil {
-		t.Fatalf("policy.NewJWT: %v", err)
-	}
+	t.Cleanup(func() { p.Close() })
 	return p, []byte(secret)
 }
 
@@ -571,8 +581,8 @@ func TestLogin(t *testing.T) {
 		t.Error("the token verifies with another secret")
 	}
 
-	// The token works.
-	if got := do(t, http.MethodGet, srv.URL+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice")) {
+	// The token works; the stack's JWT policy, "jwt", authenticates it.
+	if got := do(t, http.MethodGet, srv.URL+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "jwt")) {
 		t.Errorf("GET /auth with alice's token: %d %s", got.status, got.raw)
 	}
 	wantPrincipals := obj("principals", strs("alice", policy.Everyone, policy.Authenticated, "group:editors"))
@@ -998,7 +1008,7 @@ func TestRunDefaultEnvironment(t *testing.T) {
 	t.Setenv("JWTAUTH_MASTER_SECRET", envSecret)
 	r := startRun(t, "-addr", "127.0.0.1:0")
 	token := mint(t, []byte(envSecret), userClaims("bob", nil))
-	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "bob")) {
+	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "bob", "policy", "jwt")) {
 		t.Errorf("GET /auth with the environment's secret: %d %s", got.status, got.raw)
 	}
 	if code := r.stop(); code != 0 {
