@@ -4,9 +4,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -14,21 +17,37 @@ import (
 	"github.com/pyramid-go/jwtauth/authorizer"
 	"github.com/pyramid-go/jwtauth/chiadapter"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/basic"
 	"github.com/pyramid-go/jwtauth/settings"
 )
 
 // GroupFinderName is the name the example's group finder is registered
-// under; settings select it with jwtauth.find_groups = example:groupfinder.
+// under; settings select it with jwtauth.find_groups = example:groupfinder
+// for the JWT policy alone, or multiauth.groupfinder = example:groupfinder
+// for a stack.
 const GroupFinderName = "example:groupfinder"
+
+// BasicCheckName is the name the demo users' password check (demoCheck) is
+// registered under; a basic policy of a stack selects it with
+// multiauth.policy.NAME.check = example:basiccheck.
+const BasicCheckName = "example:basiccheck"
 
 func init() {
 	settings.RegisterGroupFinder(GroupFinderName, func(map[string]string) (policy.GroupFinder, error) {
 		return findGroups, nil
 	})
+	settings.RegisterBasicCheck(BasicCheckName, func(args map[string]string) (basic.Check, error) {
+		if len(args) > 0 {
+			return nil, fmt.Errorf("takes no arguments (check_%s is set)", slices.Sorted(maps.Keys(args))[0])
+		}
+		return demoCheck(), nil
+	})
 }
 
 // findGroups rejects any userid containing "bad"; anyone else gets the
-// group "group:<name>" for each string in the token's "groups" claim.
+// group "group:<name>" for each string in the token's "groups" claim. A
+// Basic user has no claims: their groups are those of the password check,
+// and the finder only accepts or rejects them.
 func findGroups(userid string, _ *http.Request, claims policy.Claims) ([]string, bool) {
 	if strings.Contains(userid, "bad") {
 		return nil, false
@@ -76,13 +95,16 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 	return authorizer.NewNodeWithoutACL(id, root), nil
 }
 
-// newApp wires the example's routes. users may be empty: POST /login then
-// refuses every login. debug logs every authorization decision.
-func newApp(p *policy.JWT, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
+// newApp wires the example's routes to p, the JWT policy alone or a stack
+// (settings.NewPolicy): every route answers any policy's user alike. POST
+// /login signs its tokens with p's JWT policy (tokenMaker), and answers 501
+// without one. users may be empty: POST /login then refuses every login.
+// debug logs every authorization decision.
+func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
 	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
-	r.Post("/login", login(p, users))
+	r.Post("/login", login(tokenMaker(p), users))
 	r.Get("/public", func(w http.ResponseWriter, r *http.Request) {
 		var userid *string
 		if u, ok := p.UnauthenticatedUserID(r); ok {
@@ -91,14 +113,17 @@ func newApp(p *policy.JWT, users map[string]user, debug bool, logger *slog.Logge
 		writeJSON(w, http.StatusOK, map[string]any{"userid": userid})
 	})
 	r.Get("/auth", func(w http.ResponseWriter, r *http.Request) {
-		userid, err := p.AuthenticatedUserID(r)
+		id, _ := policy.IdentityFrom(r.Context())
 		switch {
-		case errors.Is(err, policy.ErrUserRejected):
+		case errors.Is(id.Err, policy.ErrUserRejected):
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden"})
-		case err != nil:
+		case id.Err != nil:
 			p.Challenge(w, r)
+		case id.Policy != "":
+			// A stack names the policy that authenticated the user.
+			writeJSON(w, http.StatusOK, map[string]any{"userid": id.UserID, "policy": id.Policy})
 		default:
-			writeJSON(w, http.StatusOK, map[string]any{"userid": userid})
+			writeJSON(w, http.StatusOK, map[string]any{"userid": id.UserID})
 		}
 	})
 	r.Get("/groups", func(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +156,8 @@ func articleHandler(permission string) http.HandlerFunc {
 }
 
 // login answers POST /login {"username","password"} with {"token": ...}
-// for a demo user.
+// for a demo user, signed by p; with no p (a server without a JWT policy)
+// it answers 501, as it does for a JWT policy without a signing key.
 func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -145,6 +171,10 @@ func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
 		u, known := users[body.Username]
 		if !known || subtle.ConstantTimeCompare([]byte(u.Password), []byte(body.Password)) != 1 {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown user or wrong password"})
+			return
+		}
+		if p == nil {
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server has no JWT policy: it makes no tokens"})
 			return
 		}
 		token, err := p.NewToken(body.Username, map[string]any{"groups": u.Groups})

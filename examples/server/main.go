@@ -1,13 +1,16 @@
 // Command server is the jwtauth example: a JSON API whose routes show what
-// the JWT authentication policy answers.
+// the authentication policies answer.
 //
 //	go run ./examples/server [-config FILE] [-addr HOST:PORT]
 //
-// With -config, the settings are the [app:main] section of that INI file.
-// Without it, an embedded default serves: HS256 with a secret made at
-// start, and demo users that can get a token from POST /login. In both
-// cases JWTAUTH_* environment variables override the settings (for
-// example JWTAUTH_MASTER_SECRET sets jwtauth.master_secret).
+// With -config, the settings are the [app:main] section of that INI file:
+// jwtauth.* keys for the JWT policy alone, or multiauth.* keys for a stack
+// of policies (see settings.NewPolicy). Without it, an embedded default
+// serves: a stack of the JWT policy (HS256 with a secret made at start)
+// and HTTP Basic, and demo users that can get a token from POST /login or
+// send their password with Basic. In both cases JWTAUTH_* and MULTIAUTH_*
+// environment variables override the settings (for example
+// JWTAUTH_MASTER_SECRET sets jwtauth.master_secret).
 package main
 
 import (
@@ -28,6 +31,8 @@ import (
 	"time"
 
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/basic"
+	"github.com/pyramid-go/jwtauth/policy/multiauth"
 	"github.com/pyramid-go/jwtauth/settings"
 )
 
@@ -37,7 +42,8 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// demoUsers are the accounts of the embedded default.
+// demoUsers are the accounts of the embedded default: the users of POST
+// /login and of the Basic check example:basiccheck (demoCheck).
 var demoUsers = map[string]user{
 	"alice":  {Password: "alice", Groups: []string{"editors"}},
 	"admin":  {Password: "admin", Groups: []string{"admins"}},
@@ -45,18 +51,76 @@ var demoUsers = map[string]user{
 	"badguy": {Password: "badguy"},
 }
 
-// defaultSettings returns the embedded default: HS256 with a fresh random
-// secret (so tokens do not outlive the process), the example's group
-// finder, one-hour tokens.
+// demoCheck is the password check of the demo users, registered as
+// example:basiccheck: it accepts each user with their password (badguy
+// too: the group finder rejects him) and gives them "group:<name>" for
+// each of their groups, the principals the group finder gives their
+// tokens. basic.Passwords compares the passwords in constant time.
+func demoCheck() basic.Check {
+	passwords := make(map[string]string, len(demoUsers))
+	groups := make(map[string][]string, len(demoUsers))
+	for name, u := range demoUsers {
+		passwords[name] = u.Password
+		for _, g := range u.Groups {
+			groups[name] = append(groups[name], "group:"+g)
+		}
+	}
+	return basic.Passwords(passwords, groups)
+}
+
+// defaultSettings returns the embedded default: a stack of the JWT policy
+// (HS256 with a fresh random secret, so that tokens do not outlive the
+// process, and one-hour tokens) and Basic with the demo users' check, the
+// example's group finder shared by both. The JWT policy's settings are
+// jwtauth.* keys, which the stack's jwt policy takes as its defaults, so
+// that JWTAUTH_* variables override them; it has no find_groups of its own,
+// or the finder would be asked twice about each token.
 func defaultSettings() map[string]string {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	return map[string]string{
-		"jwtauth.algorithm":     "HS256",
-		"jwtauth.master_secret": hex.EncodeToString(secret),
-		"jwtauth.find_groups":   GroupFinderName,
-		"jwtauth.expiration":    "3600",
+		"jwtauth.algorithm":            "HS256",
+		"jwtauth.master_secret":        hex.EncodeToString(secret),
+		"jwtauth.expiration":           "3600",
+		"multiauth.policies":           "jwt basic",
+		"multiauth.policy.jwt.use":     "jwt",
+		"multiauth.policy.basic.use":   "basic",
+		"multiauth.policy.basic.check": BasicCheckName,
+		"multiauth.policy.basic.realm": "jwtauth example",
+		"multiauth.groupfinder":        GroupFinderName,
 	}
+}
+
+// tokenMaker returns the policy that signs the tokens of POST /login: p
+// itself when it is the JWT policy, else the first JWT policy of p's
+// stack; nil when there is none.
+func tokenMaker(p policy.AuthenticationPolicy) *policy.JWT {
+	switch p := p.(type) {
+	case *policy.JWT:
+		return p
+	case *multiauth.Policy:
+		for _, n := range p.Policies() {
+			if j := tokenMaker(n.Policy); j != nil {
+				return j
+			}
+		}
+	}
+	return nil
+}
+
+// hasBasic tells whether p is, or stacks, a Basic policy.
+func hasBasic(p policy.AuthenticationPolicy) bool {
+	switch p := p.(type) {
+	case *basic.Policy:
+		return true
+	case *multiauth.Policy:
+		for _, n := range p.Policies() {
+			if hasBasic(n.Policy) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // run is the program: it returns the exit status.
@@ -95,17 +159,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		maps.Copy(m, settings.FromEnv(os.Environ()))
 		users = demoUsers
 	}
-	cfg, err := settings.Parse(m)
+	p, err := settings.NewPolicy(m, logger)
 	if err != nil {
-		fmt.Fprintln(stderr, "server:", err)
-		return 1
-	}
-	cfg.Logger = logger
-	p, err := policy.NewJWT(cfg)
-	if err != nil {
-		for _, s := range cfg.KeySets {
-			s.Close()
-		}
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
@@ -130,7 +185,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	printHelp(stdout, "http://"+ln.Addr().String(), p.Scheme(), len(users) > 0)
+	printHelp(stdout, "http://"+ln.Addr().String(), p, len(users) > 0)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -149,19 +204,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func printHelp(w io.Writer, base, scheme string, demo bool) {
+// printHelp prints where the server listens and curl lines for its
+// policies: a JWT policy's token lines, a Basic policy's -u lines (the demo
+// users' when demo, else placeholders). Its last line is always the DELETE
+// of the secret article.
+func printHelp(w io.Writer, base string, p policy.AuthenticationPolicy, demo bool) {
 	fmt.Fprintf(w, "jwtauth example listening on %s\n\n", base)
+	jwtp := tokenMaker(p)
 	if demo {
 		fmt.Fprintf(w, "Demo users (username = password): alice (group editors), admin (group admins), bob, badguy (rejected by the group finder).\n\n")
-		fmt.Fprintf(w, "Get a token:\n  TOKEN=$(curl -s -X POST %s/login -d '{\"username\":\"alice\",\"password\":\"alice\"}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n\n", base)
+		if jwtp != nil {
+			fmt.Fprintf(w, "Get a token:\n  TOKEN=$(curl -s -X POST %s/login -d '{\"username\":\"alice\",\"password\":\"alice\"}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n\n", base)
+		}
 	}
+	alice, admin := "alice:alice", "admin:admin"
+	if !demo {
+		alice, admin = "USER:PASSWORD", "USER:PASSWORD"
+	}
+	// The credentials of the PUT and DELETE lines: the token, else Basic.
+	editorAuth, adminAuth := "", ""
 	fmt.Fprintf(w, "Try:\n")
 	fmt.Fprintf(w, "  curl -i %s/public\n", base)
-	fmt.Fprintf(w, "  curl -i %s/auth                       # 401 and the challenge\n", base)
-	fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN\" %s/auth\n", scheme, base)
-	fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN\" %s/groups\n", scheme, base)
-	fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN.broken\" %s/auth   # 401 invalid_token\n", scheme, base)
+	fmt.Fprintf(w, "  curl -i %s/auth                       # 401 and the challenges\n", base)
+	if jwtp != nil {
+		scheme := jwtp.Scheme()
+		editorAuth = fmt.Sprintf("-H \"Authorization: %s token=$TOKEN\" ", scheme)
+		adminAuth = editorAuth
+		fmt.Fprintf(w, "  curl -i %s%s/auth\n", editorAuth, base)
+		fmt.Fprintf(w, "  curl -i %s%s/groups\n", editorAuth, base)
+		fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN.broken\" %s/auth   # 401 invalid_token\n", scheme, base)
+	}
+	if hasBasic(p) {
+		fmt.Fprintf(w, "  curl -i -u %s %s/auth                # Basic; the answer names the policy\n", alice, base)
+		fmt.Fprintf(w, "  curl -i -u %s %s/groups\n", alice, base)
+		if jwtp == nil {
+			editorAuth, adminAuth = "-u "+alice+" ", "-u "+admin+" "
+		}
+	}
 	fmt.Fprintf(w, "  curl -i %s/articles/1                 # 200: Everyone may view\n", base)
-	fmt.Fprintf(w, "  curl -i -X PUT -H \"Authorization: %s token=$TOKEN\" %s/articles/1      # 200 for an editor, 403 for others\n", scheme, base)
-	fmt.Fprintf(w, "  curl -i -X DELETE -H \"Authorization: %s token=$TOKEN\" %s/articles/secret # 200 for an admin only\n", scheme, base)
+	fmt.Fprintf(w, "  curl -i -X PUT %s%s/articles/1      # 200 for an editor, 403 for others\n", editorAuth, base)
+	fmt.Fprintf(w, "  curl -i -X DELETE %s%s/articles/secret # 200 for an admin only\n", adminAuth, base)
 }

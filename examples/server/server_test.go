@@ -46,22 +46,19 @@ func writeINI(t *testing.T, lines ...string) string {
 // testLogger discards what the policy and the guard log.
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// policyFromINI builds the policy the way run does: Load, Parse, NewJWT.
-func policyFromINI(t *testing.T, path string) *policy.JWT {
+// policyFromINI builds the policy the way run does: Load, then NewPolicy.
+// It is closed when the test ends.
+func policyFromINI(t *testing.T, path string) settings.Policy {
 	t.Helper()
 	m, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatalf("settings.Load: %v", err)
 	}
-	cfg, err := settings.Parse(m)
+	p, err := settings.NewPolicy(m, testLogger())
 	if err != nil {
-		t.Fatalf("settings.Parse: %v", err)
+		t.Fatalf("settings.NewPolicy: %v", err)
 	}
-	cfg.Logger = testLogger()
-	p, err := policy.NewJWT(cfg)
-	if err != nil {
-		t.Fatalf("policy.NewJWT: %v", err)
-	}
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 
@@ -94,6 +91,23 @@ type response struct {
 // an optional body, and decodes the JSON answer.
 func do(t *testing.T, method, url, token, body string) response {
 	t.Helper()
+	return doWith(t, method, url, func(req *http.Request) {
+		if token != "" {
+			req.Header.Set("Authorization", "JWT token="+token)
+		}
+	}, body)
+}
+
+// doBasic sends a request with Basic credentials (req.SetBasicAuth).
+func doBasic(t *testing.T, method, url, username, password string) response {
+	t.Helper()
+	return doWith(t, method, url, func(req *http.Request) { req.SetBasicAuth(username, password) }, "")
+}
+
+// doWith sends a request that auth, when not nil, gives its credentials,
+// with an optional body, and decodes the JSON answer.
+func doWith(t *testing.T, method, url string, auth func(*http.Request), body string) response {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -102,8 +116,8 @@ func do(t *testing.T, method, url, token, body string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "JWT token="+token)
+	if auth != nil {
+		auth(req)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -395,6 +409,267 @@ func TestEndToEndOtherAnswers(t *testing.T) {
 	}
 }
 
+// challengeSet is the set of an answer's WWW-Authenticate values.
+func challengeSet(h http.Header) map[string]bool {
+	set := map[string]bool{}
+	for _, v := range h.Values("WWW-Authenticate") {
+		set[v] = true
+	}
+	return set
+}
+
+// defaultChallenges are the challenges of the embedded default's stack to
+// a request without credentials: the JWT policy's and the Basic policy's.
+var defaultChallenges = map[string]bool{
+	"JWT": true,
+	`Basic realm="jwtauth example", charset="UTF-8"`: true,
+}
+
+// demoCaller is one caller of the default's table: a demo user, or
+// anonymous (name "").
+type demoCaller struct {
+	name string
+	// principals answer GET /groups.
+	principals []any
+	// status is the expected status of each of routes, in order.
+	status []int
+}
+
+// TestEndToEndDefaultStack runs the table of routes on the embedded
+// default's stack for each demo user and anonymous, each user once with a
+// token from POST /login and once with Basic credentials: both ways answer
+// the same statuses, bodies and challenges, but for the policy /auth
+// names.
+func TestEndToEndDefaultStack(t *testing.T) {
+	p, _ := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+
+	const (
+		E  = policy.Everyone
+		A  = policy.Authenticated
+		OK = http.StatusOK
+		NA = http.StatusUnauthorized
+		FB = http.StatusForbidden
+	)
+	callers := []demoCaller{
+		{
+			name:       "",
+			principals: strs(E),
+			//       public auth groups  GET1 PUT1 DEL1 GETs PUTs DELs
+			status: []int{OK, NA, OK, OK, NA, NA, NA, NA, NA},
+		},
+		{"alice", strs("alice", E, A, "group:editors"), []int{OK, OK, OK, OK, OK, FB, FB, FB, FB}},
+		{"admin", strs("admin", E, A, "group:admins"), []int{OK, OK, OK, OK, OK, OK, OK, OK, OK}},
+		{"bob", strs("bob", E, A), []int{OK, OK, OK, OK, FB, FB, FB, FB, FB}},
+		// The check accepts badguy's password, the group finder rejects
+		// him: 403 at /auth. Of a user the finder rejects, the stack keeps
+		// the userid his policy gave him among the principals
+		// (pyramid_multiauth's union), without Authenticated.
+		{"badguy", strs(E, "badguy"), []int{OK, FB, OK, OK, FB, FB, FB, FB, FB}},
+	}
+
+	for _, c := range callers {
+		ways := map[string]func(*http.Request){"anonymous": nil}
+		if c.name != "" {
+			got := postLogin(t, srv.URL, `{"username":"`+c.name+`","password":"`+c.name+`"}`)
+			token, _ := got.body.(map[string]any)["token"].(string)
+			if got.status != OK || token == "" {
+				t.Fatalf("login %s: %d %s", c.name, got.status, got.raw)
+			}
+			ways = map[string]func(*http.Request){
+				"jwt":   func(req *http.Request) { req.Header.Set("Authorization", "JWT token="+token) },
+				"basic": func(req *http.Request) { req.SetBasicAuth(c.name, c.name) },
+			}
+		}
+		for way, auth := range ways {
+			who := c.name + "/" + way
+			if c.name == "" {
+				who = way
+			}
+			for i, rt := range routes {
+				t.Run(who+"/"+rt.method+rt.path, func(t *testing.T) {
+					got := doWith(t, rt.method, srv.URL+rt.path, auth, "")
+					want := c.status[i]
+					if got.status != want {
+						t.Fatalf("status %d, want %d; body %s", got.status, want, got.raw)
+					}
+					userid := c.name
+					if want != OK || c.name == "badguy" {
+						userid = ""
+					}
+					var wantBody any
+					switch {
+					case want == FB:
+						wantBody = obj("error", "forbidden")
+					case want == NA:
+						wantBody = obj("error", "unauthorized")
+					case rt.path == "/public":
+						wantBody = obj("userid", orNull(c.name))
+					case rt.path == "/auth":
+						wantBody = obj("userid", c.name, "policy", way)
+					case rt.path == "/groups":
+						wantBody = obj("principals", c.principals)
+					default:
+						wantBody = obj("article", rt.article, "permission", rt.permission, "userid", orNull(userid))
+					}
+					if !reflect.DeepEqual(got.body, wantBody) {
+						t.Errorf("body %s, want %#v", got.raw, wantBody)
+					}
+					challenges := got.header.Values("WWW-Authenticate")
+					switch {
+					case want == NA:
+						if len(challenges) != 2 || !reflect.DeepEqual(challengeSet(got.header), defaultChallenges) {
+							t.Errorf("WWW-Authenticate %q, want the JWT and the Basic challenges", challenges)
+						}
+					case want == FB && rt.article != "":
+						// The guard's 403: insufficient_scope for the
+						// token scheme, whichever policy authenticated.
+						if len(challenges) != 1 || challenges[0] != `JWT error="insufficient_scope"` {
+							t.Errorf("WWW-Authenticate %q on a guarded 403, want [JWT error=\"insufficient_scope\"]", challenges)
+						}
+					case len(challenges) != 0:
+						t.Errorf("WWW-Authenticate %q on a %d answer", challenges, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestDefaultStackFailedCredentials: on the embedded default's stack, a
+// wrong Basic password is a 401 with both challenges, a malformed Basic
+// header a 400, a broken token a 401 invalid_token whatever Basic would
+// say; a JWT header beside a Basic one is malformed for both policies.
+func TestDefaultStackFailedCredentials(t *testing.T) {
+	p, _ := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+	got := postLogin(t, srv.URL, `{"username":"admin","password":"admin"}`)
+	token, _ := got.body.(map[string]any)["token"].(string)
+	if token == "" {
+		t.Fatalf("login admin: %d %s", got.status, got.raw)
+	}
+	const basicChallenge = `Basic realm="jwtauth example", charset="UTF-8"`
+
+	for _, tc := range []struct {
+		name       string
+		auth       func(*http.Request)
+		status     int
+		body       any
+		challenges map[string]bool
+	}{
+		{
+			name:       "wrong Basic password",
+			auth:       func(req *http.Request) { req.SetBasicAuth("alice", "bob") },
+			status:     http.StatusUnauthorized,
+			body:       obj("error", "unauthorized", "error_description", "invalid username or password"),
+			challenges: defaultChallenges,
+		},
+		{
+			name:       "unknown Basic user",
+			auth:       func(req *http.Request) { req.SetBasicAuth("mallory", "mallory") },
+			status:     http.StatusUnauthorized,
+			body:       obj("error", "unauthorized", "error_description", "invalid username or password"),
+			challenges: defaultChallenges,
+		},
+		{
+			name:       "malformed Basic header",
+			auth:       func(req *http.Request) { req.Header.Set("Authorization", "Basic !!!not-base64") },
+			status:     http.StatusBadRequest,
+			body:       obj("error", "invalid_request", "error_description", "malformed Authorization header"),
+			challenges: defaultChallenges,
+		},
+		{
+			name:   "broken token alone",
+			auth:   func(req *http.Request) { req.Header.Set("Authorization", "JWT token="+token+".broken") },
+			status: http.StatusUnauthorized,
+			body:   obj("error", "invalid_token", "error_description", "malformed token"),
+			challenges: map[string]bool{
+				`JWT error="invalid_token", error_description="malformed token"`: true,
+				basicChallenge: true,
+			},
+		},
+		{
+			// Two Authorization headers, each good alone: each policy
+			// refuses to pick one, so both are malformed, a 400.
+			name: "a JWT and a Basic header",
+			auth: func(req *http.Request) {
+				req.Header.Add("Authorization", "JWT token="+token)
+				req.Header.Add("Authorization", "Basic YWRtaW46YWRtaW4=") // admin:admin
+			},
+			status: http.StatusBadRequest,
+			body:   obj("error", "invalid_request"),
+			challenges: map[string]bool{
+				`JWT error="invalid_request", error_description="malformed Authorization header"`: true,
+				basicChallenge: true,
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, rt := range []route{{method: http.MethodGet, path: "/auth"}, {method: http.MethodGet, path: "/groups"}, {method: http.MethodPut, path: "/articles/1"}} {
+				got := doWith(t, rt.method, srv.URL+rt.path, tc.auth, "")
+				if got.status != tc.status || !reflect.DeepEqual(got.body, tc.body) {
+					t.Errorf("%s %s: %d %s, want %d %#v", rt.method, rt.path, got.status, got.raw, tc.status, tc.body)
+				}
+				if set := challengeSet(got.header); !reflect.DeepEqual(set, tc.challenges) || len(got.header.Values("WWW-Authenticate")) != len(tc.challenges) {
+					t.Errorf("%s %s: WWW-Authenticate %q, want %v", rt.method, rt.path, got.header.Values("WWW-Authenticate"), tc.challenges)
+				}
+			}
+			// Failed credentials see no article, even one Everyone may
+			// view.
+			if got := doWith(t, http.MethodGet, srv.URL+"/articles/1", tc.auth, ""); got.status != tc.status {
+				t.Errorf("GET /articles/1: %d %s, want %d", got.status, got.raw, tc.status)
+			}
+		})
+	}
+
+	// Good credentials, each alone: the table's answers.
+	if got := doBasic(t, http.MethodDelete, srv.URL+"/articles/secret", "admin", "admin"); got.status != http.StatusOK {
+		t.Errorf("DELETE /articles/secret with Basic admin: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodDelete, srv.URL+"/articles/secret", token, ""); got.status != http.StatusOK {
+		t.Errorf("DELETE /articles/secret with admin's token: %d %s", got.status, got.raw)
+	}
+	// /public shows the claimed username of a wrong password, unchecked.
+	if got := doBasic(t, http.MethodGet, srv.URL+"/public", "alice", "wrong"); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice")) {
+		t.Errorf("GET /public with a wrong Basic password: %d %s", got.status, got.raw)
+	}
+}
+
+// TestDemoCheck: example:basiccheck accepts the demo users with their
+// passwords and gives them their groups as principals; it refuses
+// arguments.
+func TestDemoCheck(t *testing.T) {
+	check := demoCheck()
+	for _, tc := range []struct {
+		username, password string
+		groups             []string
+		ok                 bool
+	}{
+		{"alice", "alice", []string{"group:editors"}, true},
+		{"admin", "admin", []string{"group:admins"}, true},
+		{"bob", "bob", nil, true},
+		{"badguy", "badguy", nil, true}, // the group finder rejects him
+		{"alice", "admin", nil, false},
+		{"alice", "", nil, false},
+		{"alice", "alice ", nil, false},
+		{"mallory", "mallory", nil, false},
+		{"", "", nil, false},
+	} {
+		groups, ok := check(tc.username, tc.password, nil)
+		if ok != tc.ok || len(groups) != len(tc.groups) || (len(groups) > 0 && !reflect.DeepEqual(groups, tc.groups)) {
+			t.Errorf("check(%q, %q) = %q, %v; want %q, %v", tc.username, tc.password, groups, ok, tc.groups, tc.ok)
+		}
+	}
+
+	m := defaultSettings()
+	m["multiauth.policy.basic.check_file"] = "users.txt"
+	if _, err := settings.NewPolicy(m, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
+		t.Errorf("example:basiccheck with an argument: %v, want an error naming multiauth.policy.basic.check", err)
+	}
+}
+
 // TestArticleIDPercentEncoded asks for articles with their names
 // percent-encoded. A name is decoded exactly once (RFC 3986 section
 // 6.2.2.2): /articles/%73ecret is the article "secret" and meets its ACL,
@@ -499,9 +774,9 @@ func TestArticleIDPercentEncoded(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 2. /login
 
-// defaultPolicy builds the policy of the embedded default, and returns its
-// secret.
-func defaultPolicy(t *testing.T) (*policy.JWT, []byte) {
+// defaultPolicy builds the policy of the embedded default as run does
+// (settings.NewPolicy), closed when the test ends, and returns its secret.
+func defaultPolicy(t *testing.T) (settings.Policy, []byte) {
 	t.Helper()
 	m := defaultSettings()
 	secret := m["jwtauth.master_secret"]
@@ -511,15 +786,11 @@ func defaultPolicy(t *testing.T) (*policy.JWT, []byte) {
 	if m2 := defaultSettings(); m2["jwtauth.master_secret"] == secret {
 		t.Error("defaultSettings makes the same secret twice")
 	}
-	cfg, err := settings.Parse(m)
+	p, err := settings.NewPolicy(m, testLogger())
 	if err != nil {
-		t.Fatalf("settings.Parse(defaultSettings()): %v", err)
+		t.Fatalf("settings.NewPolicy(defaultSettings()): %v", err)
 	}
-	cfg.Logger = testLogger()
-	p, err := policy.NewJWT(cfg)
-	if err != nil {
-		t.Fatalf("policy.NewJWT: %v", err)
-	}
+	t.Cleanup(func() { p.Close() })
 	return p, []byte(secret)
 }
 
@@ -571,8 +842,8 @@ func TestLogin(t *testing.T) {
 		t.Error("the token verifies with another secret")
 	}
 
-	// The token works.
-	if got := do(t, http.MethodGet, srv.URL+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice")) {
+	// The token works; the stack's JWT policy, "jwt", authenticates it.
+	if got := do(t, http.MethodGet, srv.URL+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "jwt")) {
 		t.Errorf("GET /auth with alice's token: %d %s", got.status, got.raw)
 	}
 	wantPrincipals := obj("principals", strs("alice", policy.Everyone, policy.Authenticated, "group:editors"))
@@ -720,6 +991,10 @@ func TestRunSettingsErrors(t *testing.T) {
 		{"unknown group finder", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.find_groups = nobody:finder"}, "jwtauth.find_groups"},
 		{"bad debug_authorization", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.debug_authorization = maybe"}, "jwtauth.debug_authorization"},
 		{"bad algorithm", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.algorithm = none"}, "jwtauth.algorithm"},
+		{"multiauth key without a stack", []string{"jwtauth.master_secret = " + testSecret, "multiauth.groupfinder = example:groupfinder"}, "multiauth.groupfinder"},
+		{"stack: unknown check", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = nobody:check"}, "multiauth.policy.svc.check"},
+		{"stack: check argument", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_users = x"}, "multiauth.policy.svc.check"},
+		{"stack: short secret", []string{"multiauth.policies = api", "multiauth.policy.api.use = jwt", "multiauth.policy.api.master_secret = short-secret"}, "multiauth.policy.api.master_secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runOnce(t, "-config", writeINI(t, tc.lines...), "-addr", "127.0.0.1:0")
@@ -788,7 +1063,7 @@ func startRun(t *testing.T, args ...string) *running {
 	go func() { done <- run(ctx, args, pw, r.stderr) }()
 
 	// Read stdout to its end, so that run never blocks on it. The help
-	// ends with the curl line of a broken token.
+	// ends with the curl line of DELETE /articles/secret.
 	listening := make(chan string, 1)
 	helped := make(chan struct{})
 	helpDone := helped // helped is set to nil by the reader once closed
@@ -805,7 +1080,7 @@ func startRun(t *testing.T, args ...string) *running {
 				default:
 				}
 			}
-			if strings.Contains(line, "401 invalid_token") && helped != nil {
+			if strings.Contains(line, "# 200 for an admin only") && helped != nil {
 				close(helped)
 				helped = nil
 			}
@@ -903,11 +1178,19 @@ func TestRunServes(t *testing.T) {
 }
 
 // TestRunDefault runs without -config: the embedded default with its demo
-// users and /login.
+// users, /login and Basic.
 func TestRunDefault(t *testing.T) {
 	r := startRun(t, "-addr", "127.0.0.1:0")
-	if out := r.stdout.String(); !strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -s -X POST "+r.base+"/login") {
-		t.Errorf("stdout lacks the demo users or the login line:\n%s", out)
+	out := r.stdout.String()
+	for _, want := range []string{
+		"Demo users",
+		"curl -s -X POST " + r.base + "/login",
+		`curl -i -H "Authorization: JWT token=$TOKEN" ` + r.base + "/auth",
+		"curl -i -u alice:alice " + r.base + "/auth",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
 	}
 	got := postLogin(t, r.base, `{"username":"admin","password":"admin"}`)
 	token, _ := got.body.(map[string]any)["token"].(string)
@@ -917,6 +1200,125 @@ func TestRunDefault(t *testing.T) {
 	want := obj("principals", strs("admin", policy.Everyone, policy.Authenticated, "group:admins"))
 	if got := do(t, http.MethodGet, r.base+"/groups", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, want) {
 		t.Errorf("GET /groups as admin: %d %s", got.status, got.raw)
+	}
+	if got := doBasic(t, http.MethodGet, r.base+"/groups", "admin", "admin"); got.status != http.StatusOK || !reflect.DeepEqual(got.body, want) {
+		t.Errorf("GET /groups as admin with Basic: %d %s", got.status, got.raw)
+	}
+	// The help's Basic line.
+	if got := doBasic(t, http.MethodGet, r.base+"/auth", "alice", "alice"); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "basic")) {
+		t.Errorf("GET /auth as alice with Basic: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, r.base+"/auth", "", ""); got.status != http.StatusUnauthorized || !reflect.DeepEqual(challengeSet(got.header), defaultChallenges) {
+		t.Errorf("GET /auth anonymous: %d %q, want 401 and both challenges", got.status, got.header.Values("WWW-Authenticate"))
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}
+
+// TestRunStackConfig runs on a configuration file with the issue's stack:
+// a JWT policy "api" and a Basic policy "svc" with the demo users' check,
+// sharing the example's group finder.
+func TestRunStackConfig(t *testing.T) {
+	path := writeINI(t,
+		"multiauth.policies = api svc",
+		"multiauth.policy.api.use = jwt",
+		"multiauth.policy.api.master_secret = "+testSecret,
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.policy.svc.realm = example",
+		"multiauth.groupfinder = example:groupfinder",
+	)
+	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
+
+	anonymous := do(t, http.MethodGet, r.base+"/auth", "", "")
+	wantChallenges := map[string]bool{"JWT": true, `Basic realm="example", charset="UTF-8"`: true}
+	if anonymous.status != http.StatusUnauthorized || !reflect.DeepEqual(challengeSet(anonymous.header), wantChallenges) {
+		t.Errorf("GET /auth anonymous: %d %q, want 401 and %v", anonymous.status, anonymous.header.Values("WWW-Authenticate"), wantChallenges)
+	}
+
+	editor := mint(t, []byte(testSecret), userClaims("alice", []string{"editors"}))
+	byToken := func(req *http.Request) { req.Header.Set("Authorization", "JWT token="+editor) }
+	byBasic := func(req *http.Request) { req.SetBasicAuth("alice", "alice") }
+	for _, tc := range []struct {
+		way    string
+		auth   func(*http.Request)
+		policy string
+	}{{"token", byToken, "api"}, {"Basic", byBasic, "svc"}} {
+		if got := doWith(t, http.MethodGet, r.base+"/auth", tc.auth, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", tc.policy)) {
+			t.Errorf("GET /auth as alice by %s: %d %s", tc.way, got.status, got.raw)
+		}
+		want := obj("principals", strs("alice", policy.Everyone, policy.Authenticated, "group:editors"))
+		if got := doWith(t, http.MethodGet, r.base+"/groups", tc.auth, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, want) {
+			t.Errorf("GET /groups as alice by %s: %d %s", tc.way, got.status, got.raw)
+		}
+		if got := doWith(t, http.MethodPut, r.base+"/articles/1", tc.auth, ""); got.status != http.StatusOK {
+			t.Errorf("PUT /articles/1 as alice by %s: %d %s", tc.way, got.status, got.raw)
+		}
+		if got := doWith(t, http.MethodDelete, r.base+"/articles/secret", tc.auth, ""); got.status != http.StatusForbidden {
+			t.Errorf("DELETE /articles/secret as alice by %s: %d %s, want 403", tc.way, got.status, got.raw)
+		}
+	}
+	// The shared group finder rejects badguy, by token or by Basic.
+	bad := mint(t, []byte(testSecret), userClaims("badguy", []string{"admins"}))
+	if got := do(t, http.MethodGet, r.base+"/auth", bad, ""); got.status != http.StatusForbidden {
+		t.Errorf("GET /auth as badguy by token: %d %s, want 403", got.status, got.raw)
+	}
+	if got := doBasic(t, http.MethodGet, r.base+"/auth", "badguy", "badguy"); got.status != http.StatusForbidden {
+		t.Errorf("GET /auth as badguy by Basic: %d %s, want 403", got.status, got.raw)
+	}
+	// A token of another secret fails; Basic stays possible.
+	other := mint(t, []byte("another-secret-of-more-than-32-bytes!!"), userClaims("alice", []string{"admins"}))
+	if got := do(t, http.MethodGet, r.base+"/auth", other, ""); got.status != http.StatusUnauthorized ||
+		!reflect.DeepEqual(got.body, obj("error", "invalid_token", "error_description", "invalid signature")) {
+		t.Errorf("GET /auth with another secret's token: %d %s", got.status, got.raw)
+	}
+	// With a configuration file there are no /login users, and the help
+	// offers no demo users.
+	if got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`); got.status != http.StatusUnauthorized {
+		t.Errorf("POST /login: %d %s, want 401", got.status, got.raw)
+	}
+	out := r.stdout.String()
+	if strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -i -u USER:PASSWORD "+r.base+"/auth") {
+		t.Errorf("stdout, with a stack and no demo users:\n%s", out)
+	}
+	if code := r.stop(); code != 0 {
+		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}
+
+// TestRunBasicOnly: a stack without a JWT policy makes no tokens: /login
+// answers 501 to good credentials (401 to bad ones), and the help has
+// Basic lines only.
+func TestRunBasicOnly(t *testing.T) {
+	path := writeINI(t,
+		"multiauth.policies = svc",
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.groupfinder = example:groupfinder",
+	)
+	p := policyFromINI(t, path)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"alice"}`); got.status != http.StatusNotImplemented {
+		t.Errorf("POST /login without a JWT policy: %d %s, want 501", got.status, got.raw)
+	}
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusUnauthorized {
+		t.Errorf("POST /login, wrong password, without a JWT policy: %d %s, want 401", got.status, got.raw)
+	}
+	if got := doBasic(t, http.MethodGet, srv.URL+"/auth", "alice", "alice"); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "svc")) {
+		t.Errorf("GET /auth with Basic: %d %s", got.status, got.raw)
+	}
+	// The default realm, and no token challenge.
+	if got := do(t, http.MethodGet, srv.URL+"/auth", "", ""); got.status != http.StatusUnauthorized ||
+		!reflect.DeepEqual(got.header.Values("WWW-Authenticate"), []string{`Basic realm="Realm", charset="UTF-8"`}) {
+		t.Errorf("GET /auth anonymous: %d %q", got.status, got.header.Values("WWW-Authenticate"))
+	}
+
+	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
+	out := r.stdout.String()
+	if strings.Contains(out, "TOKEN") || !strings.Contains(out, "curl -i -X DELETE -u USER:PASSWORD "+r.base+"/articles/secret") {
+		t.Errorf("stdout, with Basic only:\n%s", out)
 	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
@@ -992,14 +1394,20 @@ func TestRunDebugAuthorization(t *testing.T) {
 
 // TestRunDefaultEnvironment: without -config, the JWTAUTH_* variables still
 // override the embedded default (as run does with maps.Copy), so the
-// secret can be fixed across restarts.
+// secret can be fixed across restarts; MULTIAUTH_* variables override the
+// stack's keys.
 func TestRunDefaultEnvironment(t *testing.T) {
 	envSecret := "the-environment-secret-which-is-longer-than-32-bytes"
 	t.Setenv("JWTAUTH_MASTER_SECRET", envSecret)
+	t.Setenv("MULTIAUTH_POLICY_BASIC_REALM", "elsewhere")
 	r := startRun(t, "-addr", "127.0.0.1:0")
 	token := mint(t, []byte(envSecret), userClaims("bob", nil))
-	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "bob")) {
+	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "bob", "policy", "jwt")) {
 		t.Errorf("GET /auth with the environment's secret: %d %s", got.status, got.raw)
+	}
+	want := map[string]bool{"JWT": true, `Basic realm="elsewhere", charset="UTF-8"`: true}
+	if got := do(t, http.MethodGet, r.base+"/auth", "", ""); got.status != http.StatusUnauthorized || !reflect.DeepEqual(challengeSet(got.header), want) {
+		t.Errorf("GET /auth anonymous: %d %q, want %v", got.status, got.header.Values("WWW-Authenticate"), want)
 	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
