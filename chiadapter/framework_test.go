@@ -3,6 +3,7 @@ package chiadapter_test
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -226,5 +227,32 @@ func TestPolicyOfTheApplication(t *testing.T) {
 	req.Header.Set("X-User", "forged")
 	if id := policy.Identify(p, req); !errors.Is(id.Err, policy.ErrInvalidCredentials) || id.UserID != "" {
 		t.Errorf("Identify = %+v; want invalid credentials", id)
+	}
+}
+
+// oddPolicy is an Identifier of the application's that answers an error
+// of its own, beside principals that would be allowed.
+type oddPolicy struct{ headerPolicy }
+
+func (o oddPolicy) Identify(*http.Request) policy.Identity {
+	return policy.Identity{UserID: "eve", Principals: []string{"eve", policy.Authenticated, "group:editors"}, Err: io.ErrUnexpectedEOF}
+}
+
+// TestIdentifierErrorIsInvalidCredentials: an error that matches none of
+// the three an Identity may hold is invalid credentials, whoever answers
+// it: 401 from the guard, never the principals beside it.
+func TestIdentifierErrorIsInvalidCredentials(t *testing.T) {
+	p := oddPolicy{headerPolicy{realm: []string{"odd"}, asked: &atomic.Int32{}}}
+	guard := &chiadapter.Guard{}
+	r := chi.NewRouter()
+	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
+	r.With(guard.Require("edit")).Put("/edit", func(http.ResponseWriter, *http.Request) {})
+	rec := do(r, http.MethodPut, "/edit", "")
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("PUT /edit: %d; want 401", rec.Code)
+	}
+	id := policy.Identify(p, httptest.NewRequest("GET", "/", nil))
+	if !errors.Is(id.Err, policy.ErrInvalidCredentials) || !errors.Is(id.Err, io.ErrUnexpectedEOF) || id.UserID != "" || !slices.Contains(id.Principals, policy.Everyone) {
+		t.Errorf("Identify = %+v", id)
 	}
 }

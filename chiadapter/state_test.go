@@ -33,7 +33,7 @@ func TestAccessors(t *testing.T) {
 		wantUserID     string
 		wantOK         bool
 		wantPrincipals []string
-		wantErr        []error // each must match StateOf(r).Err; nil: Err is nil
+		wantErr        []error // each must match the identity's Err; nil: Err is nil
 		wantClaims     map[string]any
 	}{
 		{"anonymous", "", "", false, []string{policy.Everyone},

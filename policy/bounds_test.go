@@ -29,10 +29,11 @@ func hugeTokenCases() []struct{ name, scheme, authz string } {
 }
 
 // hugeTokenBody returns a benchmark body presenting authz to p, with the
-// last error in *last. The policy memoizes each *http.Request's outcome, so
-// every op needs a request of its own: clone false makes it a shallow copy
-// of one request (sharing its Header, whose 1 MiB string is never copied),
-// clone true uses r.Clone (which copies the Header map, not the string).
+// last error in *last. Every op is a request of its own, as under
+// Authenticate, which keeps one identity a request: clone false makes it
+// a shallow copy of one request (sharing its Header, whose 1 MiB string is
+// never copied), clone true uses r.Clone (which copies the Header map, not
+// the string).
 // The header itself is built once, before the timer.
 func hugeTokenBody(p *policy.JWT, authz string, clone bool, last *error) func(b *testing.B) {
 	return func(b *testing.B) {

@@ -56,13 +56,15 @@ type Identifier interface {
 // Identify works out r's identity with p, in one pass for an Identifier,
 // otherwise from p's UnauthenticatedUserID, EffectivePrincipals and
 // AuthenticatedUserID, whose answers are kept as they are (a policy may
-// give principals to a request without a user), but for Everyone, which
-// is always among them. An error of p's that matches none of the three
-// errors an Identity may hold is taken as invalid credentials. Identify
-// keeps nothing: Authenticate is what makes the answer once per request.
+// give principals to a request without a user). Either way, Everyone is
+// among the principals, an identity with an error has no UserID, and an
+// error that matches none of the three an Identity may hold is taken as
+// invalid credentials (so that a guard answers it 401, never lets it
+// through). Identify keeps nothing: Authenticate is what makes the answer
+// once per request.
 func Identify(p AuthenticationPolicy, r *http.Request) Identity {
 	if i, ok := p.(Identifier); ok {
-		return i.Identify(r)
+		return normalized(i.Identify(r))
 	}
 	var id Identity
 	var perr error
@@ -72,6 +74,11 @@ func Identify(p AuthenticationPolicy, r *http.Request) Identity {
 	if id.Err == nil && perr != nil {
 		id.Err = perr
 	}
+	return normalized(id)
+}
+
+// normalized holds id to what every Identity is.
+func normalized(id Identity) Identity {
 	if id.Err != nil {
 		id.UserID = ""
 		if !errors.Is(id.Err, ErrNoCredentials) && !errors.Is(id.Err, ErrInvalidCredentials) && !errors.Is(id.Err, ErrUserRejected) {

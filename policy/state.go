@@ -15,7 +15,13 @@ import (
 // handlers ask and through requests copied with WithContext. A request
 // that already has p's identity above (the same middleware twice, or
 // chiadapter.Authenticate, which is this one) keeps it.
+//
+// Like http.Handle, it panics when p is nil (a nil interface or a nil
+// pointer): a program built so is wrong before any request comes.
 func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
+	if isNil(p) {
+		panic("policy: Authenticate with a nil policy")
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(w, WithIdentity(r, p))
@@ -37,6 +43,9 @@ type Stack interface {
 // it (r itself when it has one already), for a middleware that is not a
 // func(http.Handler) http.Handler.
 func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
+	if isNil(p) {
+		panic("policy: WithIdentity with a nil policy")
+	}
 	if stateOf(r.Context(), p) != nil {
 		return r
 	}
@@ -61,8 +70,9 @@ func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 // changing them.
 //
 // Policies are told apart with ==, so a policy of a type that cannot be
-// compared (a struct holding a slice) finds its kept identity only as the
-// nearest policy; give such a policy as a pointer.
+// compared (a struct holding a slice) finds no kept identity of its own,
+// only through a nil p when it is the nearest policy (in a stack, never):
+// give such a policy as a pointer.
 func IdentityOf(r *http.Request, p AuthenticationPolicy) Identity {
 	if s := stateOf(r.Context(), p); s != nil {
 		return s.get(r)
@@ -131,26 +141,79 @@ type requestState struct {
 
 	once sync.Once
 	id   Identity
-	// The credentials the identity was worked out from: a request whose
-	// Authorization or Cookie headers differ (a handler changed them, or
-	// made a request of its own on this context) is worked out afresh.
-	authorization, cookie []string
+	// Copies of the credential headers the identity was worked out from,
+	// to tell a request whose headers a handler changed in place.
+	authorization, cookie headerValues
 }
 
-// get returns the identity, worked out on first use from r (or, when r is
-// nil, from the request Authenticate saw).
+// get returns the identity, worked out on first use (or, when r is nil,
+// for the request Authenticate saw). The kept identity answers for the
+// requests that share the headers of that request (its copies made with
+// WithContext) while their Authorization and Cookie headers are unchanged;
+// any other request (a request made on this context, a Clone, headers
+// changed in place) is worked out afresh, and nothing is kept of it.
 func (s *requestState) get(r *http.Request) Identity {
 	if r == nil {
 		r = s.r
 	}
+	if !sameMap(r.Header, s.r.Header) {
+		return Identify(s.p, r)
+	}
 	s.once.Do(func() {
-		s.authorization, s.cookie = r.Header["Authorization"], r.Header["Cookie"]
+		s.authorization, s.cookie = valuesOf(r.Header["Authorization"]), valuesOf(r.Header["Cookie"])
 		s.id = Identify(s.p, r)
 	})
-	if !slices.Equal(s.authorization, r.Header["Authorization"]) || !slices.Equal(s.cookie, r.Header["Cookie"]) {
+	if !s.authorization.equal(r.Header["Authorization"]) || !s.cookie.equal(r.Header["Cookie"]) {
 		return Identify(s.p, r)
 	}
 	return s.id
+}
+
+// sameMap tells whether a and b are one map (not two equal ones).
+func sameMap(a, b http.Header) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// headerValues is a copy of one header's values, without an allocation
+// for the usual one value or none.
+type headerValues struct {
+	n    int
+	one  string
+	more []string
+}
+
+func valuesOf(v []string) headerValues {
+	switch len(v) {
+	case 0:
+		return headerValues{}
+	case 1:
+		return headerValues{n: 1, one: v[0]}
+	}
+	return headerValues{n: len(v), more: slices.Clone(v)}
+}
+
+// equal tells whether v holds the values copied.
+func (h headerValues) equal(v []string) bool {
+	switch {
+	case len(v) != h.n:
+		return false
+	case h.n == 1:
+		return v[0] == h.one
+	}
+	return slices.Equal(h.more, v)
+}
+
+// isNil tells a nil policy: a nil interface, or one holding a nil pointer,
+// map, slice or func.
+func isNil(p AuthenticationPolicy) bool {
+	if p == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(p); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
 
 // stateKey is the context key of the nearest requestState.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +147,114 @@ func TestStackPlaces(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), newRequest(jwtAuth(tok)))
 	if n := clk.n.Load(); n != 1 {
 		t.Errorf("the token was verified %d times; want once", n)
+	}
+}
+
+// apiKeyPolicy is a policy of the test's own whose credentials are an
+// X-Api-Key header, which the framework knows nothing of.
+type apiKeyPolicy struct{ asked atomic.Int32 }
+
+func (p *apiKeyPolicy) Identify(r *http.Request) policy.Identity {
+	p.asked.Add(1)
+	if k := r.Header.Get("X-Api-Key"); k != "" {
+		return policy.Identity{UserID: "key-" + k, Claimed: "key-" + k, HasClaim: true, Principals: []string{"key-" + k, policy.Everyone, policy.Authenticated}}
+	}
+	return policy.Identity{Principals: []string{policy.Everyone}, Err: policy.ErrNoCredentials}
+}
+func (p *apiKeyPolicy) AuthenticatedUserID(r *http.Request) (string, error) {
+	id := policy.IdentityOf(r, p)
+	return id.UserID, id.Err
+}
+func (p *apiKeyPolicy) UnauthenticatedUserID(r *http.Request) (string, bool) {
+	id := policy.IdentityOf(r, p)
+	return id.Claimed, id.HasClaim
+}
+func (p *apiKeyPolicy) EffectivePrincipals(r *http.Request) ([]string, error) {
+	return policy.IdentityOf(r, p).Principals, nil
+}
+func (p *apiKeyPolicy) Remember(*http.Request, string) http.Header   { return nil }
+func (p *apiKeyPolicy) Forget(*http.Request) http.Header             { return nil }
+func (p *apiKeyPolicy) Challenge(http.ResponseWriter, *http.Request) {}
+
+// TestKeptIdentityFollowsTheCredentials: the identity Authenticate keeps
+// answers for the request it was worked out for and its WithContext
+// copies; a request whose credentials a handler changed (in place, with
+// Set, or in a request of its own made on the context, whatever header
+// carries them) is worked out afresh, and the kept identity is not
+// changed by it.
+func TestKeptIdentityFollowsTheCredentials(t *testing.T) {
+	p := newPolicy(t, nil)
+	keys := &apiKeyPolicy{}
+	alice, mallory := mintHS(t, validClaims("alice")), mintHS(t, validClaims("mallory"))
+	var checks []func(t *testing.T, r *http.Request)
+	checks = append(checks,
+		func(t *testing.T, r *http.Request) { // in place
+			r.Header["Authorization"][0] = jwtAuth(mallory)
+			if uid, _ := p.AuthenticatedUserID(r); uid != "mallory" {
+				t.Errorf("after an edit in place: %q", uid)
+			}
+			r.Header["Authorization"][0] = jwtAuth(alice)
+		},
+		func(t *testing.T, r *http.Request) { // Set, on a WithContext copy
+			r2 := r.WithContext(context.WithValue(r.Context(), struct{}{}, 1))
+			r2.Header.Set("Authorization", jwtAuth(mallory))
+			if uid, _ := p.AuthenticatedUserID(r2); uid != "mallory" {
+				t.Errorf("after Set: %q", uid)
+			}
+			r2.Header.Set("Authorization", jwtAuth(alice))
+		},
+		func(t *testing.T, r *http.Request) { // a request of the handler's own
+			out := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(r.Context())
+			out.Header.Set("Authorization", jwtAuth(mallory))
+			out.Header.Set("X-Api-Key", "mallory")
+			if uid, _ := p.AuthenticatedUserID(out); uid != "mallory" {
+				t.Errorf("a new request on the context: %q", uid)
+			}
+			if uid, _ := keys.AuthenticatedUserID(out); uid != "key-mallory" {
+				t.Errorf("a new request on the context, another header: %q", uid)
+			}
+		},
+		func(t *testing.T, r *http.Request) { // a Clone with other headers
+			c := r.Clone(r.Context())
+			c.Header.Set("X-Api-Key", "mallory")
+			if uid, _ := keys.AuthenticatedUserID(c); uid != "key-mallory" {
+				t.Errorf("a Clone with another key: %q", uid)
+			}
+		},
+	)
+	h := policy.Authenticate(p)(policy.Authenticate(keys)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, check := range checks {
+			check(t, r)
+			if uid, err := p.AuthenticatedUserID(r); err != nil || uid != "alice" {
+				t.Errorf("the request itself, afterwards: %q, %v", uid, err)
+			}
+			if uid, err := keys.AuthenticatedUserID(r); err != nil || uid != "key-alice" {
+				t.Errorf("the request itself, afterwards: %q, %v", uid, err)
+			}
+			if uid, _ := policy.UserIDFrom(r.Context()); uid != "key-alice" {
+				t.Errorf("the context, afterwards: %q", uid)
+			}
+		}
+	})))
+	r := newRequest(jwtAuth(alice))
+	r.Header.Set("X-Api-Key", "alice")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if n := keys.asked.Load(); n != 3 {
+		t.Errorf("the key policy worked out %d identities; want 3 (the request's, the new request's, the Clone's)", n)
+	}
+}
+
+// TestAuthenticateNil: a nil policy is a mistake of the program, told when
+// the middleware is built, not on each request.
+func TestAuthenticateNil(t *testing.T) {
+	for name, p := range map[string]policy.AuthenticationPolicy{"nil": nil, "nil pointer": (*policy.JWT)(nil)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: Authenticate did not panic", name)
+				}
+			}()
+			policy.Authenticate(p)
+		}()
 	}
 }

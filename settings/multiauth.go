@@ -135,7 +135,14 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 		}
 		seen[name] = true
 	}
-	// Every multiauth.* key is known, and belongs to a policy of the stack.
+	// Every jwtauth.* key is known (the defaults of the jwt policies, with
+	// or without one in the stack), and every multiauth.* key belongs to a
+	// policy of the stack.
+	for _, k := range sortedKeys(m) {
+		if name, ok := strings.CutPrefix(k, Prefix); ok && !isKnown(name) {
+			return nil, &Error{Key: k, Err: ErrUnknownKey}
+		}
+	}
 	own := map[string]map[string]string{}
 	finderArgs := map[string]string{}
 	for _, k := range sortedKeys(m) {
@@ -225,7 +232,7 @@ func newStackPolicy(name string, own, m map[string]string, logger *slog.Logger) 
 	default:
 		return nil, &Error{Key: prefix + "use", Err: badCause(err, "policy %q", use)}
 	}
-	if p == nil {
+	if v := reflect.ValueOf(p); p == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil, &Error{Key: prefix + "use", Err: bad("the factory %q made no policy", use)}
 	}
 	return p, nil

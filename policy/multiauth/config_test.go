@@ -12,7 +12,8 @@ import (
 )
 
 // TestNewRefuses: an empty stack, a policy without a name, with a space in
-// its name, a name given twice and a nil policy are *policy.ConfigError
+// its name, a name given twice and a nil policy (or a nil pointer, which
+// would panic on the first request) are *policy.ConfigError
 // for the setting "policies", matching policy.ErrConfig.
 func TestNewRefuses(t *testing.T) {
 	stub := &apiKeyPolicy{}
@@ -25,6 +26,7 @@ func TestNewRefuses(t *testing.T) {
 		{"space in a name", []multiauth.Named{{Name: "api key", Policy: stub}}},
 		{"name given twice", []multiauth.Named{{Name: "a", Policy: stub}, {Name: "a", Policy: &apiKeyPolicy{}}}},
 		{"nil policy", []multiauth.Named{{Name: "a", Policy: stub}, {Name: "b"}}},
+		{"nil pointer policy", []multiauth.Named{{Name: "a", Policy: stub}, {Name: "b", Policy: (*apiKeyPolicy)(nil)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -120,7 +121,7 @@ func New(cfg Config) (*Policy, error) {
 			return nil, configErr("policy name %q holds a space", n.Name)
 		case seen[n.Name]:
 			return nil, configErr("policy name %q is given twice", n.Name)
-		case n.Policy == nil:
+		case n.Policy == nil || isNilPointer(n.Policy):
 			return nil, configErr("policy %q is nil", n.Name)
 		}
 		seen[n.Name] = true
@@ -453,3 +454,10 @@ func (rec *recorder) Write(b []byte) (int, error) {
 // finish writes the status 200 if the challenge wrote nothing, as
 // net/http does for a handler that returns.
 func (rec *recorder) finish() { rec.WriteHeader(http.StatusOK) }
+
+// isNilPointer tells a policy that is a nil pointer in a non-nil
+// interface, which would panic on the first request.
+func isNilPointer(p policy.AuthenticationPolicy) bool {
+	v := reflect.ValueOf(p)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
