@@ -176,6 +176,7 @@ type Config struct {
 type JWT struct {
 	cfg       Config
 	v         *Verifier
+	reserved  ReservedPrefixes
 	forget    string // the WWW-Authenticate challenge
 	acceptAll bool   // no group finder was configured
 }
@@ -195,15 +196,11 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if !authheader.IsScheme(cfg.Scheme) {
 		return nil, configErr("scheme", "%q is not a valid authentication scheme name", cfg.Scheme)
 	}
-	if cfg.ReservedPrincipalPrefixes == nil {
-		cfg.ReservedPrincipalPrefixes = DefaultReservedPrincipalPrefixes()
+	reserved, err := NewReservedPrefixes(cfg.ReservedPrincipalPrefixes)
+	if err != nil {
+		return nil, configErr("reserved_principal_prefixes", "%w", err)
 	}
-	for _, prefix := range cfg.ReservedPrincipalPrefixes {
-		if prefix == "" {
-			return nil, configErr("reserved_principal_prefixes", "an empty prefix would reserve every userid")
-		}
-	}
-	cfg.ReservedPrincipalPrefixes = slices.Compact(slices.Sorted(slices.Values(append([]string{SystemPrefix}, cfg.ReservedPrincipalPrefixes...))))
+	cfg.ReservedPrincipalPrefixes = reserved
 	acceptAll := cfg.GroupFinder == nil
 	if acceptAll {
 		cfg.GroupFinder = AcceptAll
@@ -213,7 +210,7 @@ func NewJWT(cfg Config) (*JWT, error) {
 		return nil, err
 	}
 	cfg = v.cfg
-	return &JWT{cfg: cfg, v: v, forget: cfg.Scheme, acceptAll: acceptAll}, nil
+	return &JWT{cfg: cfg, v: v, reserved: reserved, forget: cfg.Scheme, acceptAll: acceptAll}, nil
 }
 
 // Verifier returns the policy's verifier, which other transports of the

@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"errors"
+	"slices"
+	"strings"
+)
 
 // The two principals every Pyramid application knows. They are reserved,
 // with every principal that starts with SystemPrefix: a token that claims
@@ -23,9 +27,28 @@ const SystemPrefix = "system."
 // and this project name them.
 func DefaultReservedPrincipalPrefixes() []string { return []string{"group:", "role:", "scope:"} }
 
-// reservedPrefix returns the reserved prefix that userid starts with.
-func (p *JWT) reservedPrefix(userid string) (string, bool) {
-	for _, prefix := range p.cfg.ReservedPrincipalPrefixes {
+// ReservedPrefixes are a policy's reserved principal prefixes: SystemPrefix
+// and those of its configuration, made by NewReservedPrefixes.
+type ReservedPrefixes []string
+
+// NewReservedPrefixes returns the reserved prefixes of a policy configured
+// with prefixes (nil: DefaultReservedPrincipalPrefixes), SystemPrefix
+// among them, sorted and each once. An empty prefix is an error, since it
+// would reserve every userid.
+func NewReservedPrefixes(prefixes []string) (ReservedPrefixes, error) {
+	if prefixes == nil {
+		prefixes = DefaultReservedPrincipalPrefixes()
+	}
+	if slices.Contains(prefixes, "") {
+		return nil, errors.New("an empty prefix would reserve every userid")
+	}
+	return slices.Compact(slices.Sorted(slices.Values(append([]string{SystemPrefix}, prefixes...)))), nil
+}
+
+// Of returns the reserved prefix that userid starts with; ok is false when
+// it starts with none (the empty string is a userid).
+func (rp ReservedPrefixes) Of(userid string) (prefix string, ok bool) {
+	for _, prefix := range rp {
 		if strings.HasPrefix(userid, prefix) {
 			return prefix, true
 		}

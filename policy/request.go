@@ -120,7 +120,7 @@ func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
 // with a reserved prefix (a system principal, a group) is never passed to
 // it and authenticates nobody.
 func (p *JWT) groupsOf(r *http.Request, t VerifiedToken) ([]string, bool) {
-	if prefix, reserved := p.reservedPrefix(t.UserID); reserved {
+	if prefix, reserved := p.reserved.Of(t.UserID); reserved {
 		p.cfg.Logger.Info("jwtauth: user rejected", "reason", "the userid starts with a reserved principal prefix", "prefix", prefix, "remote", r.RemoteAddr)
 		return nil, false
 	}

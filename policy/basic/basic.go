@@ -36,7 +36,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -130,15 +129,11 @@ func New(cfg Config) (*Policy, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.ReservedPrincipalPrefixes == nil {
-		cfg.ReservedPrincipalPrefixes = policy.DefaultReservedPrincipalPrefixes()
+	reserved, err := policy.NewReservedPrefixes(cfg.ReservedPrincipalPrefixes)
+	if err != nil {
+		return nil, configErr("reserved_principal_prefixes", "%w", err)
 	}
-	for _, prefix := range cfg.ReservedPrincipalPrefixes {
-		if prefix == "" {
-			return nil, configErr("reserved_principal_prefixes", "an empty prefix would reserve every userid")
-		}
-	}
-	cfg.ReservedPrincipalPrefixes = slices.Compact(slices.Sorted(slices.Values(append([]string{policy.SystemPrefix}, cfg.ReservedPrincipalPrefixes...))))
+	cfg.ReservedPrincipalPrefixes = reserved
 	// RFC 7617 section 2.1: charset="UTF-8" tells the client to send the
 	// username and password in UTF-8, the only encoding the policy reads.
 	return &Policy{cfg: cfg, challenge: `Basic realm="` + cfg.Realm + `", charset="UTF-8"`}, nil
@@ -169,7 +164,7 @@ func (p *Policy) Identify(r *http.Request) policy.Identity {
 		return id
 	}
 	id.Claimed, id.HasClaim = username, true
-	if prefix, reserved := p.reservedPrefix(username); reserved {
+	if prefix, reserved := policy.ReservedPrefixes(p.cfg.ReservedPrincipalPrefixes).Of(username); reserved {
 		p.cfg.Logger.Info("jwtauth: user rejected", "scheme", "Basic", "reason", "the userid starts with a reserved principal prefix", "prefix", prefix, "remote", r.RemoteAddr)
 		id.Err = policy.ErrUserRejected
 		return id
@@ -197,16 +192,6 @@ func (p *Policy) logInvalid(r *http.Request, err error) {
 		args = append(args, "cause", ite.Cause.Error())
 	}
 	p.cfg.Logger.Info("jwtauth: invalid credentials", append(args, "remote", r.RemoteAddr)...)
-}
-
-// reservedPrefix returns the reserved prefix that userid starts with.
-func (p *Policy) reservedPrefix(userid string) (string, bool) {
-	for _, prefix := range p.cfg.ReservedPrincipalPrefixes {
-		if strings.HasPrefix(userid, prefix) {
-			return prefix, true
-		}
-	}
-	return "", false
 }
 
 // AuthenticatedUserID returns the username of credentials the check
