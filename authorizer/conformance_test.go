@@ -1,10 +1,8 @@
 package authorizer_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 
@@ -175,30 +173,10 @@ func buildTree(t *testing.T, tree []treeResource, context string) authorizer.Res
 	return build(context, 0)
 }
 
-// loadConformanceCases reads the file named by $PYRAMID_SECURITY_CASES, or
-// else ../shared/conformance/pyramid-security.json beside the module root,
-// and skips the test when neither exists.
+// loadConformanceCases reads the cases of $PYRAMID_SECURITY_CASES, or
+// else of ../shared/conformance/pyramid-security.json beside the module
+// root, every member known, and skips the test when neither exists.
 func loadConformanceCases(t *testing.T) []conformanceCase {
 	t.Helper()
-	p, tried, ok := sharedpath.Find("PYRAMID_SECURITY_CASES", "conformance", "pyramid-security.json")
-	if !ok {
-		t.Skipf("no conformance file: set PYRAMID_SECURITY_CASES or provide ../shared/conformance/pyramid-security.json beside the module root (tried %q)", tried)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var file struct {
-		Cases []conformanceCase `json:"cases"`
-	}
-	if err := dec.Decode(&file); err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
-	if len(file.Cases) == 0 {
-		t.Fatalf("%s: no cases", p)
-	}
-	t.Logf("running %d cases from %s", len(file.Cases), p)
-	return file.Cases
+	return sharedpath.Cases[conformanceCase](t, true, "PYRAMID_SECURITY_CASES", "conformance", "pyramid-security.json")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"slices"
 	"testing"
 
@@ -26,35 +25,14 @@ type conformanceCase struct {
 	} `json:"expect"`
 }
 
-// conformanceFile returns the cases file: $PYRAMID_SECURITY_CASES, else
-// ../shared/conformance/pyramid-security.json seen from the module root.
-// It skips the test when neither exists.
-func conformanceFile(t *testing.T) string {
-	t.Helper()
-	p, tried, ok := sharedpath.Find("PYRAMID_SECURITY_CASES", "conformance", "pyramid-security.json")
-	if !ok {
-		t.Skipf("no conformance cases file; tried %q. Set PYRAMID_SECURITY_CASES to run them.", tried)
-	}
-	return p
-}
-
-// TestPyramidSecurityConformance runs the shared "authentication" cases;
-// the other kinds belong to the authorizer package.
+// TestPyramidSecurityConformance runs the shared "authentication" cases
+// of $PYRAMID_SECURITY_CASES, else of
+// ../shared/conformance/pyramid-security.json seen from the module root
+// (skipped when neither exists); the other kinds belong to the authorizer
+// package.
 func TestPyramidSecurityConformance(t *testing.T) {
-	data, err := os.ReadFile(conformanceFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Cases []conformanceCase `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &file); err != nil {
-		t.Fatalf("cases file: %v", err)
-	}
-	if len(file.Cases) == 0 {
-		t.Fatal("the cases file holds no cases")
-	}
-	for _, c := range file.Cases {
+	cases := sharedpath.Cases[conformanceCase](t, false, "PYRAMID_SECURITY_CASES", "conformance", "pyramid-security.json")
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Kind != "authentication" {
 				t.Skip("run by authorizer's conformance test")

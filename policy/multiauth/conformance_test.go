@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"testing"
 
@@ -82,37 +81,15 @@ func headerOf(pairs [][2]string) http.Header {
 	return h
 }
 
-// casesFile returns $PYRAMID_MULTIAUTH_CASES, else
-// ../shared/conformance/pyramid-multiauth.json seen from the module root,
-// and skips the test when neither exists.
-func casesFile(t *testing.T) string {
-	t.Helper()
-	p, tried, ok := sharedpath.Find("PYRAMID_MULTIAUTH_CASES", "conformance", "pyramid-multiauth.json")
-	if !ok {
-		t.Skipf("no multiauth conformance cases file; tried %q. Set PYRAMID_MULTIAUTH_CASES to run them.", tried)
-	}
-	return p
-}
-
 // TestPyramidMultiauthConformance runs every case of the multiauth cases
-// file, recorded from pyramid_multiauth itself, on a stack of stub
-// policies: each method on a fresh request, the selected events of one
-// AuthenticatedUserID call, the principals as a set.
+// file ($PYRAMID_MULTIAUTH_CASES, else
+// ../shared/conformance/pyramid-multiauth.json seen from the module root;
+// skipped when neither exists), recorded from pyramid_multiauth itself, on
+// a stack of stub policies: each method on a fresh request, the selected
+// events of one AuthenticatedUserID call, the principals as a set.
 func TestPyramidMultiauthConformance(t *testing.T) {
-	data, err := os.ReadFile(casesFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Cases []multiauthCase `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &file); err != nil {
-		t.Fatalf("cases file: %v", err)
-	}
-	if len(file.Cases) == 0 {
-		t.Fatal("the cases file holds no cases")
-	}
-	for _, c := range file.Cases {
+	cases := sharedpath.Cases[multiauthCase](t, false, "PYRAMID_MULTIAUTH_CASES", "conformance", "pyramid-multiauth.json")
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if c.Kind != "multiauth" {
 				t.Fatalf("kind %q, want multiauth", c.Kind)
