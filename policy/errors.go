@@ -42,6 +42,9 @@ var (
 	ErrNoKey                = errors.New("no key to verify the token")
 	ErrUnsupportedTokenType = errors.New("unsupported token type")
 	ErrWrongTokenType       = errors.New("wrong token type")
+	// ErrUnknownIssuer: the token's iss names no configured key set
+	// (Config.KeySets); it is refused before any key is fetched.
+	ErrUnknownIssuer = errors.New("issuer not accepted")
 )
 
 // InvalidTokenError is the error for a presented token that failed. It
