@@ -14,8 +14,9 @@
 //     reserved prefixes, the group finder);
 //   - the policy's own methods (AuthenticatedUserID, EffectivePrincipals,
 //     Challenge, ...), the chi adapter's guards and the context accessors
-//     (IdentityFrom, UserIDFrom, PrincipalsFrom, ClaimsFrom) all read that
-//     one Identity.
+//     (IdentityFrom, UserIDFrom, PrincipalsFrom, ClaimsFrom, and
+//     ClaimsFromAs for the claims as a type of the application's) all read
+//     that one Identity.
 //
 // Any AuthenticationPolicy, one written by an application too, takes part:
 // Identify asks it its questions when it does not answer them in one pass.

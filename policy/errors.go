@@ -22,6 +22,17 @@ var (
 	ErrUserRejected = errors.New("jwtauth: user rejected")
 )
 
+// The errors of ClaimsAs and ClaimsFromAs, which decode an authenticated
+// user's verified claims into a type of the application's.
+var (
+	// ErrNoClaims: the identity has no verified claims (its user is not
+	// authenticated, or its policy has no claims, as the Basic policy).
+	ErrNoClaims = errors.New("jwtauth: no claims")
+	// ErrClaimsMismatch: the verified claims do not fit the type asked
+	// for (a claim's JSON type is not its field's).
+	ErrClaimsMismatch = errors.New("jwtauth: claims do not fit")
+)
+
 // The reasons a presented token fails. Their texts are short and hold nothing
 // from the token, so that they can be shown to the client in the challenge's
 // error_description.
@@ -42,6 +53,9 @@ var (
 	ErrNoKey                = errors.New("no key to verify the token")
 	ErrUnsupportedTokenType = errors.New("unsupported token type")
 	ErrWrongTokenType       = errors.New("wrong token type")
+	// ErrUnknownIssuer: the token's iss names no configured key set
+	// (Config.KeySets); it is refused before any key is fetched.
+	ErrUnknownIssuer = errors.New("issuer not accepted")
 )
 
 // InvalidTokenError is the error for a presented token that failed. It

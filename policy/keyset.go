@@ -37,10 +37,6 @@ type loggerSetter interface {
 	SetLogger(l *slog.Logger)
 }
 
-// ErrUnknownIssuer is the reason for a token whose iss names no configured
-// key set; it is refused before any key is fetched.
-var ErrUnknownIssuer = errors.New("issuer not accepted")
-
 // keySetFor picks the key set of a token by its (unverified) iss: the set
 // of that issuer, else a set for any issuer. It returns the set's index in
 // Config.KeySets.
