@@ -510,10 +510,15 @@ func setAudience(c *policy.Config, v string) error {
 }
 
 func setScheme(c *policy.Config, v string) error {
-	s := strings.TrimSpace(v)
-	if !authheader.IsScheme(s) {
-		return bad("%q is not a valid authentication scheme name", v)
+	schemes := list(v)
+	if len(schemes) == 0 {
+		return bad("%q names no scheme", v)
 	}
-	c.Scheme = s
+	for _, s := range schemes {
+		if !authheader.IsScheme(s) {
+			return bad("%q is not a valid authentication scheme name", s)
+		}
+	}
+	c.Schemes = schemes
 	return nil
 }
