@@ -55,7 +55,7 @@ func hugeTokenBody(p *policy.JWT, authz string, clone bool, last *error) func(b 
 
 func hugeTokenPolicy(tb testing.TB, scheme string) *policy.JWT {
 	tb.Helper()
-	p, err := policy.NewJWT(policy.Config{MasterSecret: testSecret, Scheme: scheme, Now: clock, Logger: discard})
+	p, err := policy.NewJWT(policy.Config{MasterSecret: testSecret, Schemes: schemes(scheme), Now: clock, Logger: discard})
 	if err != nil {
 		tb.Fatalf("NewJWT: %v", err)
 	}

@@ -45,7 +45,7 @@ func TestChallenge(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, logs := bufLogger()
 			p := newPolicy(t, func(c *policy.Config) {
-				c.Scheme = tt.scheme
+				c.Schemes = schemes(tt.scheme)
 				c.Logger = logger
 				c.GroupFinder = func(uid string, _ *http.Request, _ policy.Claims) ([]string, bool) { return nil, uid != "blocked" }
 			})

@@ -548,7 +548,7 @@ func TestChecklist(t *testing.T) {
 			// parsed. See also bounds_test.go for allocations.
 			name: "row15-huge-token",
 			policy: func(t *testing.T) *policy.JWT {
-				return clPolicy(t, policy.Config{MasterSecret: testSecret, Scheme: "Bearer"})
+				return clPolicy(t, policy.Config{MasterSecret: testSecret, Schemes: []string{"Bearer"}})
 			},
 			attacks: func(t *testing.T) []clAttack {
 				mb := 1 << 20

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,9 +53,18 @@ func TestConfigErrors(t *testing.T) {
 		{"master_secret with RS256", policy.Config{Algorithm: "RS256", MasterSecret: configSecret, PrivateKey: rsa2048}, "master_secret"},
 		{"RS256 with no key", policy.Config{Algorithm: "RS256"}, "public_key"},
 		{"public key of an unsupported type", policy.Config{Algorithm: "RS256", PublicKey: "not a key"}, "public_key"},
-		{"scheme with a space", policy.Config{MasterSecret: configSecret, Scheme: "JWT Bearer"}, "scheme"},
-		{"scheme with a colon", policy.Config{MasterSecret: configSecret, Scheme: "JWT:"}, "scheme"},
-		{"scheme with a quote", policy.Config{MasterSecret: configSecret, Scheme: `"JWT"`}, "scheme"},
+		{"scheme with a space", policy.Config{MasterSecret: configSecret, Schemes: []string{"JWT Bearer"}}, "scheme"},
+		{"scheme with a colon", policy.Config{MasterSecret: configSecret, Schemes: []string{"JWT:"}}, "scheme"},
+		{"scheme with a quote", policy.Config{MasterSecret: configSecret, Schemes: []string{`"JWT"`}}, "scheme"},
+		{"a scheme named twice", policy.Config{MasterSecret: configSecret, Schemes: []string{"JWT", "jwt"}}, "scheme"},
+		{"an empty scheme in the list", policy.Config{MasterSecret: configSecret, Schemes: []string{"JWT", ""}}, "scheme"},
+		{"token_type with a parameter", policy.Config{MasterSecret: configSecret, TokenType: "at+jwt; charset=utf-8"}, "token_type"},
+		{"token_type of another top-level type", policy.Config{MasterSecret: configSecret, TokenType: "text/plain"}, "token_type"},
+		{"token_type with a space", policy.Config{MasterSecret: configSecret, TokenType: "at jwt"}, "token_type"},
+		{"token_type application/ alone", policy.Config{MasterSecret: configSecret, TokenType: "application/"}, "token_type"},
+		{"userid_in_claim with a control character", policy.Config{MasterSecret: configSecret, UserIDClaim: "su\nb"}, "userid_in_claim"},
+		{"userid_in_claim of invalid UTF-8", policy.Config{MasterSecret: configSecret, UserIDClaim: "\xc3"}, "userid_in_claim"},
+		{"userid_in_claim too long", policy.Config{MasterSecret: configSecret, UserIDClaim: strings.Repeat("s", policy.MaxClaimNameBytes+1)}, "userid_in_claim"},
 		{"negative leeway", policy.Config{MasterSecret: configSecret, Leeway: -1}, "leeway"},
 		{"negative max token bytes", policy.Config{MasterSecret: configSecret, MaxTokenBytes: -1}, "max_token_bytes"},
 	}
@@ -98,7 +108,10 @@ func TestConfigAccepted(t *testing.T) {
 		{"HS384 with 48 bytes", policy.Config{Algorithm: "HS384", MasterSecret: configSecret[:48]}},
 		{"HS512 with 64 bytes", policy.Config{Algorithm: "HS512", MasterSecret: configSecret[:64]}},
 		{"weak secret allowed", policy.Config{MasterSecret: configSecret[:8], AllowWeakSecret: true}},
-		{"Bearer scheme", policy.Config{MasterSecret: configSecret, Scheme: "Bearer"}},
+		{"Bearer scheme", policy.Config{MasterSecret: configSecret, Schemes: []string{"Bearer"}}},
+		{"JWT and Bearer schemes", policy.Config{MasterSecret: configSecret, Schemes: []string{"JWT", "Bearer"}}},
+		{"token_type application/at+jwt", policy.Config{MasterSecret: configSecret, TokenType: "application/at+jwt"}},
+		{"userid_in_claim with a space and an accent", policy.Config{MasterSecret: configSecret, UserIDClaim: "nom d'utilisateur é"}},
 		{"ES512 on P-521", policy.Config{Algorithm: "ES512", PrivateKey: p521Once()}},
 		{"EdDSA public key", policy.Config{Algorithm: "EdDSA", PublicKey: ed25519Once().Public()}},
 		{"RS256 private and matching public", policy.Config{Algorithm: "RS256", PrivateKey: rsaKeyOnce(), PublicKey: &rsaKeyOnce().PublicKey}},
@@ -112,8 +125,8 @@ func TestConfigAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewJWT: %v", err)
 			}
-			if want := cfg.Scheme; want != "" && p.Scheme() != want {
-				t.Errorf("Scheme() = %q, want %q", p.Scheme(), want)
+			if want := cfg.Schemes; len(want) != 0 && !slices.Equal(p.Schemes(), want) {
+				t.Errorf("Schemes() = %q, want %q", p.Schemes(), want)
 			}
 		})
 	}

@@ -71,7 +71,7 @@ func TestKnownTokenFastPath(t *testing.T) {
 	// A header past the bound is the full parser's (ErrTooLarge), even
 	// when it carries a cached token: only a scheme name this long can.
 	long := strings.Repeat("S", p.headerLimit())
-	q, err := NewJWT(Config{MasterSecret: secret, Scheme: long, Now: p.cfg.Now, MaxTokenBytes: 512, Logger: quiet})
+	q, err := NewJWT(Config{MasterSecret: secret, Schemes: []string{long}, Now: p.cfg.Now, MaxTokenBytes: 512, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,16 @@ var (
 	fuzzUncached = sync.OnceValues(func() (*policy.JWT, *policy.JWT) {
 		return fuzzPolicy("JWT", policy.NoCache), fuzzPolicy("Bearer", policy.NoCache)
 	})
+
+	// fuzzBoth is a policy that reads both schemes, with its cache.
+	fuzzBoth = sync.OnceValue(func() *policy.JWT { return fuzzPolicy("JWT Bearer", 0) })
 )
 
-func fuzzPolicy(scheme string, cacheSize int) *policy.JWT {
+// fuzzPolicy is a policy of the schemes (separated by spaces).
+func fuzzPolicy(schemes string, cacheSize int) *policy.JWT {
 	p, err := policy.NewJWT(policy.Config{
 		MasterSecret: fuzzSecret,
-		Scheme:       scheme,
+		Schemes:      strings.Fields(schemes),
 		CacheSize:    cacheSize,
 		Now:          func() time.Time { return fuzzNow },
 		Logger:       slog.New(slog.DiscardHandler),
@@ -118,6 +122,20 @@ func FuzzVerifyRequest(f *testing.F) {
 		for i := range 3 {
 			if u, e := p.AuthenticatedUserID(request()); u != wantUID || fuzzOutcome(e) != fuzzOutcome(wantErr) {
 				t.Fatalf("%s: asked %d times with the cache: %q, %v; without: %q, %v", in, i+1, u, e, wantUID, wantErr)
+			}
+		}
+
+		// The policy of both schemes answers as the policy of the scheme
+		// the request presents: the JWT one's answer, unless it found no
+		// credentials (when both find some, there are two headers, which
+		// are malformed for both), on the full path and on the fast path.
+		jU, jE := uJWT.AuthenticatedUserID(request())
+		if errors.Is(jE, policy.ErrNoCredentials) {
+			jU, jE = uBearer.AuthenticatedUserID(request())
+		}
+		for i := range 3 {
+			if u, e := fuzzBoth().AuthenticatedUserID(request()); u != jU || fuzzOutcome(e) != fuzzOutcome(jE) {
+				t.Fatalf("%s: the policy of both schemes, asked %d times: %q, %v; the policy of the request's scheme: %q, %v", in, i+1, u, e, jU, jE)
 			}
 		}
 

@@ -132,3 +132,11 @@ func verifyWithJose(t testing.TB, tok string, alg jose.SignatureAlgorithm, key a
 	}
 	return out
 }
+
+// schemes is the Config.Schemes of one scheme: nil, the default, for "".
+func schemes(scheme string) []string {
+	if scheme == "" {
+		return nil
+	}
+	return []string{scheme}
+}

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/maypok86/otter/v2"
@@ -30,6 +33,9 @@ const (
 	// exp claim.
 	NoExpiration time.Duration = -1
 )
+
+// MaxClaimNameBytes bounds the length of Config.UserIDClaim.
+const MaxClaimNameBytes = 256
 
 // MinRSABits is the smallest RSA modulus the policy accepts.
 const MinRSABits = 2048
@@ -106,11 +112,14 @@ type Config struct {
 	// Leeway is the clock skew allowed on exp, nbf and iat (leeway).
 	Leeway time.Duration
 	// UserIDClaim is the claim that holds the userid (userid_in_claim).
-	// Default "sub".
+	// Default "sub". It must be valid UTF-8 without control characters, at
+	// most MaxClaimNameBytes long.
 	UserIDClaim string
-	// Scheme is the Authorization scheme (scheme), matched
-	// case-insensitively. Default "JWT"; "Bearer" is the other usual one.
-	Scheme string
+	// Schemes are the Authorization schemes the policy reads (scheme, a
+	// list), matched case-insensitively; it challenges with the first.
+	// Default ["JWT"]; "Bearer" is the other usual one, and ["JWT",
+	// "Bearer"] reads both.
+	Schemes []string
 	// Audience: when set, a token's aud must name one of these (audience).
 	// When empty, a token that carries aud is rejected.
 	Audience []string
@@ -120,6 +129,8 @@ type Config struct {
 	// such as "at+jwt" for RFC 9068 access tokens, so that an ID token or
 	// another kind of JWT signed by the same key is refused (RFC 8725
 	// section 3.11). Compared case-insensitively, "application/" optional.
+	// It must be a media subtype name (RFC 6838 section 4.2: letters,
+	// digits and !#$&-^_.+, at most 127 of them), "application/" optional.
 	TokenType string
 	// ReservedPrincipalPrefixes start the principals that name something
 	// other than a user, such as groups (reserved_principal_prefixes): a
@@ -179,6 +190,9 @@ type JWT struct {
 	reserved  ReservedPrefixes
 	forget    string // the WWW-Authenticate challenge
 	acceptAll bool   // no group finder was configured
+	// otherScheme logs, once, a request whose Authorization header used
+	// a scheme of a token the policy could read, but not one of its own.
+	otherScheme sync.Once
 }
 
 var (
@@ -190,11 +204,17 @@ var (
 // matches ErrConfig and names the setting at fault; none holds key
 // material.
 func NewJWT(cfg Config) (*JWT, error) {
-	if cfg.Scheme == "" {
-		cfg.Scheme = DefaultScheme
+	if len(cfg.Schemes) == 0 {
+		cfg.Schemes = []string{DefaultScheme}
 	}
-	if !authheader.IsScheme(cfg.Scheme) {
-		return nil, configErr("scheme", "%q is not a valid authentication scheme name", cfg.Scheme)
+	cfg.Schemes = slices.Clone(cfg.Schemes)
+	for i, s := range cfg.Schemes {
+		if !authheader.IsScheme(s) {
+			return nil, configErr("scheme", "%q is not a valid authentication scheme name", s)
+		}
+		if slices.ContainsFunc(cfg.Schemes[:i], func(t string) bool { return strings.EqualFold(s, t) }) {
+			return nil, configErr("scheme", "names %q twice", s)
+		}
 	}
 	reserved, err := NewReservedPrefixes(cfg.ReservedPrincipalPrefixes)
 	if err != nil {
@@ -210,7 +230,7 @@ func NewJWT(cfg Config) (*JWT, error) {
 		return nil, err
 	}
 	cfg = v.cfg
-	return &JWT{cfg: cfg, v: v, reserved: reserved, forget: cfg.Scheme, acceptAll: acceptAll}, nil
+	return &JWT{cfg: cfg, v: v, reserved: reserved, forget: cfg.Schemes[0], acceptAll: acceptAll}, nil
 }
 
 // Verifier returns the policy's verifier, which other transports of the
@@ -264,6 +284,12 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	if cfg.UserIDClaim == "" {
 		cfg.UserIDClaim = DefaultUserIDClaim
+	}
+	if err := checkClaimName(cfg.UserIDClaim); err != nil {
+		return nil, configErr("userid_in_claim", "%w", err)
+	}
+	if cfg.TokenType != "" && !isMediaSubtype(mediaType(cfg.TokenType)) {
+		return nil, configErr("token_type", "%q is not a media type (such as at+jwt or application/at+jwt)", cfg.TokenType)
 	}
 	if cfg.Leeway < 0 {
 		return nil, configErr("leeway", "must not be negative")
@@ -433,8 +459,46 @@ func hashBytes(alg string) int {
 	return 32
 }
 
-// Scheme returns the Authorization scheme the policy reads.
-func (p *JWT) Scheme() string { return p.cfg.Scheme }
+// Scheme returns the Authorization scheme the policy challenges with: the
+// first of those it reads.
+func (p *JWT) Scheme() string { return p.cfg.Schemes[0] }
+
+// Schemes returns the Authorization schemes the policy reads.
+func (p *JWT) Schemes() []string { return slices.Clone(p.cfg.Schemes) }
+
+// checkClaimName tells what makes name no name of a claim: empty, too
+// long, invalid UTF-8, or holding a control character.
+func checkClaimName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("is empty")
+	case len(name) > MaxClaimNameBytes:
+		return fmt.Errorf("is longer than %d bytes", MaxClaimNameBytes)
+	case !utf8.ValidString(name):
+		return errors.New("is not valid UTF-8")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fmt.Errorf("%q holds a control character", name)
+	}
+	return nil
+}
+
+// isMediaSubtype tells whether s is an RFC 6838 restricted-name: a letter
+// or digit, then at most 126 letters, digits and !#$&-^_.+.
+func isMediaSubtype(s string) bool {
+	if s == "" || len(s) > 127 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && strings.IndexByte("!#$&-^_.+", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Remember returns no headers: the client keeps its token and presents it.
 func (p *JWT) Remember(r *http.Request, userid string) http.Header { return http.Header{} }

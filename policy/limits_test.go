@@ -63,7 +63,7 @@ func TestHugeHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPolicy(t, func(c *policy.Config) { c.Scheme = tt.scheme; c.MaxTokenBytes = tt.max })
+			p := newPolicy(t, func(c *policy.Config) { c.Schemes = schemes(tt.scheme); c.MaxTokenBytes = tt.max })
 			r := newRequest(tt.authz)
 			if _, err := p.AuthenticatedUserID(r); !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want %v", err, tt.wantErr)

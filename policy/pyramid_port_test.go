@@ -131,7 +131,7 @@ func TestAuthenticatedRequestWorks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, _ := appPolicy(t, func(c *policy.Config) { c.Scheme = tt.scheme })
+			p, _ := appPolicy(t, func(c *policy.Config) { c.Schemes = schemes(tt.scheme) })
 			app := testApp(p)
 			for _, path := range []string{"/auth", "/public"} {
 				w := do(app, path, tt.authz)
@@ -145,7 +145,7 @@ func TestAuthenticatedRequestWorks(t *testing.T) {
 
 func TestBearerPolicyIgnoresJWTScheme(t *testing.T) {
 	tok := mintHS(t, validClaims("test@moz.com"))
-	p, _ := appPolicy(t, func(c *policy.Config) { c.Scheme = "Bearer" })
+	p, _ := appPolicy(t, func(c *policy.Config) { c.Schemes = []string{"Bearer"} })
 	app := testApp(p)
 	if w := do(app, "/auth", "JWT token="+tok); w.Code != http.StatusUnauthorized {
 		t.Errorf("/auth with JWT scheme on a Bearer policy = %d, want 401", w.Code)
@@ -517,7 +517,7 @@ func TestIssuer(t *testing.T) {
 func TestRememberAndForget(t *testing.T) {
 	for _, scheme := range []string{"JWT", "Bearer"} {
 		t.Run(scheme, func(t *testing.T) {
-			p := newPolicy(t, func(c *policy.Config) { c.Scheme = scheme })
+			p := newPolicy(t, func(c *policy.Config) { c.Schemes = schemes(scheme) })
 			r := newRequest()
 			if h := p.Remember(r, "fred"); len(h) != 0 {
 				t.Errorf("Remember = %v, want no headers", h)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/pyramid-go/jwtauth/internal/authheader"
 )
@@ -48,6 +49,7 @@ func (p *JWT) readToken(r *http.Request) (t VerifiedToken, presented bool) {
 	token, found, err := p.tokenOf(r)
 	switch {
 	case !found:
+		p.noteOtherScheme(r)
 		return VerifiedToken{}, false
 	case errors.Is(err, authheader.ErrTooLarge):
 		t = VerifiedToken{Err: invalid(ErrTokenTooLarge, nil)}
@@ -84,12 +86,35 @@ func (p *JWT) knownToken(r *http.Request) (t VerifiedToken, looked string, ok bo
 	if p.v.cache == nil || len(values) != 1 || len(values[0]) > p.headerLimit() {
 		return VerifiedToken{}, "", false
 	}
-	token, ok := authheader.Candidate(values[0], p.cfg.Scheme)
-	if !ok {
-		return VerifiedToken{}, "", false
+	for _, s := range p.cfg.Schemes {
+		// Schemes differ, so at most one is the header's.
+		if token, ok := authheader.Candidate(values[0], s); ok {
+			t, ok = p.v.Known(token)
+			return t, token, ok
+		}
 	}
-	t, ok = p.v.Known(token)
-	return t, token, ok
+	return VerifiedToken{}, "", false
+}
+
+// readableSchemes are the schemes of the tokens a JWT policy reads, which
+// a client may send to a policy configured for the other.
+var readableSchemes = []string{"Bearer", "JWT"}
+
+// noteOtherScheme logs, once for the policy, a request whose Authorization
+// header uses a scheme of JWTs (Bearer or JWT) that is not the policy's:
+// an identity provider's client sends Bearer, and a JWT-only policy
+// answers it with a bare 401. Neither the header nor the token is logged.
+func (p *JWT) noteOtherScheme(r *http.Request) {
+	for _, v := range r.Header["Authorization"] {
+		scheme := authheader.Scheme(v)
+		if i := slices.IndexFunc(readableSchemes, func(s string) bool { return strings.EqualFold(s, scheme) }); i >= 0 {
+			p.otherScheme.Do(func() {
+				p.cfg.Logger.Info("jwtauth: a request used an Authorization scheme this policy does not read; add it to jwtauth.scheme to read it (logged once)",
+					"scheme", readableSchemes[i], "schemes", strings.Join(p.cfg.Schemes, " "), "remote", r.RemoteAddr)
+			})
+			return
+		}
+	}
 }
 
 // headerLimit bounds the whole Authorization header, loosely, before it
@@ -104,14 +129,16 @@ func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
 	values := r.Header["Authorization"]
 	limit := p.headerLimit()
 	for _, v := range values {
-		t, ours, err := authheader.Token(v, p.cfg.Scheme, limit)
-		if !ours {
-			continue
+		for _, s := range p.cfg.Schemes {
+			t, ours, err := authheader.Token(v, s, limit)
+			if !ours {
+				continue
+			}
+			if len(values) > 1 {
+				return "", true, errors.New("more than one Authorization header")
+			}
+			return t, true, err
 		}
-		if len(values) > 1 {
-			return "", true, errors.New("more than one Authorization header")
-		}
-		return t, true, err
 	}
 	return "", false, nil
 }
@@ -197,7 +224,7 @@ func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
 	}
 	body := map[string]string{"error": "unauthorized"}
 	if code != "" {
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf("%s error=%q, error_description=%q", p.cfg.Scheme, code, desc))
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("%s error=%q, error_description=%q", p.forget, code, desc))
 		body = map[string]string{"error": code, "error_description": desc}
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -167,7 +167,7 @@ func TestNoSigningKey(t *testing.T) {
 func TestSetAuthorization(t *testing.T) {
 	for _, scheme := range []string{"JWT", "Bearer"} {
 		t.Run(scheme, func(t *testing.T) {
-			p := newPolicy(t, func(c *policy.Config) { c.Scheme = scheme })
+			p := newPolicy(t, func(c *policy.Config) { c.Schemes = schemes(scheme) })
 			tok := mintHS(t, validClaims("fred"))
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			policy.SetAuthorization(r, scheme, tok)

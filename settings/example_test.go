@@ -18,7 +18,7 @@ func ExampleNewPolicy() {
 		"jwtauth.leeway":          "30",
 		"pyramid.reload_all":      "true",
 	}
-	p, err := settings.NewPolicy(m, nil)
+	p, err := settings.NewPolicy(m, nil, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -35,14 +35,14 @@ func ExampleNewPolicy() {
 
 	// A mistake names the setting at fault.
 	m["jwtauth.leeway"] = "half a minute"
-	_, err = settings.NewPolicy(m, nil)
+	_, err = settings.NewPolicy(m, nil, nil)
 	fmt.Println(err)
 	m["jwtauth.leeway"] = "30"
 	m["jwtauth.lee_way"] = "30"
-	_, err = settings.NewPolicy(m, nil)
+	_, err = settings.NewPolicy(m, nil, nil)
 	fmt.Println(err)
 	// Output:
 	// alice@example.com <nil>
 	// jwtauth.leeway: "half a minute" is not a whole number of seconds
-	// jwtauth.lee_way: unknown setting
+	// jwtauth.lee_way: unknown setting; did you mean jwtauth.leeway?
 }

@@ -57,7 +57,9 @@ var fuzzRegister sync.Once
 // No input may panic. Every error is a *settings.Error naming a key of the
 // map, matching policy.ErrConfig and exactly one of ErrUnknownKey and
 // ErrBadValue (ErrUnknownKey exactly when a prefixed key is not a
-// setting); the key without the prefix changes nothing; no error shows
+// setting, or a key's prefix is jwtauth. or multiauth. in another case);
+// the key without the prefix changes nothing (unless its prefix is one of
+// those in another case, which makes it the unknown key); no error shows
 // the value of a secret setting; and no goroutine of the key sets is left
 // running once the policy and the Config's key sets are closed.
 func FuzzParseSettings(f *testing.F) {
@@ -117,9 +119,10 @@ func FuzzParseSettings(f *testing.F) {
 
 		perr := fuzzParse(m)
 		fuzzCheckError(t, "Parse", in, perr)
-		var unknown string // the first prefixed key, in sorted order, that is no setting
+		var unknown string // the first key, in sorted order, that is no setting
 		for k := range m {
-			if name, ok := strings.CutPrefix(k, settings.Prefix); ok && !fuzzIsKnown(name) && (unknown == "" || k < unknown) {
+			name, ok := strings.CutPrefix(k, settings.Prefix)
+			if (ok && !fuzzIsKnown(name) || fuzzPrefixCase(k)) && (unknown == "" || k < unknown) {
 				unknown = k
 			}
 		}
@@ -136,7 +139,7 @@ func FuzzParseSettings(f *testing.F) {
 
 		// The key without the prefix is ignored.
 		without := fuzzWithout(m, plainKey)
-		if err := fuzzParse(without); fuzzErrText(err) != fuzzErrText(perr) {
+		if err := fuzzParse(without); !fuzzPrefixCase(plainKey) && fuzzErrText(err) != fuzzErrText(perr) {
 			t.Fatalf("Parse(%s): %v, but without %q: %v", in, perr, plainKey, err)
 		}
 
@@ -217,7 +220,7 @@ func fuzzKeySetGoroutines() int {
 
 // fuzzParse is Parse, closing the key sets of the Config it returns.
 func fuzzParse(m map[string]string) error {
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	for _, s := range cfg.KeySets {
 		s.Close()
 	}
@@ -226,7 +229,7 @@ func fuzzParse(m map[string]string) error {
 
 // fuzzNewPolicy is NewPolicy, closing the policy it makes.
 func fuzzNewPolicy(m map[string]string) (made bool, err error) {
-	p, err := settings.NewPolicy(m, nil)
+	p, err := settings.NewPolicy(m, nil, nil)
 	if p != nil {
 		p.Close()
 	}
@@ -249,9 +252,20 @@ func fuzzCheckError(t *testing.T, fn, in string, err error) {
 	if errors.Is(err, settings.ErrUnknownKey) == errors.Is(err, settings.ErrBadValue) {
 		t.Fatalf("%s(%s): %v does not match exactly one of ErrUnknownKey, ErrBadValue", fn, in, err)
 	}
-	if !strings.HasPrefix(se.Key, settings.Prefix) {
+	if !strings.HasPrefix(se.Key, settings.Prefix) && !fuzzPrefixCase(se.Key) && !strings.HasPrefix(se.Key, settings.MultiauthPrefix) {
 		t.Fatalf("%s(%s): %v names the key %q", fn, in, err, se.Key)
 	}
+}
+
+// fuzzPrefixCase tells whether k begins with jwtauth. or multiauth. in
+// another case: an unknown key.
+func fuzzPrefixCase(k string) bool {
+	for _, p := range []string{settings.Prefix, settings.MultiauthPrefix} {
+		if len(k) >= len(p) && k[:len(p)] != p && strings.EqualFold(k[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 func fuzzWithout(m map[string]string, key string) map[string]string {

@@ -48,7 +48,7 @@ func TestFindGroups(t *testing.T) {
 		"jwtauth.find_groups_table":  " users ",
 		"jwtauth.find_groups_empty":  "",
 	})
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,28 +75,28 @@ func TestFindGroupsErrors(t *testing.T) {
 	failing := register("test:failing", func(map[string]string) (policy.GroupFinder, error) { return nil, errFactory })
 	nilFinder := register("test:nil", func(map[string]string) (policy.GroupFinder, error) { return nil, nil })
 
-	_, err := settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": "test:nope"}))
+	_, err := settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": "test:nope"}), nil)
 	msg := settingsError(t, err, "jwtauth.find_groups", settings.ErrBadValue)
 	if want := "registered: " + strings.Join(settings.GroupFinders(), ", "); !strings.Contains(msg, want) || !strings.Contains(msg, `"test:nope"`) {
 		t.Errorf("error %q does not list the registered names (%s)", msg, want)
 	}
 
-	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": failing}))
+	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": failing}), nil)
 	msg = settingsError(t, err, "jwtauth.find_groups", settings.ErrBadValue)
 	if !errors.Is(err, errFactory) || !strings.Contains(msg, "cannot connect") {
 		t.Errorf("factory error lost: %q", msg)
 	}
 
-	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": nilFinder}))
+	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": nilFinder}), nil)
 	settingsError(t, err, "jwtauth.find_groups", settings.ErrBadValue)
 
 	// Arguments without find_groups.
-	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups_zeta": "1", "jwtauth.find_groups_table": "users"}))
+	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups_zeta": "1", "jwtauth.find_groups_table": "users"}), nil)
 	msg = settingsError(t, err, "jwtauth.find_groups_table", settings.ErrBadValue)
 	if !strings.Contains(msg, "jwtauth.find_groups is not") {
 		t.Errorf("error %q", msg)
 	}
-	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups_table": "users", "jwtauth.find_groups": " "}))
+	_, err = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups_table": "users", "jwtauth.find_groups": " "}), nil)
 	settingsError(t, err, "jwtauth.find_groups_table", settings.ErrBadValue)
 }
 
@@ -135,7 +135,7 @@ func TestRegisterGroupFinderConcurrently(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			_, _ = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": fmt.Sprintf("%s%02d", prefix, i)}))
+			_, _ = settings.Parse(withSecret(map[string]string{"jwtauth.find_groups": fmt.Sprintf("%s%02d", prefix, i)}), nil)
 		})
 	}
 	wg.Wait()
@@ -145,7 +145,7 @@ func TestRegisterGroupFinderConcurrently(t *testing.T) {
 			t.Errorf("%s missing from %q", name, names)
 		}
 	}
-	if _, err := settings.NewPolicy(withSecret(map[string]string{"jwtauth.find_groups": prefix + "07"}), nil); err != nil {
+	if _, err := settings.NewPolicy(withSecret(map[string]string{"jwtauth.find_groups": prefix + "07"}), nil, nil); err != nil {
 		t.Error(err)
 	}
 }

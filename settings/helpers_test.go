@@ -134,7 +134,7 @@ func authenticate(p *policy.JWT, token string) (string, error) {
 // mustPolicy builds the policy of m or fails the test.
 func mustPolicy(t *testing.T, m map[string]string) *policy.JWT {
 	t.Helper()
-	p, err := settings.NewPolicy(m, nil)
+	p, err := settings.NewPolicy(m, nil, nil)
 	if err != nil {
 		t.Fatalf("NewPolicy(%v): %v", redact(m), err)
 	}
@@ -171,8 +171,13 @@ func settingsError(t *testing.T, err error, key string, sentinel error) string {
 	if se.Key != key {
 		t.Errorf("error %q: Key = %q, want %q", err, se.Key, key)
 	}
-	if !strings.HasPrefix(err.Error(), key+": ") {
-		t.Errorf("error %q does not begin with the key %s", err, key)
+	if name := key; !strings.HasPrefix(err.Error(), name+": ") {
+		if se.Env != "" {
+			name = se.Env + " (" + key + ")"
+		}
+		if !strings.HasPrefix(err.Error(), name+": ") {
+			t.Errorf("error %q does not begin with %s", err, name)
+		}
 	}
 	if sentinel != nil && !errors.Is(err, sentinel) {
 		t.Errorf("error %q does not match %v", err, sentinel)

@@ -69,7 +69,7 @@ func TestJWKSOIDCIssuers(t *testing.T) {
 		"jwtauth.jwks_timeout":     "5",
 		"jwtauth.scheme":           "Bearer",
 	}
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestJWKSNotFetchedAtStart(t *testing.T) {
 			key = k
 		}
 		m["jwtauth.jwks_required_at_start"] = "true"
-		_, err := settings.NewPolicy(m, nil)
+		_, err := settings.NewPolicy(m, nil, nil)
 		msg := settingsError(t, err, key, settings.ErrBadValue)
 		if !strings.Contains(msg, "refused") {
 			t.Errorf("error %q does not say why", msg)
@@ -226,7 +226,7 @@ func TestJWKSSettingErrors(t *testing.T) {
 		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.oidc_issuer": downURL, "jwtauth.jwks_required_at_start": "1"}, "jwtauth.oidc_issuer"},
 	} {
 		hits := good.hits.Load()
-		_, err := settings.Parse(tc.m)
+		_, err := settings.Parse(tc.m, nil)
 		msg := settingsError(t, err, tc.key, settings.ErrBadValue)
 		if strings.Contains(msg, hmacKey) {
 			t.Errorf("error %q holds key material", msg)
@@ -234,7 +234,7 @@ func TestJWKSSettingErrors(t *testing.T) {
 		if good.hits.Load() != hits && tc.key != "jwtauth.oidc_issuer" {
 			t.Errorf("%v: a fetch for settings that fail", tc.m)
 		}
-		_, err = settings.NewPolicy(tc.m, nil)
+		_, err = settings.NewPolicy(tc.m, nil, nil)
 		settingsError(t, err, tc.key, settings.ErrBadValue)
 	}
 
@@ -245,7 +245,7 @@ func TestJWKSSettingErrors(t *testing.T) {
 		if k == "public_key" {
 			m["jwtauth."+k] = string(publicPEMs(t, testKeys()[1])[0].pem)
 		}
-		_, err := settings.NewPolicy(m, nil)
+		_, err := settings.NewPolicy(m, nil, nil)
 		noKeyMaterial(t, settingsError(t, err, "jwtauth."+k, settings.ErrBadValue))
 	}
 }
@@ -255,7 +255,7 @@ func TestJWKSEmptyValuesUnset(t *testing.T) {
 	for _, k := range []string{"jwks_file", "jwks_url", "oidc_issuer", "jwks_refresh", "jwks_min_refresh", "jwks_timeout", "jwks_allow_http", "jwks_required_at_start"} {
 		m[settings.Prefix+k] = " "
 	}
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,10 +70,10 @@ func edPEMRefused(t *testing.T, pub []byte) {
 	for _, enc := range []pemEncoding{{"SPKI", spkiPEM(t, pub)}, {"certificate", edCertificatePEM(t, pub)}} {
 		for _, inFile := range []bool{false, true} {
 			m := keySettings(t, "public_key", enc.pem, inFile, "EdDSA")
-			if _, err := settings.Parse(m); err != nil {
+			if _, err := settings.Parse(m, nil); err != nil {
 				t.Fatalf("%s: Parse: %v (the PEM itself is sound; the key is refused by the policy)", enc.format, err)
 			}
-			_, err := settings.NewPolicy(m, nil)
+			_, err := settings.NewPolicy(m, nil, nil)
 			setting := "jwtauth.public_key"
 			if inFile {
 				setting = "jwtauth.public_key_file"
@@ -109,7 +109,7 @@ func TestEd25519IdentityKeyFileForgery(t *testing.T) {
 	}
 	pemText := spkiPEM(t, identity)
 	m := map[string]string{"jwtauth.algorithm": "EdDSA", "jwtauth.public_key_file": writeFile(t, "identity.pem", pemText)}
-	p, err := settings.NewPolicy(m, nil)
+	p, err := settings.NewPolicy(m, nil, nil)
 	if err == nil {
 		id, aerr := authenticate(p.(*policy.JWT), tok)
 		t.Fatalf("a policy was built with the identity key; it authenticates a forged token as %q (%v)", id, aerr)
@@ -135,7 +135,7 @@ func TestEd25519PEMWrongLength(t *testing.T) {
 		der[len(der)-n-2] = byte(n + 1) // BIT STRING length
 		pemText := testkit.PEM("PUBLIC KEY", der)
 		m := map[string]string{"jwtauth.algorithm": "EdDSA", "jwtauth.public_key_file": writeFile(t, "short.pem", pemText)}
-		_, err = settings.NewPolicy(m, nil)
+		_, err = settings.NewPolicy(m, nil, nil)
 		msg := settingsError(t, err, "jwtauth.public_key_file", settings.ErrBadValue)
 		noKeyMaterial(t, msg, pemText)
 	}

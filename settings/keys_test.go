@@ -39,7 +39,7 @@ func TestPrivateKeys(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					m := keySettings(t, "private_key", enc.pem, inFile, k.alg)
-					cfg, err := settings.Parse(m)
+					cfg, err := settings.Parse(m, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -87,7 +87,7 @@ func TestPublicKeys(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					m := keySettings(t, "public_key", enc.pem, inFile, k.alg)
-					cfg, err := settings.Parse(m)
+					cfg, err := settings.Parse(m, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -124,7 +124,7 @@ func TestPrivateAndPublicKey(t *testing.T) {
 	}
 	// A public key that is not the private key's is refused.
 	m["jwtauth.public_key"] = string(publicPEMs(t, testKey{"EC", "ES256", otherKey(t, k)})[0].pem)
-	_, err := settings.NewPolicy(m, nil)
+	_, err := settings.NewPolicy(m, nil, nil)
 	settingsError(t, err, "jwtauth.public_key", settings.ErrBadValue)
 }
 
@@ -163,7 +163,7 @@ func TestKeyErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.m["jwtauth.algorithm"] = k.alg
-			_, err := settings.Parse(tt.m)
+			_, err := settings.Parse(tt.m, nil)
 			msg := settingsError(t, err, tt.key, settings.ErrBadValue)
 			t.Log(msg)
 			if tt.is != nil && !errors.Is(err, tt.is) {
@@ -173,7 +173,7 @@ func TestKeyErrors(t *testing.T) {
 				t.Errorf("error %q does not name %s", msg, tt.path)
 			}
 			noKeyMaterial(t, msg, priv, pub)
-			if _, err := settings.NewPolicy(tt.m, nil); err == nil || err.Error() != msg {
+			if _, err := settings.NewPolicy(tt.m, nil, nil); err == nil || err.Error() != msg {
 				t.Errorf("NewPolicy: %v", err)
 			}
 		})
@@ -194,7 +194,7 @@ func TestKeyAlgorithmMismatch(t *testing.T) {
 		{map[string]string{"jwtauth.algorithm": "HS256", "jwtauth.master_secret": secret, "jwtauth.public_key": string(publicPEMs(t, ecKey)[0].pem)}, "jwtauth.algorithm"},
 		{map[string]string{"jwtauth.algorithm": "ES256", "jwtauth.algorithms": "ES256 ES384", "jwtauth.public_key": string(publicPEMs(t, ecKey)[0].pem)}, "jwtauth.algorithms"},
 	} {
-		_, err := settings.NewPolicy(tt.m, nil)
+		_, err := settings.NewPolicy(tt.m, nil, nil)
 		noKeyMaterial(t, settingsError(t, err, tt.key, settings.ErrBadValue))
 	}
 }

@@ -3,7 +3,9 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/ini.v1"
@@ -16,6 +18,10 @@ const DefaultSection = "app:main"
 // ErrNoSection is matched by the error LoadINI returns when the file has no
 // section of the name asked for.
 var ErrNoSection = errors.New("no such section")
+
+// ErrDuplicateKey is matched by the error LoadINI returns when the section
+// sets a key twice.
+var ErrDuplicateKey = errors.New("duplicate key")
 
 // envPrefix begins the environment variables FromEnv reads.
 const envPrefix = "JWTAUTH_"
@@ -35,7 +41,9 @@ const envPrefix = "JWTAUTH_"
 // The continuation lines are joined with newlines, their indentation and
 // comment lines dropped. Values are not interpolated: %(here)s stays as it
 // is written. Unlike PasteDeploy, the INI reader takes a value that begins
-// with a backquote or """ for a quoted one, and drops those quotes.
+// with a backquote or """ for a quoted one, and drops those quotes. A key
+// written twice in the section is an error naming it and its line, as it
+// is for Python's configparser.
 func LoadINI(path, section string) (map[string]string, error) {
 	if section == "" {
 		section = DefaultSection
@@ -60,11 +68,61 @@ func LoadINI(path, section string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jwtauth: settings file %s: [%s]: %w", path, section, ErrNoSection)
 	}
+	if key, line, dup := duplicateKey(data, section, sec.KeyStrings()); dup {
+		return nil, fmt.Errorf("jwtauth: settings file %s: line %d: [%s]: %w: %s is set twice", path, line, section, ErrDuplicateKey, key)
+	}
 	m := make(map[string]string, len(sec.Keys()))
 	for _, k := range sec.Keys() {
 		m[k.Name()] = multiline(k.Value())
 	}
 	return m, nil
+}
+
+// duplicateKey finds the first key of section written a second time in
+// data, and the line of that second time. It reads the lines as the INI
+// reader does: a line that begins with a space or a tab continues the
+// value before it, a line that begins with # or ; is a comment, [name]
+// opens a section (a section opened twice continues), and a key is what
+// comes before the first = or :. Only the names of keys (the reader's
+// keys of the section) are compared, never their values.
+func duplicateKey(data []byte, section string, keys []string) (key string, line int, dup bool) {
+	seen := map[string]bool{}
+	current, inKey := "", false
+	for i, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimRight(l, "\r")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if l[0] == ' ' || l[0] == '\t' {
+			if inKey {
+				continue // a continuation line
+			}
+			l = strings.TrimLeft(l, " \t")
+		}
+		switch {
+		case l[0] == '#' || l[0] == ';':
+			continue
+		case l[0] == '[':
+			if end := strings.LastIndexByte(l, ']'); end > 0 {
+				current, inKey = strings.TrimSpace(l[1:end]), false
+			}
+			continue
+		}
+		end := strings.IndexAny(l, "=:")
+		if end < 0 {
+			continue
+		}
+		inKey = true
+		name := strings.TrimSpace(l[:end])
+		if current != section || !slices.Contains(keys, name) {
+			continue
+		}
+		if seen[name] {
+			return name, i + 1, true
+		}
+		seen[name] = true
+	}
+	return "", 0, false
 }
 
 // parseError describes an error of the INI parser without the text of the
@@ -107,44 +165,60 @@ func multiline(v string) string {
 	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
+// Origins names the environment variable that set each settings key read
+// from the environment, by key, as FromEnv and Load return it: the errors
+// of Parse, NewPolicy and DebugAuthorization name the variable, not the key
+// it maps to. nil when every key came from a file or from code.
+type Origins map[string]string
+
 // FromEnv reads settings from environment variables ("NAME=value", as
 // os.Environ returns them): JWTAUTH_<NAME> becomes jwtauth.<name>, the name
 // lowercased, so JWTAUTH_MASTER_SECRET sets jwtauth.master_secret and
 // JWTAUTH_FIND_GROUPS_TABLE sets jwtauth.find_groups_table; the keys of a
 // stack are MULTIAUTH_POLICIES, MULTIAUTH_GROUPFINDER and
 // MULTIAUTH_POLICY_<NAME>_<KEY> (multiauth.policy.<name>.<key>: policy
-// names have no underscore). Other variables are ignored; of a variable
-// given twice, the last wins.
-func FromEnv(environ []string) map[string]string {
+// names have no underscore). A variable set to the empty string is left
+// out, so that it leaves a file's value as it is. Other variables are
+// ignored; of a variable given twice, the last wins. The Origins name the
+// variable of each key.
+func FromEnv(environ []string) (map[string]string, Origins) {
 	m := map[string]string{}
+	from := Origins{}
 	for _, kv := range environ {
 		name, value, ok := strings.Cut(kv, "=")
-		if !ok {
+		if !ok || value == "" {
 			continue
 		}
+		var key string
 		if rest, ok := strings.CutPrefix(name, envPrefix); ok {
-			m[Prefix+strings.ToLower(rest)] = value
-		} else if key, ok := envStackKey(name); ok {
-			m[key] = value
+			key = Prefix + strings.ToLower(rest)
+		} else if key, ok = envStackKey(name); !ok {
+			continue
 		}
+		m[key], from[key] = value, name
 	}
-	return m
+	return m, from
+}
+
+// envName is the environment variable that sets key, as FromEnv reads it.
+func envName(key string) string {
+	return strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
 // Load reads the settings of an application: the section of the INI file
 // at path (see LoadINI; no file when path is ""), overlaid with the
-// JWTAUTH_* environment variables (see FromEnv), which win, so that secrets
-// need not be written in the file.
-func Load(path, section string) (map[string]string, error) {
+// JWTAUTH_* and MULTIAUTH_* environment variables (see FromEnv), which
+// win, so that secrets need not be written in the file. The Origins name
+// the variables of the keys they set; pass them to NewPolicy.
+func Load(path, section string) (map[string]string, Origins, error) {
 	m := map[string]string{}
 	if path != "" {
 		var err error
 		if m, err = LoadINI(path, section); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	for k, v := range FromEnv(os.Environ()) {
-		m[k] = v
-	}
-	return m, nil
+	env, from := FromEnv(os.Environ())
+	maps.Copy(m, env)
+	return m, from, nil
 }

@@ -127,7 +127,7 @@ func TestLoadINILongValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(m, "jwtauth.master_secret")
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestLoadINIErrors(t *testing.T) {
 }
 
 func TestFromEnv(t *testing.T) {
-	got := settings.FromEnv([]string{
+	got, from := settings.FromEnv([]string{
 		"PATH=/usr/bin",
 		"JWTAUTH_MASTER_SECRET=a=b",
 		"JWTAUTH_FIND_GROUPS_TABLE=users",
@@ -183,19 +183,140 @@ func TestFromEnv(t *testing.T) {
 		"JWTAUTHX=1",
 		"MY_JWTAUTH_AUDIENCE=x",
 		"JWTAUTH_NOEQUALS",
+		"MULTIAUTH_POLICY_API_USE=jwt",
+		"MULTIAUTH_POLICIES=",
 	})
 	want := map[string]string{
 		"jwtauth.master_secret":     "a=b",
 		"jwtauth.find_groups_table": "users",
 		"jwtauth.leeway":            "5",
-		"jwtauth.issuer":            "",
 		"jwtauth.algorithm":         "HS512",
+		"multiauth.policy.api.use":  "jwt",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got := settings.FromEnv(nil); len(got) != 0 {
-		t.Errorf("FromEnv(nil) = %q", got)
+	wantFrom := settings.Origins{
+		"jwtauth.master_secret":     "JWTAUTH_MASTER_SECRET",
+		"jwtauth.find_groups_table": "JWTAUTH_FIND_GROUPS_TABLE",
+		"jwtauth.leeway":            "JWTAUTH_Leeway",
+		"jwtauth.algorithm":         "JWTAUTH_ALGORITHM",
+		"multiauth.policy.api.use":  "MULTIAUTH_POLICY_API_USE",
+	}
+	if !reflect.DeepEqual(from, wantFrom) {
+		t.Errorf("origins %q, want %q", from, wantFrom)
+	}
+	if got, from := settings.FromEnv(nil); len(got) != 0 || len(from) != 0 {
+		t.Errorf("FromEnv(nil) = %q, %q", got, from)
+	}
+}
+
+// TestLoadEmptyVariable: a variable set to the empty string leaves the
+// file's value as it is, for JWTAUTH_* and MULTIAUTH_* alike.
+func TestLoadEmptyVariable(t *testing.T) {
+	path := writeFile(t, "app.ini", []byte("[app:main]\njwtauth.leeway = 5\nmultiauth.policies = api\nmultiauth.policy.api.use = jwt\n"))
+	t.Setenv("JWTAUTH_LEEWAY", "")
+	t.Setenv("MULTIAUTH_POLICIES", "")
+	t.Setenv("MULTIAUTH_POLICY_API_USE", "")
+	m, from, err := settings.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"jwtauth.leeway": "5", "multiauth.policies": "api", "multiauth.policy.api.use": "jwt"} {
+		if m[k] != v {
+			t.Errorf("%s = %q, want the file's %q", k, m[k], v)
+		}
+		if from[k] != "" {
+			t.Errorf("%s is said to come from %s", k, from[k])
+		}
+	}
+}
+
+// TestEnvErrorsNameTheVariable: an error caused by an environment
+// variable names the variable, and its key; an unknown key is told the
+// known key closest to it, spelt as a variable.
+func TestEnvErrorsNameTheVariable(t *testing.T) {
+	path := writeFile(t, "app.ini", []byte("[app:main]\njwtauth.master_secret = "+longSecret+"\n"))
+	for _, tc := range []struct {
+		name, value, key, msg string
+		kind                  error
+	}{
+		{"JWTAUTH_MASTER_SECRT", longSecret, "jwtauth.master_secrt", "JWTAUTH_MASTER_SECRT (jwtauth.master_secrt): unknown setting; did you mean JWTAUTH_MASTER_SECRET?", settings.ErrUnknownKey},
+		{"JWTAUTH_LEEWAY", "soon", "jwtauth.leeway", `JWTAUTH_LEEWAY (jwtauth.leeway): "soon" is not a whole number of seconds`, settings.ErrBadValue},
+		{"JWTAUTH_SCHEME", "JWT jwt", "jwtauth.scheme", `JWTAUTH_SCHEME (jwtauth.scheme): names "jwt" twice`, settings.ErrBadValue},
+		{"MULTIAUTH_POLICY_API_MASTER_SECRT", longSecret, "multiauth.policy.api.master_secrt", "MULTIAUTH_POLICY_API_MASTER_SECRT (multiauth.policy.api.master_secrt): unknown setting; did you mean MULTIAUTH_POLICY_API_MASTER_SECRET?", settings.ErrUnknownKey},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(tc.name, tc.value)
+			if strings.HasPrefix(tc.name, "MULTIAUTH_") {
+				t.Setenv("MULTIAUTH_POLICIES", "api")
+				t.Setenv("MULTIAUTH_POLICY_API_USE", "jwt")
+			}
+			m, from, err := settings.Load(path, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = settings.NewPolicy(m, from, nil)
+			settingsError(t, err, tc.key, tc.kind)
+			var e *settings.Error
+			if errors.As(err, &e); e.Env != tc.name || err.Error() != tc.msg {
+				t.Errorf("Env %q, error %q; want %q, %q", e.Env, err, tc.name, tc.msg)
+			}
+			noKeyMaterial(t, err.Error(), []byte(longSecret))
+			if !strings.HasPrefix(tc.name, "MULTIAUTH_") {
+				_, err = settings.Parse(m, from)
+				if tc.kind == settings.ErrUnknownKey && (err == nil || err.Error() != tc.msg) {
+					t.Errorf("Parse: %v, want %q", err, tc.msg)
+				}
+			}
+		})
+	}
+
+	// The same keys from a file, or from code, are named as keys.
+	_, err := settings.NewPolicy(map[string]string{"jwtauth.master_secrt": longSecret}, nil, nil)
+	if want := "jwtauth.master_secrt: unknown setting; did you mean jwtauth.master_secret?"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+
+	t.Setenv("JWTAUTH_DEBUG_AUTHORIZATION", "maybe")
+	m, from, err := settings.Load(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = settings.DebugAuthorization(m, from)
+	if settingsError(t, err, "jwtauth.debug_authorization", settings.ErrBadValue); !strings.HasPrefix(err.Error(), "JWTAUTH_DEBUG_AUTHORIZATION (jwtauth.debug_authorization): ") {
+		t.Errorf("DebugAuthorization: %v", err)
+	}
+}
+
+// TestLoadINIDuplicateKey: a key written twice in the section read is an
+// error naming the key and the line, never the values.
+func TestLoadINIDuplicateKey(t *testing.T) {
+	for _, tc := range []struct {
+		name, ini string
+		line      int
+	}{
+		{"same value", "[app:main]\njwtauth.master_secret = " + longSecret + "\njwtauth.leeway = 5\njwtauth.master_secret = " + longSecret + "\n", 4},
+		{"other value", "[app:main]\njwtauth.master_secret = " + longSecret + "\n; a comment\njwtauth.master_secret: " + longSecret + "x\n", 4},
+		{"after a multi-line value", "[app:main]\njwtauth.master_secret =\n    " + longSecret + "\n    jwtauth.master_secret = no\nother = 1\n\njwtauth.master_secret=" + longSecret + "\n", 7},
+		{"in the section opened again", "[app:main]\njwtauth.master_secret = " + longSecret + "\n[app:other]\nx = 1\n[app:main]\njwtauth.master_secret = " + longSecret + "\n", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, "app.ini", []byte(tc.ini))
+			_, err := settings.LoadINI(path, "")
+			if !errors.Is(err, settings.ErrDuplicateKey) {
+				t.Fatalf("got %v, want ErrDuplicateKey", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "jwtauth.master_secret") || !strings.Contains(msg, fmt.Sprintf("line %d:", tc.line)) || !strings.Contains(msg, path) {
+				t.Errorf("error %q does not name the key, line %d and file", msg, tc.line)
+			}
+			noKeyMaterial(t, err.Error(), []byte(longSecret))
+		})
+	}
+	// A key of one section is no duplicate of another's.
+	path := writeFile(t, "app.ini", []byte("[DEFAULT]\nx = 1\n[app:main]\nx = 2\n[app:other]\nx = 3\nx = 4\n"))
+	if m, err := settings.LoadINI(path, ""); err != nil || m["x"] != "2" {
+		t.Errorf("got %v, %v", m, err)
 	}
 }
 
@@ -203,7 +324,7 @@ func TestLoad(t *testing.T) {
 	path := writeFile(t, "app.ini", []byte("[app:main]\njwtauth.master_secret = in-the-file-but-not-long-enough\njwtauth.leeway = 5\njwtauth.scheme = JWT\nother = 1\n"))
 	t.Setenv("JWTAUTH_MASTER_SECRET", longSecret)
 	t.Setenv("JWTAUTH_SCHEME", "Bearer")
-	m, err := settings.Load(path, "")
+	m, _, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +342,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	// Without a file, the environment alone.
-	m, err = settings.Load("", "")
+	m, _, err = settings.Load("", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,17 +350,18 @@ func TestLoad(t *testing.T) {
 		t.Errorf("got %v", redact(m))
 	}
 
-	// A bad value from the environment is reported under its key.
+	// A bad value from the environment is reported under its key, and
+	// its variable.
 	t.Setenv("JWTAUTH_LEEWAY", "soon")
-	m, err = settings.Load(path, "")
+	m, from, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = settings.NewPolicy(m, nil)
+	_, err = settings.NewPolicy(m, from, nil)
 	settingsError(t, err, "jwtauth.leeway", settings.ErrBadValue)
 
 	// Errors of the file are reported.
-	if _, err := settings.Load(path, "app:none"); !errors.Is(err, settings.ErrNoSection) {
+	if _, _, err := settings.Load(path, "app:none"); !errors.Is(err, settings.ErrNoSection) {
 		t.Errorf("missing section: %v", err)
 	}
 }

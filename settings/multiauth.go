@@ -136,13 +136,8 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 		seen[name] = true
 	}
 	// Every jwtauth.* key is known (the defaults of the jwt policies, with
-	// or without one in the stack), and every multiauth.* key belongs to a
-	// policy of the stack.
-	for _, k := range sortedKeys(m) {
-		if name, ok := strings.CutPrefix(k, Prefix); ok && !isKnown(name) {
-			return nil, &Error{Key: k, Err: ErrUnknownKey}
-		}
-	}
+	// or without one in the stack: checkKeys), and every multiauth.* key
+	// belongs to a policy of the stack.
 	own := map[string]map[string]string{}
 	finderArgs := map[string]string{}
 	for _, k := range sortedKeys(m) {
@@ -171,7 +166,7 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 				own[name][key] = m[k]
 			}
 		default:
-			return nil, &Error{Key: k, Err: ErrUnknownKey}
+			return nil, unknownKey(MultiauthPrefix, rest, []string{"groupfinder", "policies"})
 		}
 	}
 	cfg := multiauth.Config{}
@@ -228,7 +223,11 @@ func newStackPolicy(name string, own, m map[string]string, logger *slog.Logger) 
 		if _, own := settings[key]; !own && key != e.Key && !isUnset(m[e.Key]) {
 			return nil, err // a jwtauth.* default of m is at fault, and names itself
 		}
-		return nil, &Error{Key: prefix + key, Err: e.Err}
+		own := &Error{Key: prefix + key, Err: e.Err}
+		if e.Closest != "" {
+			own.Closest = prefix + strings.TrimPrefix(e.Closest, Prefix)
+		}
+		return nil, own
 	default:
 		return nil, &Error{Key: prefix + "use", Err: badCause(err, "policy %q", use)}
 	}
@@ -281,7 +280,7 @@ func newBasicOfStack(own, _ map[string]string, logger *slog.Logger) (policy.Auth
 		case strings.HasPrefix(k, checkArgPrefix) && len(k) > len(checkArgPrefix):
 			args[k[len(checkArgPrefix):]] = own[k]
 		default:
-			return nil, &Error{Key: k, Err: ErrUnknownKey}
+			return nil, unknownKey("", k, []string{kCheck, kRealm, kReservedPrefixes})
 		}
 	}
 	name := strings.TrimSpace(own[kCheck])

@@ -71,7 +71,7 @@ func TestStackFromSettings(t *testing.T) {
 	check, finder := registerStackHelpers(t)
 	m := stackSettings(check)
 	m["multiauth.groupfinder"] = finder
-	p, err := settings.NewPolicy(m, slog.New(slog.DiscardHandler))
+	p, err := settings.NewPolicy(m, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestStackFromSettings(t *testing.T) {
 
 // TestStackFromEnvironment: MULTIAUTH_* variables set the keys of a stack.
 func TestStackFromEnvironment(t *testing.T) {
-	m := settings.FromEnv([]string{
+	m, _ := settings.FromEnv([]string{
 		"MULTIAUTH_POLICIES=api svc",
 		"MULTIAUTH_POLICY_API_USE=jwt",
 		"MULTIAUTH_POLICY_API_MASTER_SECRET=s3cret",
@@ -166,7 +166,7 @@ multiauth.policy.svc.check = `+check+`
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := settings.NewPolicy(m, slog.New(slog.DiscardHandler))
+	p, err := settings.NewPolicy(m, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestStackErrors(t *testing.T) {
 		{"multiauth keys without policies", map[string]string{"jwtauth.master_secret": secret, "multiauth.groupfinder": "x"}, "multiauth.groupfinder", settings.ErrBadValue, "multiauth.policies is not"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := settings.NewPolicy(tt.m, slog.New(slog.DiscardHandler))
+			p, err := settings.NewPolicy(tt.m, nil, slog.New(slog.DiscardHandler))
 			if p != nil {
 				p.Close()
 				t.Fatalf("a policy was made: %T", p)
@@ -266,11 +266,11 @@ func TestRegisterPolicy(t *testing.T) {
 		return countingPolicy{AuthenticationPolicy: jwt, closed: closed}, nil
 	})
 	m := map[string]string{"multiauth.policies": "mine", "multiauth.policy.mine.use": name}
-	_, err := settings.NewPolicy(m, nil)
+	_, err := settings.NewPolicy(m, nil, nil)
 	settingsError(t, err, "multiauth.policy.mine.colour", nil)
 
 	m["multiauth.policy.mine.colour"] = "blue"
-	p, err := settings.NewPolicy(m, nil)
+	p, err := settings.NewPolicy(m, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestRegisterPolicy(t *testing.T) {
 	// A stack that fails after the policy was made closes it.
 	m["multiauth.policies"] = "mine other"
 	m["multiauth.policy.other.use"] = "ldap"
-	if _, err := settings.NewPolicy(m, nil); err == nil {
+	if _, err := settings.NewPolicy(m, nil, nil); err == nil {
 		t.Fatal("no error for an unknown factory")
 	}
 	if closed.Load() != 2 {
@@ -331,11 +331,11 @@ func TestRegistriesRefuse(t *testing.T) {
 	}
 	// Factories that make nothing are errors, not nil policies.
 	m := map[string]string{"multiauth.policies": "a", "multiauth.policy.a.use": name}
-	if _, err := settings.NewPolicy(m, nil); !errors.Is(err, settings.ErrBadValue) {
+	if _, err := settings.NewPolicy(m, nil, nil); !errors.Is(err, settings.ErrBadValue) {
 		t.Errorf("a factory that made no policy: %v", err)
 	}
 	m = map[string]string{"multiauth.policies": "a", "multiauth.policy.a.use": "basic", "multiauth.policy.a.check": name}
-	if _, err := settings.NewPolicy(m, nil); !errors.Is(err, settings.ErrBadValue) {
+	if _, err := settings.NewPolicy(m, nil, nil); !errors.Is(err, settings.ErrBadValue) {
 		t.Errorf("a check factory that made no check: %v", err)
 	}
 }

@@ -43,13 +43,46 @@ var ErrBadValue = errors.New("bad setting value")
 // wrong, such as
 //
 //	jwtauth.leeway: "abc" is not a whole number of seconds
+//	jwtauth.master_secrt: unknown setting; did you mean jwtauth.master_secret?
+//
+// and, for a key set by an environment variable, the variable first:
+//
+//	JWTAUTH_MASTER_SECRT (jwtauth.master_secrt): unknown setting; did you mean JWTAUTH_MASTER_SECRET?
 type Error struct {
 	Key string // the full key, prefix included, such as "jwtauth.leeway"
-	Err error  // what is wrong with it
+	// Env is the environment variable that set Key, when one did (see
+	// Origins), such as "JWTAUTH_LEEWAY".
+	Env string
+	Err error // what is wrong with it
+	// Closest is, for an unknown Key, the known key nearest to it, when one
+	// is near enough to be a typo of it.
+	Closest string
 }
 
-// Error returns the key and what is wrong with it.
-func (e *Error) Error() string { return e.Key + ": " + e.Err.Error() }
+// Error returns the key (or the variable) and what is wrong with it.
+func (e *Error) Error() string {
+	name, closest := e.Key, e.Closest
+	if e.Env != "" {
+		name = e.Env + " (" + e.Key + ")"
+		if closest != "" {
+			closest = envName(closest)
+		}
+	}
+	msg := name + ": " + e.Err.Error()
+	if closest != "" {
+		msg += "; did you mean " + closest + "?"
+	}
+	return msg
+}
+
+// named sets the Env of the *Error in err from the Origins of its key.
+func (o Origins) named(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Env == "" {
+		e.Env = o[e.Key]
+	}
+	return err
+}
 
 // Unwrap returns what is wrong.
 func (e *Error) Unwrap() error { return e.Err }
@@ -166,6 +199,88 @@ var setters = []field{
 	{kDebugAuthorization, func(_ *policy.Config, v string) error { _, err := asBool(v); return err }},
 }
 
+// knownNames are the settings, without the prefix and but for the
+// find_groups_<arg> keys, sorted: the candidates of a typo.
+var knownNames = func() []string {
+	names := []string{kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile}
+	names = append(names, jwksSettings...)
+	for _, f := range setters {
+		names = append(names, f.name)
+	}
+	slices.Sort(names)
+	return names
+}()
+
+// unknownKey is the error for the key prefix+name, which names no setting;
+// known are the names (without prefix) it could be a typo of.
+func unknownKey(prefix, name string, known []string) *Error {
+	e := &Error{Key: prefix + name, Err: ErrUnknownKey}
+	if c, ok := closest(name, known); ok {
+		e.Closest = prefix + c
+	}
+	return e
+}
+
+// closest is the name of known nearest to name in edit distance, when
+// it is near enough to be a typo: two edits, or one in four characters.
+// Of names as near, the first wins.
+func closest(name string, known []string) (string, bool) {
+	best, bestD := "", -1
+	for _, k := range known {
+		if d := editDistance(name, k); bestD < 0 || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD < 0 || bestD > 2 && bestD*4 > len(name) {
+		return "", false
+	}
+	return best, true
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes (the
+// keys are ASCII), counting insertions, deletions and substitutions.
+func editDistance(a, b string) int {
+	if len(a) > 256 || len(b) > 256 {
+		return max(len(a), len(b)) // no typo of a key, and no quadratic work
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// checkKeys checks the keys of m: a key whose prefix is jwtauth. or
+// multiauth. in another case (JWTAuth.leeway) is an error, since Pyramid
+// would ignore it and the setting would silently not apply; and every
+// jwtauth.* key must be known. Other keys, a mistyped prefix among them
+// (jwtuath.leeway), are ignored, as Pyramid ignores them.
+func checkKeys(m map[string]string) error {
+	for _, k := range sortedKeys(m) {
+		for _, p := range []string{Prefix, MultiauthPrefix} {
+			if len(k) >= len(p) && !strings.HasPrefix(k, p) && strings.EqualFold(k[:len(p)], p) {
+				return &Error{Key: k, Err: &problem{msg: "unknown setting: its prefix must be written " + p, kind: ErrUnknownKey}, Closest: p + k[len(p):]}
+			}
+		}
+		if name, ok := strings.CutPrefix(k, Prefix); ok && !isKnown(name) {
+			return unknownKey(Prefix, name, knownNames)
+		}
+	}
+	return nil
+}
+
 // isKnown tells whether name (without the prefix) is a setting.
 func isKnown(name string) bool {
 	switch name {
@@ -210,14 +325,15 @@ func isKnown(name string) bool {
 //     the policy's Close (or, for a Config that makes no policy, each set's
 //     Close). See keySets in jwks.go.
 //
-// Every error is an *Error naming the key at fault and matches
-// ErrUnknownKey or ErrBadValue; on an error, no key set is left running.
+// Every error is an *Error naming the key at fault, and the environment
+// variable that set it when from (see Load) names one; it matches
+// ErrUnknownKey or ErrBadValue. On an error, no key set is left running.
 // Checks that involve several settings, such as whether the key suits the
 // algorithm, are left to policy.NewJWT.
-func Parse(m map[string]string) (policy.Config, error) {
+func Parse(m map[string]string, from Origins) (policy.Config, error) {
 	cfg, err := parse(m)
 	if err != nil {
-		return policy.Config{}, err
+		return policy.Config{}, from.named(err)
 	}
 	return cfg, nil
 }
@@ -228,13 +344,13 @@ func parse(m map[string]string) (policy.Config, error) {
 	// reported first, in sorted order.
 	vals := map[string]string{}
 	args := map[string]string{}
+	if err := checkKeys(m); err != nil {
+		return cfg, err
+	}
 	for _, k := range sortedKeys(m) {
 		name, ok := strings.CutPrefix(k, Prefix)
 		if !ok {
 			continue
-		}
-		if !isKnown(name) {
-			return cfg, &Error{Key: k, Err: ErrUnknownKey}
 		}
 		v := m[k]
 		if isUnset(v) {
@@ -286,13 +402,26 @@ func parse(m map[string]string) (policy.Config, error) {
 // policies when multiauth.policies is set (see newStack: each policy's
 // multiauth.policy.NAME.* keys, and the jwtauth.* keys as the defaults of
 // its jwt policies), and the JWT policy of the jwtauth.* keys otherwise
-// (Parse, then policy.NewJWT). logger receives the policies' logs (nil:
-// slog.Default()). Every error is an *Error naming the key at fault; it
-// matches policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors
-// of the policies are kept: errors.As finds the *policy.ConfigError. The
-// policy's Close stops the refresh of its key sets; on an error, they are
-// closed already.
-func NewPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
+// (Parse, then policy.NewJWT). from names the environment variables of
+// the keys that came from one (Load and FromEnv return it; nil when none
+// did). logger receives the policies' logs (nil: slog.Default()). Every
+// error is an *Error naming the key at fault, and its variable; it matches
+// policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of the
+// policies are kept: errors.As finds the *policy.ConfigError. The policy's
+// Close stops the refresh of its key sets; on an error, they are closed
+// already.
+func NewPolicy(m map[string]string, from Origins, logger *slog.Logger) (Policy, error) {
+	p, err := newPolicy(m, logger)
+	if err != nil {
+		return nil, from.named(err)
+	}
+	return p, nil
+}
+
+func newPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
+	if err := checkKeys(m); err != nil {
+		return nil, err
+	}
 	if !isUnset(m[kPolicies]) {
 		return newStack(m, logger)
 	}
@@ -310,7 +439,7 @@ func NewPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
 
 // newJWT builds the JWT policy of the jwtauth.* keys of m.
 func newJWT(m map[string]string, logger *slog.Logger) (*policy.JWT, error) {
-	cfg, err := Parse(m)
+	cfg, err := parse(m)
 	if err != nil {
 		return nil, err
 	}
@@ -341,15 +470,16 @@ func keyGiven(m map[string]string, key string) string {
 
 // DebugAuthorization reads the boolean jwtauth.debug_authorization, which
 // makes the chi adapter log why each authorization was allowed or denied
-// (Pyramid's pyramid.debug_authorization). It is false when unset.
-func DebugAuthorization(m map[string]string) (bool, error) {
+// (Pyramid's pyramid.debug_authorization). It is false when unset. from
+// is as for NewPolicy.
+func DebugAuthorization(m map[string]string, from Origins) (bool, error) {
 	v := m[Prefix+kDebugAuthorization]
 	if isUnset(v) {
 		return false, nil
 	}
 	b, err := asBool(v)
 	if err != nil {
-		return false, keyErr(kDebugAuthorization, err)
+		return false, from.named(keyErr(kDebugAuthorization, err))
 	}
 	return b, nil
 }
@@ -510,10 +640,15 @@ func setAudience(c *policy.Config, v string) error {
 }
 
 func setScheme(c *policy.Config, v string) error {
-	s := strings.TrimSpace(v)
-	if !authheader.IsScheme(s) {
-		return bad("%q is not a valid authentication scheme name", v)
+	schemes := list(v)
+	if len(schemes) == 0 {
+		return bad("%q names no scheme", v)
 	}
-	c.Scheme = s
+	for _, s := range schemes {
+		if !authheader.IsScheme(s) {
+			return bad("%q is not a valid authentication scheme name", s)
+		}
+	}
+	c.Schemes = schemes
 	return nil
 }

@@ -42,7 +42,8 @@ func TestParseGoodValues(t *testing.T) {
 		{"leeway", "0", func(c policy.Config) any { return c.Leeway }, time.Duration(0)},
 		{"leeway", " 30 ", func(c policy.Config) any { return c.Leeway }, 30 * time.Second},
 		{"userid_in_claim", "email", func(c policy.Config) any { return c.UserIDClaim }, "email"},
-		{"scheme", "Bearer", func(c policy.Config) any { return c.Scheme }, "Bearer"},
+		{"scheme", "Bearer", func(c policy.Config) any { return c.Schemes }, []string{"Bearer"}},
+		{"scheme", "JWT Bearer", func(c policy.Config) any { return c.Schemes }, []string{"JWT", "Bearer"}},
 		{"disable_verify_signature", "true", func(c policy.Config) any { return c.DisableVerifySignature }, true},
 		{"disable_verify_exp", "yes", func(c policy.Config) any { return c.DisableVerifyExp }, true},
 		{"disable_verify_nbf", "On", func(c policy.Config) any { return c.DisableVerifyNbf }, true},
@@ -66,7 +67,7 @@ func TestParseGoodValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			cfg, err := settings.Parse(map[string]string{settings.Prefix + tt.key: tt.value})
+			cfg, err := settings.Parse(map[string]string{settings.Prefix + tt.key: tt.value}, nil)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -105,7 +106,8 @@ func TestParseBadValues(t *testing.T) {
 		{"leeway", "-1", `"-1" must not be negative`},
 		{"leeway", "99999999999999999", `too long`},
 		{"leeway", "99999999999999999999999", `not a whole number`},
-		{"scheme", "JWT token", `not a valid authentication scheme name`},
+		{"scheme", "JWT to:ken", `"to:ken" is not a valid authentication scheme name`},
+		{"scheme", " , ", `names no scheme`},
 		{"disable_verify_signature", "maybe", `"maybe" is not a boolean`},
 		{"disable_verify_exp", "2", `is not a boolean`},
 		{"disable_verify_nbf", "enabled", `is not a boolean`},
@@ -124,7 +126,7 @@ func TestParseBadValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			cfg, err := settings.Parse(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}))
+			cfg, err := settings.Parse(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil)
 			msg := settingsError(t, err, settings.Prefix+tt.key, settings.ErrBadValue)
 			if !reflect.DeepEqual(cfg, policy.Config{}) {
 				t.Errorf("Parse returned %+v with its error, want the zero Config", cfg)
@@ -137,7 +139,7 @@ func TestParseBadValues(t *testing.T) {
 			}
 			noKeyMaterial(t, msg)
 			// NewPolicy reports the same error.
-			if _, err2 := settings.NewPolicy(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil); err2 == nil || err2.Error() != msg {
+			if _, err2 := settings.NewPolicy(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil, nil); err2 == nil || err2.Error() != msg {
 				t.Errorf("NewPolicy: %v, want %q", err2, msg)
 			}
 		})
@@ -145,16 +147,67 @@ func TestParseBadValues(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
-	_, err := settings.Parse(map[string]string{"jwtauth.leeway": "abc"})
+	_, err := settings.Parse(map[string]string{"jwtauth.leeway": "abc"}, nil)
 	if got, want := err.Error(), `jwtauth.leeway: "abc" is not a whole number of seconds`; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestNewPolicyBadValues: values that policy.NewJWT refuses, reported
+// under their key: a scheme named twice, a token_type that cannot be a
+// media type, a userid_in_claim that cannot be a claim name.
+func TestNewPolicyBadValues(t *testing.T) {
+	for _, tt := range []struct{ key, value, want string }{
+		{"scheme", "JWT jwt", `names "jwt" twice`},
+		{"token_type", "at+jwt; charset=utf-8", `"at+jwt; charset=utf-8" is not a media type`},
+		{"token_type", "text/plain", `is not a media type`},
+		{"token_type", "+jwt", `is not a media type`},
+		{"token_type", "application/", `is not a media type`},
+		{"token_type", strings.Repeat("j", 128), `is not a media type`},
+		{"userid_in_claim", "e\x00mail", `holds a control character`},
+		{"userid_in_claim", "e\u0085mail", `holds a control character`},
+		{"userid_in_claim", "\xff", `is not valid UTF-8`},
+		{"userid_in_claim", strings.Repeat("c", 257), `is longer than 256 bytes`},
+	} {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			_, err := settings.NewPolicy(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil, nil)
+			msg := settingsError(t, err, settings.Prefix+tt.key, settings.ErrBadValue)
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not say %q", msg, tt.want)
+			}
+		})
+	}
+	for _, tt := range []struct{ key, value string }{
+		{"token_type", "at+jwt"},
+		{"token_type", "Application/AT+JWT"},
+		{"token_type", "JWT"},
+		{"token_type", "secevent+jwt"},
+		{"userid_in_claim", "email"},
+		{"userid_in_claim", "https://example.com/claims/user id"},
+		{"userid_in_claim", "nom d'utilisateur"},
+	} {
+		if _, err := settings.NewPolicy(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil, nil); err != nil {
+			t.Errorf("%s = %q: %v", tt.key, tt.value, err)
+		}
 	}
 }
 
 // Ported from pyramid_jwtauth: an unknown setting with the prefix is an
 // error naming it.
 func TestUnknownKey(t *testing.T) {
+	// The known key closest to an unknown one, when one is near.
+	hint := map[string]string{
+		"jwtauth.Master_Secret":    "; did you mean jwtauth.master_secret?",
+		"jwtauth.find_groups_":     "; did you mean jwtauth.find_groups?",
+		"jwtauth.private_key_path": "; did you mean jwtauth.private_key_file?",
+		"jwtauth.master_secrt":     "; did you mean jwtauth.master_secret?",
+		"jwtauth.levay":            "; did you mean jwtauth.leeway?",
+		"jwtauth.oidc_isuer":       "; did you mean jwtauth.oidc_issuer?",
+	}
 	for _, key := range []string{
+		"jwtauth.master_secrt",
+		"jwtauth.levay",
+		"jwtauth.oidc_isuer",
 		"jwtauth.unexpected",
 		"jwtauth.",
 		"jwtauth.Master_Secret", // keys are case-sensitive
@@ -163,15 +216,15 @@ func TestUnknownKey(t *testing.T) {
 	} {
 		t.Run(key, func(t *testing.T) {
 			for _, v := range []string{"value", ""} { // even when empty
-				_, err := settings.Parse(withSecret(map[string]string{key: v}))
+				_, err := settings.Parse(withSecret(map[string]string{key: v}), nil)
 				msg := settingsError(t, err, key, settings.ErrUnknownKey)
-				if msg != key+": unknown setting" {
-					t.Errorf("error %q", msg)
+				if want := key + ": unknown setting" + hint[key]; msg != want {
+					t.Errorf("error %q, want %q", msg, want)
 				}
 				if errors.Is(err, settings.ErrBadValue) {
 					t.Errorf("error %q matches ErrBadValue", msg)
 				}
-				if _, err := settings.NewPolicy(withSecret(map[string]string{key: v}), nil); !errors.Is(err, settings.ErrUnknownKey) {
+				if _, err := settings.NewPolicy(withSecret(map[string]string{key: v}), nil, nil); !errors.Is(err, settings.ErrUnknownKey) {
 					t.Errorf("NewPolicy: %v", err)
 				}
 			}
@@ -184,14 +237,34 @@ func TestKeysWithoutPrefixIgnored(t *testing.T) {
 		"pyramid.reload_templates": "true",
 		"sqlalchemy.url":           "sqlite://",
 		"jwtauth_leeway":           "abc",
-		"JWTAUTH.leeway":           "abc",
+		"jwtuath.leeway":           "abc", // a mistyped prefix, as Pyramid ignores it
 		"unexpected":               "",
 		"auth.jwtauth.leeway":      "abc",
 	})
-	if _, err := settings.Parse(m); err != nil {
+	if _, err := settings.Parse(m, nil); err != nil {
 		t.Fatal(err)
 	}
 	mustPolicy(t, m)
+}
+
+// TestPrefixInAnotherCase: a key whose prefix is jwtauth. or multiauth. in
+// another case is an error naming it: Pyramid would ignore it, and the
+// setting would silently not apply.
+func TestPrefixInAnotherCase(t *testing.T) {
+	for _, key := range []string{"JWTAuth.leeway", "JWTAUTH.master_secret", "Multiauth.policies"} {
+		t.Run(key, func(t *testing.T) {
+			m := withSecret(map[string]string{key: "3"})
+			want := key + ": unknown setting: its prefix must be written " + strings.ToLower(key[:strings.IndexByte(key, '.')+1]) + "; did you mean " + strings.ToLower(key[:strings.IndexByte(key, '.')+1]) + key[strings.IndexByte(key, '.')+1:] + "?"
+			_, err := settings.NewPolicy(m, nil, nil)
+			if msg := settingsError(t, err, key, settings.ErrUnknownKey); msg != want {
+				t.Errorf("NewPolicy: %q, want %q", msg, want)
+			}
+			_, err = settings.Parse(m, nil)
+			if msg := settingsError(t, err, key, settings.ErrUnknownKey); msg != want {
+				t.Errorf("Parse: %q, want %q", msg, want)
+			}
+		})
+	}
 }
 
 func TestEmptyValueIsUnset(t *testing.T) {
@@ -204,7 +277,7 @@ func TestEmptyValueIsUnset(t *testing.T) {
 	} {
 		m[settings.Prefix+k] = " "
 	}
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,34 +290,34 @@ func TestEmptyValueIsUnset(t *testing.T) {
 
 func TestAsBool(t *testing.T) {
 	for _, v := range []string{"true", "True", "TRUE", "yes", "Yes", "on", "ON", "1", "t", "T", "y", "Y", " true ", "\tyes\n"} {
-		cfg, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v})
+		cfg, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
 		if err != nil || !cfg.DisableVerifyExp {
 			t.Errorf("%q: %v, %v; want true", v, cfg.DisableVerifyExp, err)
 		}
-		if b, err := settings.DebugAuthorization(map[string]string{"jwtauth.debug_authorization": v}); err != nil || !b {
+		if b, err := settings.DebugAuthorization(map[string]string{"jwtauth.debug_authorization": v}, nil); err != nil || !b {
 			t.Errorf("DebugAuthorization(%q) = %v, %v; want true", v, b, err)
 		}
 	}
 	for _, v := range []string{"false", "False", "no", "NO", "off", "Off", "0", "f", "F", "n", "N", " off "} {
-		cfg, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v})
+		cfg, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
 		if err != nil || cfg.DisableVerifyExp {
 			t.Errorf("%q: %v, %v; want false", v, cfg.DisableVerifyExp, err)
 		}
-		if b, err := settings.DebugAuthorization(map[string]string{"jwtauth.debug_authorization": v}); err != nil || b {
+		if b, err := settings.DebugAuthorization(map[string]string{"jwtauth.debug_authorization": v}, nil); err != nil || b {
 			t.Errorf("DebugAuthorization(%q) = %v, %v; want false", v, b, err)
 		}
 	}
 	for _, v := range []string{"2", "-1", "tru", "yess", "none", "enable", "o", "true false", "¡sí!"} {
-		_, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v})
+		_, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
 		settingsError(t, err, "jwtauth.disable_verify_exp", settings.ErrBadValue)
-		_, err = settings.DebugAuthorization(map[string]string{"jwtauth.debug_authorization": v})
+		_, err = settings.DebugAuthorization(map[string]string{"jwtauth.debug_authorization": v}, nil)
 		settingsError(t, err, "jwtauth.debug_authorization", settings.ErrBadValue)
 	}
 }
 
 func TestDebugAuthorizationUnset(t *testing.T) {
 	for _, m := range []map[string]string{nil, {}, {"jwtauth.debug_authorization": ""}} {
-		if b, err := settings.DebugAuthorization(m); b || err != nil {
+		if b, err := settings.DebugAuthorization(m, nil); b || err != nil {
 			t.Errorf("DebugAuthorization(%v) = %v, %v", m, b, err)
 		}
 	}
@@ -264,12 +337,12 @@ func TestLists(t *testing.T) {
 		{",a,", []string{"a"}},
 	}
 	for _, tt := range tests {
-		cfg, err := settings.Parse(map[string]string{"jwtauth.audience": tt.in})
+		cfg, err := settings.Parse(map[string]string{"jwtauth.audience": tt.in}, nil)
 		if err != nil || !reflect.DeepEqual(cfg.Audience, tt.want) {
 			t.Errorf("audience %q: %q, %v; want %q", tt.in, cfg.Audience, err, tt.want)
 		}
 		algs := strings.NewReplacer("a", "HS256", "b", "HS384", "c", "HS512", "d", "RS256").Replace(tt.in)
-		cfg, err = settings.Parse(map[string]string{"jwtauth.algorithms": algs})
+		cfg, err = settings.Parse(map[string]string{"jwtauth.algorithms": algs}, nil)
 		if err != nil || len(cfg.Algorithms) != len(tt.want) {
 			t.Errorf("algorithms %q: %q, %v", algs, cfg.Algorithms, err)
 		}
@@ -280,7 +353,7 @@ func TestLists(t *testing.T) {
 // HS256, the JWT scheme, no leeway and the userid in "sub".
 func TestDefaults(t *testing.T) {
 	m := map[string]string{"jwtauth.master_secret": secret}
-	cfg, err := settings.Parse(m)
+	cfg, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +450,7 @@ func TestSettingsChangeBehaviour(t *testing.T) {
 
 func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 	short := "short-secret-xyz"
-	_, err := settings.NewPolicy(map[string]string{"jwtauth.master_secret": short}, nil)
+	_, err := settings.NewPolicy(map[string]string{"jwtauth.master_secret": short}, nil, nil)
 	msg := settingsError(t, err, "jwtauth.master_secret", settings.ErrBadValue)
 	var ce *policy.ConfigError
 	if !errors.As(err, &ce) || ce.Key != "master_secret" {
@@ -405,7 +478,7 @@ func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 		{map[string]string{"jwtauth.algorithm": "ES256"}, "jwtauth.public_key"},
 	}
 	for _, tt := range tests {
-		_, err := settings.NewPolicy(tt.m, nil)
+		_, err := settings.NewPolicy(tt.m, nil, nil)
 		noKeyMaterial(t, settingsError(t, err, tt.key, settings.ErrBadValue))
 	}
 }
@@ -425,7 +498,7 @@ func TestSecretsNotInErrors(t *testing.T) {
 		{"jwtauth.private_key": pemText, "jwtauth.private_key_file": "/nonexistent"},
 		{"jwtauth.public_key": pemText, "jwtauth.public_key_file": "/nonexistent"},
 	} {
-		_, err := settings.NewPolicy(m, nil)
+		_, err := settings.NewPolicy(m, nil, nil)
 		if err == nil {
 			t.Fatalf("%v: no error", redact(m))
 		}

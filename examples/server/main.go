@@ -147,25 +147,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	var m map[string]string
+	var from settings.Origins
 	users := map[string]user{}
 	if *config != "" {
 		var err error
-		if m, err = settings.Load(*config, ""); err != nil {
+		if m, from, err = settings.Load(*config, ""); err != nil {
 			fmt.Fprintln(stderr, "server:", err)
 			return 1
 		}
 	} else {
 		m = defaultSettings()
-		maps.Copy(m, settings.FromEnv(os.Environ()))
+		var env map[string]string
+		env, from = settings.FromEnv(os.Environ())
+		maps.Copy(m, env)
 		users = demoUsers
 	}
-	p, err := settings.NewPolicy(m, logger)
+	p, err := settings.NewPolicy(m, from, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	defer p.Close()
-	debug, err := settings.DebugAuthorization(m)
+	debug, err := settings.DebugAuthorization(m, from)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1

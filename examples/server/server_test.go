@@ -50,11 +50,11 @@ func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // It is closed when the test ends.
 func policyFromINI(t *testing.T, path string) settings.Policy {
 	t.Helper()
-	m, err := settings.Load(path, "")
+	m, from, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatalf("settings.Load: %v", err)
 	}
-	p, err := settings.NewPolicy(m, testLogger())
+	p, err := settings.NewPolicy(m, from, testLogger())
 	if err != nil {
 		t.Fatalf("settings.NewPolicy: %v", err)
 	}
@@ -665,7 +665,7 @@ func TestDemoCheck(t *testing.T) {
 
 	m := defaultSettings()
 	m["multiauth.policy.basic.check_file"] = "users.txt"
-	if _, err := settings.NewPolicy(m, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
+	if _, err := settings.NewPolicy(m, nil, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
 		t.Errorf("example:basiccheck with an argument: %v, want an error naming multiauth.policy.basic.check", err)
 	}
 }
@@ -786,7 +786,7 @@ func defaultPolicy(t *testing.T) (settings.Policy, []byte) {
 	if m2 := defaultSettings(); m2["jwtauth.master_secret"] == secret {
 		t.Error("defaultSettings makes the same secret twice")
 	}
-	p, err := settings.NewPolicy(m, testLogger())
+	p, err := settings.NewPolicy(m, nil, testLogger())
 	if err != nil {
 		t.Fatalf("settings.NewPolicy(defaultSettings()): %v", err)
 	}

@@ -194,5 +194,15 @@ func isTokenName(s string) bool {
 	return true
 }
 
+// Scheme returns the scheme value (an Authorization header) names, as
+// Token reads it, or "" when its first word is no scheme name.
+func Scheme(value string) string {
+	name, _, _ := strings.Cut(strings.TrimLeft(value, " \t"), " ")
+	if !isTokenName(name) {
+		return ""
+	}
+	return name
+}
+
 // IsScheme reports whether s can be used as an authentication scheme name.
 func IsScheme(s string) bool { return isTokenName(s) }

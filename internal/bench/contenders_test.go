@@ -49,7 +49,7 @@ var contenders = []contender{
 func ours(k *keyset) (http.Handler, error) {
 	cfg := policy.Config{
 		Algorithm: k.alg,
-		Scheme:    "Bearer",
+		Schemes:   []string{"Bearer"},
 		Audience:  []string{audience},
 		Issuer:    issuer,
 		Logger:    slog.New(slog.DiscardHandler),

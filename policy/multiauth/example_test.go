@@ -23,7 +23,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	bearerPolicy, err := policy.NewJWT(policy.Config{MasterSecret: partner, Scheme: "Bearer"})
+	bearerPolicy, err := policy.NewJWT(policy.Config{MasterSecret: partner, Schemes: []string{"Bearer"}})
 	if err != nil {
 		panic(err)
 	}

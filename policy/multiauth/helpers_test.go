@@ -149,7 +149,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.bearer, err = policy.NewJWT(policy.Config{MasterSecret: secretBearer, Scheme: "Bearer", Now: clock, Logger: discard, GroupFinder: f.bearerCount.find})
+	f.bearer, err = policy.NewJWT(policy.Config{MasterSecret: secretBearer, Schemes: []string{"Bearer"}, Now: clock, Logger: discard, GroupFinder: f.bearerCount.find})
 	if err != nil {
 		t.Fatal(err)
 	}
