@@ -1,6 +1,9 @@
-// Package settings builds a JWT authentication policy from Pyramid-style
-// key/value settings, the jwtauth.* keys of pyramid_jwtauth, read from a map,
-// an INI file (LoadINI) or the environment (FromEnv).
+// Package settings builds an authentication policy from Pyramid-style
+// key/value settings read from a map, an INI file (LoadINI) or the
+// environment (FromEnv): the JWT policy of the jwtauth.* keys of
+// pyramid_jwtauth, or, with multiauth.policies, a stack of policies
+// configured by multiauth.* keys as pyramid_multiauth reads them (see
+// NewPolicy).
 //
 // Every key with the prefix "jwtauth." must be known; keys without it are
 // ignored, so the whole [app:main] section of an application can be passed.
