@@ -21,7 +21,7 @@ test: fmt vet
 	cd internal/bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fmt:
-	@unformatted="$$(gofmt -l .)"; \
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 
 vet:

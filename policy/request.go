@@ -49,7 +49,6 @@ func (p *JWT) readToken(r *http.Request) (t VerifiedToken, presented bool) {
 	token, found, err := p.tokenOf(r)
 	switch {
 	case !found:
-		p.noteOtherScheme(r)
 		return VerifiedToken{}, false
 	case errors.Is(err, authheader.ErrTooLarge):
 		t = VerifiedToken{Err: invalid(ErrTokenTooLarge, nil)}
@@ -100,10 +99,13 @@ func (p *JWT) knownToken(r *http.Request) (t VerifiedToken, looked string, ok bo
 // a client may send to a policy configured for the other.
 var readableSchemes = []string{"Bearer", "JWT"}
 
-// noteOtherScheme logs, once for the policy, a request whose Authorization
-// header uses a scheme of JWTs (Bearer or JWT) that is not the policy's:
-// an identity provider's client sends Bearer, and a JWT-only policy
-// answers it with a bare 401. Neither the header nor the token is logged.
+// noteOtherScheme logs, once for the policy, a challenged request whose
+// Authorization header uses a scheme of JWTs (Bearer or JWT) that is not
+// the policy's: an identity provider's client sends Bearer, and a
+// JWT-only policy answers it with a bare 401. It is asked when the
+// request is challenged, so that a request another policy of a stack
+// authenticated is not reported. Neither the header nor the token is
+// logged.
 func (p *JWT) noteOtherScheme(r *http.Request) {
 	for _, v := range r.Header["Authorization"] {
 		scheme := authheader.Scheme(v)
@@ -211,6 +213,9 @@ func (p *JWT) UnverifiedClaims(r *http.Request) (claims Claims, ok bool) {
 // with the same error and description.
 func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
 	id := IdentityOf(r, p)
+	if errors.Is(id.Err, ErrNoCredentials) {
+		p.noteOtherScheme(r)
+	}
 	status, code, desc := http.StatusUnauthorized, "", ""
 	var ite *InvalidTokenError
 	if errors.As(id.Err, &ite) {

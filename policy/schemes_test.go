@@ -46,9 +46,11 @@ func TestSchemesList(t *testing.T) {
 	}
 }
 
-// TestOtherSchemeLoggedOnce: a JWT-only policy that receives a Bearer
-// token (or a Bearer-only policy a JWT one) says so once, at Info, without
-// the token; other schemes are not told of.
+// TestOtherSchemeLoggedOnce: a JWT-only policy that challenges a request
+// of a Bearer token (or a Bearer-only policy one of a JWT) says so once,
+// at Info, without the token; other schemes are not told of, and neither
+// is a request that is not challenged (another policy of a stack may
+// have authenticated it).
 func TestOtherSchemeLoggedOnce(t *testing.T) {
 	tok := mintHS(t, validClaims("alice"))
 	for _, tc := range []struct{ schemes, sent, other string }{
@@ -60,8 +62,12 @@ func TestOtherSchemeLoggedOnce(t *testing.T) {
 		t.Run(tc.schemes+"/"+tc.sent, func(t *testing.T) {
 			logger, buf := bufLogger()
 			p := newPolicy(t, func(c *policy.Config) { c.Schemes = strings.Fields(tc.schemes); c.Logger = logger })
-			p.AuthenticatedUserID(newRequest("Basic dXNlcjpwYXNz"))
-			p.AuthenticatedUserID(newRequest("Other " + tok))
+			challenge := func(authz string) {
+				r := newRequest(authz)
+				policy.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { p.Challenge(w, r) })).ServeHTTP(httptest.NewRecorder(), r)
+			}
+			challenge("Basic dXNlcjpwYXNz")
+			challenge("Other " + tok)
 			if buf.String() != "" {
 				t.Fatalf("logged for other schemes: %s", buf.String())
 			}
@@ -70,8 +76,12 @@ func TestOtherSchemeLoggedOnce(t *testing.T) {
 					t.Fatal("authenticated")
 				}
 			}
-			r := newRequest(tc.sent + " " + tok)
-			policy.Authenticate(p)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(httptest.NewRecorder(), r)
+			if buf.String() != "" {
+				t.Fatalf("logged for a request not challenged: %s", buf.String())
+			}
+			for range 3 {
+				challenge(tc.sent + " " + tok)
+			}
 			out := buf.String()
 			if n := strings.Count(out, "\n"); n != 1 || !strings.Contains(out, "level=INFO") || !strings.Contains(out, "scheme="+tc.other) || !strings.Contains(out, "schemes="+tc.schemes) {
 				t.Errorf("want one Info line naming %s and %s: %s", tc.other, tc.schemes, out)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"slices"
 	"strings"
 
 	"gopkg.in/ini.v1"
@@ -42,8 +41,8 @@ const envPrefix = "JWTAUTH_"
 // comment lines dropped. Values are not interpolated: %(here)s stays as it
 // is written. Unlike PasteDeploy, the INI reader takes a value that begins
 // with a backquote or """ for a quoted one, and drops those quotes. A key
-// written twice in the section is an error naming it and its line, as it
-// is for Python's configparser.
+// written twice in the section (a section written twice is one) is an
+// error naming it, as it is for Python's configparser.
 func LoadINI(path, section string) (map[string]string, error) {
 	if section == "" {
 		section = DefaultSection
@@ -57,6 +56,8 @@ func LoadINI(path, section string) (map[string]string, error) {
 		IgnoreContinuation:         true, // no backslash continuation
 		AllowPythonMultilineValues: true, // indented continuation lines
 		PreserveSurroundedQuote:    true,
+		AllowShadows:               true, // to tell a key written twice,
+		AllowDuplicateShadowValues: true, // even with one value
 		// The look-ahead of multi-line values is limited to the buffer:
 		// make it hold the whole file.
 		ReaderBufferSize: len(data) + 1,
@@ -68,61 +69,23 @@ func LoadINI(path, section string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jwtauth: settings file %s: [%s]: %w", path, section, ErrNoSection)
 	}
-	if key, line, dup := duplicateKey(data, section, sec.KeyStrings()); dup {
-		return nil, fmt.Errorf("jwtauth: settings file %s: line %d: [%s]: %w: %s is set twice", path, line, section, ErrDuplicateKey, key)
+	for _, k := range sec.Keys() {
+		if len(k.ValueWithShadows()) < 2 {
+			continue
+		}
+		name := k.Name()
+		if !strings.HasPrefix(strings.ToLower(name), Prefix) && !strings.HasPrefix(strings.ToLower(name), MultiauthPrefix) {
+			// Not a settings key: a line of a key pasted without its
+			// indentation, maybe. Its text is not shown.
+			name = "a key that is no jwtauth.* or multiauth.* setting (its name not shown, in case it is key material)"
+		}
+		return nil, fmt.Errorf("jwtauth: settings file %s: [%s]: %w: %s is set twice", path, section, ErrDuplicateKey, name)
 	}
 	m := make(map[string]string, len(sec.Keys()))
 	for _, k := range sec.Keys() {
 		m[k.Name()] = multiline(k.Value())
 	}
 	return m, nil
-}
-
-// duplicateKey finds the first key of section written a second time in
-// data, and the line of that second time. It reads the lines as the INI
-// reader does: a line that begins with a space or a tab continues the
-// value before it, a line that begins with # or ; is a comment, [name]
-// opens a section (a section opened twice continues), and a key is what
-// comes before the first = or :. Only the names of keys (the reader's
-// keys of the section) are compared, never their values.
-func duplicateKey(data []byte, section string, keys []string) (key string, line int, dup bool) {
-	seen := map[string]bool{}
-	current, inKey := "", false
-	for i, l := range strings.Split(string(data), "\n") {
-		l = strings.TrimRight(l, "\r")
-		if strings.TrimSpace(l) == "" {
-			continue
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			if inKey {
-				continue // a continuation line
-			}
-			l = strings.TrimLeft(l, " \t")
-		}
-		switch {
-		case l[0] == '#' || l[0] == ';':
-			continue
-		case l[0] == '[':
-			if end := strings.LastIndexByte(l, ']'); end > 0 {
-				current, inKey = strings.TrimSpace(l[1:end]), false
-			}
-			continue
-		}
-		end := strings.IndexAny(l, "=:")
-		if end < 0 {
-			continue
-		}
-		inKey = true
-		name := strings.TrimSpace(l[:end])
-		if current != section || !slices.Contains(keys, name) {
-			continue
-		}
-		if seen[name] {
-			return name, i + 1, true
-		}
-		seen[name] = true
-	}
-	return "", 0, false
 }
 
 // parseError describes an error of the INI parser without the text of the

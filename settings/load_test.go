@@ -290,16 +290,16 @@ func TestEnvErrorsNameTheVariable(t *testing.T) {
 }
 
 // TestLoadINIDuplicateKey: a key written twice in the section read is an
-// error naming the key and the line, never the values.
+// error naming the key, never the values; a key that is no setting (a
+// line of key material pasted without its indentation, say) is not named.
 func TestLoadINIDuplicateKey(t *testing.T) {
 	for _, tc := range []struct {
 		name, ini string
-		line      int
 	}{
-		{"same value", "[app:main]\njwtauth.master_secret = " + longSecret + "\njwtauth.leeway = 5\njwtauth.master_secret = " + longSecret + "\n", 4},
-		{"other value", "[app:main]\njwtauth.master_secret = " + longSecret + "\n; a comment\njwtauth.master_secret: " + longSecret + "x\n", 4},
-		{"after a multi-line value", "[app:main]\njwtauth.master_secret =\n    " + longSecret + "\n    jwtauth.master_secret = no\nother = 1\n\njwtauth.master_secret=" + longSecret + "\n", 7},
-		{"in the section opened again", "[app:main]\njwtauth.master_secret = " + longSecret + "\n[app:other]\nx = 1\n[app:main]\njwtauth.master_secret = " + longSecret + "\n", 6},
+		{"same value", "[app:main]\njwtauth.master_secret = " + longSecret + "\njwtauth.leeway = 5\njwtauth.master_secret = " + longSecret + "\n"},
+		{"other value", "[app:main]\njwtauth.master_secret = " + longSecret + "\n; a comment\njwtauth.master_secret: " + longSecret + "x\n"},
+		{"after a multi-line value", "[app:main]\njwtauth.master_secret =\n    " + longSecret + "\n    jwtauth.master_secret = no\nother = 1\n\njwtauth.master_secret=" + longSecret + "\n"},
+		{"in the section opened again", "[app:main]\njwtauth.master_secret = " + longSecret + "\n[app:other]\nx = 1\n[app:main]\njwtauth.master_secret = " + longSecret + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, "app.ini", []byte(tc.ini))
@@ -307,14 +307,24 @@ func TestLoadINIDuplicateKey(t *testing.T) {
 			if !errors.Is(err, settings.ErrDuplicateKey) {
 				t.Fatalf("got %v, want ErrDuplicateKey", err)
 			}
-			if msg := err.Error(); !strings.Contains(msg, "jwtauth.master_secret") || !strings.Contains(msg, fmt.Sprintf("line %d:", tc.line)) || !strings.Contains(msg, path) {
-				t.Errorf("error %q does not name the key, line %d and file", msg, tc.line)
+			if msg := err.Error(); !strings.Contains(msg, "jwtauth.master_secret is set twice") || !strings.Contains(msg, path) {
+				t.Errorf("error %q does not name the key and file", msg)
 			}
 			noKeyMaterial(t, err.Error(), []byte(longSecret))
 		})
 	}
+	// A line of a quoted value is no key.
+	path := writeFile(t, "app.ini", []byte("[app:main]\njwtauth.leeway = 3\nnote = \"\"\"\njwtauth.leeway = 4\n[x]\n\"\"\"\n"))
+	if m, err := settings.LoadINI(path, ""); err != nil || m["jwtauth.leeway"] != "3" {
+		t.Errorf("a quoted value holding a key's line: %v, %v", m, err)
+	}
+	// A duplicate that is no setting is not named.
+	path = writeFile(t, "app.ini", []byte("[app:main]\nMIIBsecretline== = x\nMIIBsecretline== = x\n"))
+	if _, err := settings.LoadINI(path, ""); !errors.Is(err, settings.ErrDuplicateKey) || strings.Contains(err.Error(), "MIIB") {
+		t.Errorf("a duplicate line of key material: %v", err)
+	}
 	// A key of one section is no duplicate of another's.
-	path := writeFile(t, "app.ini", []byte("[DEFAULT]\nx = 1\n[app:main]\nx = 2\n[app:other]\nx = 3\nx = 4\n"))
+	path = writeFile(t, "app.ini", []byte("[DEFAULT]\nx = 1\n[app:main]\nx = 2\n[app:other]\nx = 3\nx = 4\n"))
 	if m, err := settings.LoadINI(path, ""); err != nil || m["x"] != "2" {
 		t.Errorf("got %v, %v", m, err)
 	}

@@ -39,6 +39,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"runtime"
 	"regexp"
 	"strconv"
 	"strings"
@@ -146,7 +147,7 @@ func TestREADMESnippetsCompile(t *testing.T) {
 	for _, args := range [][]string{{"build"}, {"vet"}} {
 		cmd := exec.Command(goTool(), append(args, patterns...)...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly")
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off", "GOTOOLCHAIN=local")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("go %s of the README's snippets: %v\n%s", args[0], err, out)
 			for name, src := range files {
@@ -181,6 +182,9 @@ func moduleRoot(t *testing.T) string {
 
 // goTool is the go command of the toolchain running the test.
 func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
 	if goroot := os.Getenv("GOROOT"); goroot != "" {
 		if p := filepath.Join(goroot, "bin", "go"); fileExists(p) {
 			return p
