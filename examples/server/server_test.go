@@ -46,13 +46,16 @@ func writeINI(t *testing.T, lines ...string) string {
 // testLogger discards what the policy and the guard log.
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// policyFromINI builds the policy the way run does: Load, then NewPolicy.
-// It is closed when the test ends.
+// policyFromINI builds the policy the way run does with -demo-users: Load,
+// withDemoUsers, then NewPolicy. It is closed when the test ends.
 func policyFromINI(t *testing.T, path string) settings.Policy {
 	t.Helper()
 	m, from, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatalf("settings.Load: %v", err)
+	}
+	if err := withDemoUsers(m, from, true); err != nil {
+		t.Fatalf("withDemoUsers: %v", err)
 	}
 	p, err := settings.NewPolicy(m, from, testLogger())
 	if err != nil {
@@ -663,10 +666,60 @@ func TestDemoCheck(t *testing.T) {
 		}
 	}
 
-	m := defaultSettings()
-	m["multiauth.policy.basic.check_file"] = "users.txt"
-	if _, err := settings.NewPolicy(m, nil, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
-		t.Errorf("example:basiccheck with an argument: %v, want an error naming multiauth.policy.basic.check", err)
+	for _, arg := range [][2]string{{"check_file", "users.txt"}, {"check_users", "everyone"}} {
+		m := defaultSettings()
+		m["multiauth.policy.basic."+arg[0]] = arg[1]
+		if _, err := settings.NewPolicy(m, nil, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
+			t.Errorf("example:basiccheck with %s = %s: %v, want an error naming multiauth.policy.basic.check", arg[0], arg[1], err)
+		}
+	}
+
+	// Without check_users the check knows no users.
+	none, err := newBasicCheck(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, u := range demoUsers {
+		if groups, ok := none(name, u.Password, nil); ok || groups != nil {
+			t.Errorf("the check without users accepts %s: %q, %v", name, groups, ok)
+		}
+	}
+}
+
+// TestWithDemoUsers: run gives check_users = demo to each basic policy
+// whose check is example:basiccheck when -demo-users is set, nothing
+// otherwise, and refuses settings that set check_users themselves.
+func TestWithDemoUsers(t *testing.T) {
+	stack := func() map[string]string {
+		return map[string]string{
+			"multiauth.policies":           "api svc other",
+			"multiauth.policy.api.use":     "jwt",
+			"multiauth.policy.svc.use":     "basic",
+			"multiauth.policy.svc.check":   " " + BasicCheckName + " ",
+			"multiauth.policy.other.use":   "basic",
+			"multiauth.policy.other.check": "another:check",
+		}
+	}
+	m := stack()
+	if err := withDemoUsers(m, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	want := stack()
+	want["multiauth.policy.svc.check_users"] = "demo"
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("with -demo-users: %v, want %v", m, want)
+	}
+	m = stack()
+	if err := withDemoUsers(m, nil, false); err != nil || !reflect.DeepEqual(m, stack()) {
+		t.Errorf("without -demo-users: %v, %v; want the settings unchanged", m, err)
+	}
+	for _, demo := range []bool{true, false} {
+		m = stack()
+		m["multiauth.policy.svc.check_users"] = "demo"
+		err := withDemoUsers(m, settings.Origins{"multiauth.policy.svc.check_users": "MULTIAUTH_POLICY_SVC_CHECK_USERS"}, demo)
+		if err == nil || !strings.Contains(err.Error(), "MULTIAUTH_POLICY_SVC_CHECK_USERS") || !strings.Contains(err.Error(), "-demo-users") {
+			t.Errorf("check_users from the environment, -demo-users %v: %v, want an error naming the variable and the flag", demo, err)
+		}
 	}
 }
 
@@ -912,8 +965,8 @@ func TestLogin(t *testing.T) {
 }
 
 // TestLoginWithoutSigningKey: a policy that only verifies (an RS256 public
-// key) cannot make tokens, so /login answers 501; tokens made elsewhere
-// with the private key still work.
+// key) cannot make tokens, so /login answers 501, whatever the
+// credentials; tokens made elsewhere with the private key still work.
 func TestLoginWithoutSigningKey(t *testing.T) {
 	key := testkit.MustRSA(2048)
 	pubPath := filepath.Join(t.TempDir(), "public.pem")
@@ -935,8 +988,8 @@ func TestLoginWithoutSigningKey(t *testing.T) {
 	if _, has := got.body.(map[string]any)["token"]; has {
 		t.Errorf("a token in %s", got.raw)
 	}
-	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusUnauthorized {
-		t.Errorf("wrong password with a public key only: status %d, want 401", got.status)
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusNotImplemented {
+		t.Errorf("wrong password with a public key only: status %d, want 501 (no password oracle)", got.status)
 	}
 
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
@@ -993,7 +1046,8 @@ func TestRunSettingsErrors(t *testing.T) {
 		{"bad algorithm", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.algorithm = none"}, "jwtauth.algorithm"},
 		{"multiauth key without a stack", []string{"jwtauth.master_secret = " + testSecret, "multiauth.groupfinder = example:groupfinder"}, "multiauth.groupfinder"},
 		{"stack: unknown check", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = nobody:check"}, "multiauth.policy.svc.check"},
-		{"stack: check argument", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_users = x"}, "multiauth.policy.svc.check"},
+		{"stack: check argument", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_file = x"}, "multiauth.policy.svc.check"},
+		{"stack: check_users in the file", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_users = demo"}, "multiauth.policy.svc.check_users: the -demo-users flag"},
 		{"stack: short secret", []string{"multiauth.policies = api", "multiauth.policy.api.use = jwt", "multiauth.policy.api.master_secret = short-secret"}, "multiauth.policy.api.master_secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1053,7 +1107,8 @@ type running struct {
 }
 
 // startRun starts run with args in a goroutine and waits for its
-// "listening on" line and the rest of its help.
+// "listening on" line and the rest of its help, which ends with the curl
+// line of DELETE /articles/secret.
 func startRun(t *testing.T, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1080,7 +1135,7 @@ func startRun(t *testing.T, args ...string) *running {
 				default:
 				}
 			}
-			if strings.Contains(line, "# 200 for an admin only") && helped != nil {
+			if strings.Contains(line, "curl -i -X DELETE ") && strings.Contains(line, "/articles/secret") && helped != nil {
 				close(helped)
 				helped = nil
 			}
@@ -1216,9 +1271,9 @@ func TestRunDefault(t *testing.T) {
 	}
 }
 
-// TestRunStackConfig runs on a configuration file with the issue's stack:
-// a JWT policy "api" and a Basic policy "svc" with the demo users' check,
-// sharing the example's group finder.
+// TestRunStackConfig runs with -demo-users on a configuration file with
+// the issue's stack: a JWT policy "api" and a Basic policy "svc" with the
+// demo users' check, sharing the example's group finder.
 func TestRunStackConfig(t *testing.T) {
 	path := writeINI(t,
 		"multiauth.policies = api svc",
@@ -1229,7 +1284,7 @@ func TestRunStackConfig(t *testing.T) {
 		"multiauth.policy.svc.realm = example",
 		"multiauth.groupfinder = example:groupfinder",
 	)
-	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
+	r := startRun(t, "-config", path, "-demo-users", "-addr", "127.0.0.1:0")
 
 	anonymous := do(t, http.MethodGet, r.base+"/auth", "", "")
 	wantChallenges := map[string]bool{"JWT": true, `Basic realm="example", charset="UTF-8"`: true}
@@ -1273,14 +1328,19 @@ func TestRunStackConfig(t *testing.T) {
 		!reflect.DeepEqual(got.body, obj("error", "invalid_token", "error_description", "invalid signature")) {
 		t.Errorf("GET /auth with another secret's token: %d %s", got.status, got.raw)
 	}
-	// With a configuration file there are no /login users, and the help
-	// offers no demo users.
-	if got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`); got.status != http.StatusUnauthorized {
-		t.Errorf("POST /login: %d %s, want 401", got.status, got.raw)
+	// With -demo-users, POST /login gives the demo users tokens of the
+	// "api" policy, and the help offers them.
+	got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`)
+	token, _ := got.body.(map[string]any)["token"].(string)
+	if got.status != http.StatusOK || token == "" {
+		t.Fatalf("POST /login: %d %s, want 200 and a token", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "api")) {
+		t.Errorf("GET /auth with alice's token from /login: %d %s", got.status, got.raw)
 	}
 	out := r.stdout.String()
-	if strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -i -u USER:PASSWORD "+r.base+"/auth") {
-		t.Errorf("stdout, with a stack and no demo users:\n%s", out)
+	if !strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -s -X POST "+r.base+"/login") || !strings.Contains(out, "curl -i -u alice:alice "+r.base+"/auth") {
+		t.Errorf("stdout, with a stack and -demo-users:\n%s", out)
 	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
@@ -1288,8 +1348,8 @@ func TestRunStackConfig(t *testing.T) {
 }
 
 // TestRunBasicOnly: a stack without a JWT policy makes no tokens: /login
-// answers 501 to good credentials (401 to bad ones), and the help has
-// Basic lines only.
+// answers 501 to any request, good credentials or bad, and the help has
+// no token lines.
 func TestRunBasicOnly(t *testing.T) {
 	path := writeINI(t,
 		"multiauth.policies = svc",
@@ -1303,8 +1363,8 @@ func TestRunBasicOnly(t *testing.T) {
 	if got := postLogin(t, srv.URL, `{"username":"alice","password":"alice"}`); got.status != http.StatusNotImplemented {
 		t.Errorf("POST /login without a JWT policy: %d %s, want 501", got.status, got.raw)
 	}
-	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusUnauthorized {
-		t.Errorf("POST /login, wrong password, without a JWT policy: %d %s, want 401", got.status, got.raw)
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusNotImplemented {
+		t.Errorf("POST /login, wrong password, without a JWT policy: %d %s, want 501", got.status, got.raw)
 	}
 	if got := doBasic(t, http.MethodGet, srv.URL+"/auth", "alice", "alice"); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "svc")) {
 		t.Errorf("GET /auth with Basic: %d %s", got.status, got.raw)
@@ -1317,7 +1377,7 @@ func TestRunBasicOnly(t *testing.T) {
 
 	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
 	out := r.stdout.String()
-	if strings.Contains(out, "TOKEN") || !strings.Contains(out, "curl -i -X DELETE -u USER:PASSWORD "+r.base+"/articles/secret") {
+	if strings.Contains(out, "TOKEN") || !strings.Contains(out, "curl -i -X DELETE "+r.base+"/articles/secret # 401: nobody can log in without -demo-users") {
 		t.Errorf("stdout, with Basic only:\n%s", out)
 	}
 	if code := r.stop(); code != 0 {
