@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/elliptic"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1471,5 +1475,390 @@ func TestRunDefaultEnvironment(t *testing.T) {
 	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 5. The help's curl lines, run
+
+// shellWords splits a line of the help as sh would: single quotes keep
+// their text, double quotes expand $NAME from vars, a backslash outside
+// quotes escapes the next character. It stops at an unquoted "#" that
+// begins a word (the comment, returned) or an unquoted "|" (rest is what
+// follows it).
+func shellWords(t *testing.T, line string, vars map[string]string) (words []string, comment, rest string) {
+	t.Helper()
+	var word strings.Builder
+	inWord, quote := false, rune(0)
+	rs := []rune(line)
+	expand := func(i int) int { // rs[i] == '$'; returns the index after the name
+		j := i + 1
+		for j < len(rs) && (rs[j] == '_' || rs[j] >= 'A' && rs[j] <= 'Z' || rs[j] >= 'a' && rs[j] <= 'z' || j > i+1 && rs[j] >= '0' && rs[j] <= '9') {
+			j++
+		}
+		name := string(rs[i+1 : j])
+		v, ok := vars[name]
+		if !ok {
+			t.Fatalf("the help's line %q uses $%s, which the test does not set", line, name)
+		}
+		word.WriteString(v)
+		return j
+	}
+	for i := 0; i < len(rs); {
+		c := rs[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			} else {
+				word.WriteRune(c)
+			}
+			i++
+		case quote == '"':
+			switch c {
+			case '"':
+				quote = 0
+				i++
+			case '$':
+				i = expand(i)
+			default:
+				word.WriteRune(c)
+				i++
+			}
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+			i++
+		case c == '#' && !inWord:
+			return words, strings.TrimSpace(string(rs[i+1:])), ""
+		case c == '|':
+			if inWord {
+				words = append(words, word.String())
+			}
+			return words, "", strings.TrimSpace(string(rs[i+1:]))
+		default:
+			inWord = true
+			switch c {
+			case '\'', '"':
+				quote = c
+				i++
+			case '\\':
+				if i+1 < len(rs) {
+					word.WriteRune(rs[i+1])
+				}
+				i += 2
+			case '$':
+				i = expand(i)
+			default:
+				word.WriteRune(c)
+				i++
+			}
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("the help's line %q has an unclosed quote", line)
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words, "", ""
+}
+
+// curl sends the request of a curl command's words (-i, -s, -X, -H, -u, -d
+// and one URL, all the help uses) and returns the answer.
+func curl(t *testing.T, words []string) response {
+	t.Helper()
+	if len(words) == 0 || words[0] != "curl" {
+		t.Fatalf("not a curl command: %q", words)
+	}
+	method, url, body := "", "", ""
+	var auth []func(*http.Request)
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		arg := func() string {
+			if i+1 >= len(words) {
+				t.Fatalf("curl %q: %s without its argument", words, w)
+			}
+			i++
+			return words[i]
+		}
+		switch {
+		case w == "-i" || w == "-s":
+		case w == "-X":
+			method = arg()
+		case w == "-H":
+			name, value, ok := strings.Cut(arg(), ":")
+			if !ok {
+				t.Fatalf("curl %q: a header without a colon", words)
+			}
+			auth = append(auth, func(r *http.Request) { r.Header.Set(name, strings.TrimSpace(value)) })
+		case w == "-u":
+			user, password, _ := strings.Cut(arg(), ":")
+			auth = append(auth, func(r *http.Request) { r.SetBasicAuth(user, password) })
+		case w == "-d":
+			body = arg()
+			if method == "" {
+				method = http.MethodPost
+			}
+		case strings.HasPrefix(w, "http://") && url == "":
+			url = w
+		default:
+			t.Fatalf("curl %q: %q is not an option the test knows", words, w)
+		}
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	return doWith(t, method, url, func(r *http.Request) {
+		for _, f := range auth {
+			f(r)
+		}
+	}, body)
+}
+
+// sedToken runs the help's sed script, s/.*"token":"\([^"]*\)".*/\1/, on
+// the body of /login's answer.
+func sedToken(t *testing.T, rest, body string) string {
+	t.Helper()
+	words, _, _ := shellWords(t, rest, nil)
+	if len(words) != 2 || words[0] != "sed" {
+		t.Fatalf("the token line pipes into %q, want sed and a script", rest)
+	}
+	script, ok := strings.CutPrefix(words[1], "s/")
+	re, repl, ok2 := strings.Cut(strings.TrimSuffix(script, "/"), "/")
+	if !ok || !ok2 || !strings.HasSuffix(script, "/") {
+		t.Fatalf("sed script %q, want s/RE/REPL/", words[1])
+	}
+	// A basic regular expression's \( \) are a group.
+	re = strings.NewReplacer(`\(`, "(", `\)`, ")").Replace(re)
+	repl = strings.ReplaceAll(repl, `\1`, "${1}")
+	return regexp.MustCompile(re).ReplaceAllString(strings.TrimSuffix(body, "\n"), repl)
+}
+
+// statusOf is the status a help line's comment promises ("401 and the
+// challenges", "200 for an admin only"); 200 for a line without one.
+func statusOf(comment string) int {
+	if len(comment) >= 3 {
+		if n, err := strconv.Atoi(comment[:3]); err == nil {
+			return n
+		}
+	}
+	return http.StatusOK
+}
+
+// checkHelp runs each command line of the help of r: a TOKEN=$(curl ...
+// /login ...) line sets TOKEN to what its sed prints, for alice; a line
+// that promises a 200 for an admin only is run with admin's token; every
+// other line with alice's (the token made elsewhere, when the help has no
+// token line). Each must answer the status its comment promises. It
+// returns the command lines, their comments cut off and their spaces
+// squeezed, with the base URL written BASE.
+func checkHelp(t *testing.T, r *running, alice, admin string) []string {
+	t.Helper()
+	var cmds []string
+	vars := map[string]string{"TOKEN": alice}
+	for _, line := range strings.Split(r.stdout.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if inner, ok := strings.CutPrefix(line, "TOKEN=$("); ok {
+			words, _, rest := shellWords(t, inner, vars)
+			got := curl(t, words)
+			if got.status != http.StatusOK {
+				t.Fatalf("the help's token line answers %d %s", got.status, got.raw)
+			}
+			vars["TOKEN"] = sedToken(t, strings.TrimSuffix(rest, ")"), got.raw)
+			if vars["TOKEN"] == "" || strings.ContainsAny(vars["TOKEN"], `{}"\ `) {
+				t.Fatalf("the help's token line sets TOKEN to %q", vars["TOKEN"])
+			}
+			cmds = append(cmds, strings.Join(strings.Fields(strings.ReplaceAll(line, r.base, "BASE")), " "))
+			continue
+		}
+		if !strings.HasPrefix(line, "curl ") {
+			continue
+		}
+		lineVars := vars
+		cmd, comment, _ := strings.Cut(line, " # ")
+		if strings.Contains(comment, "admin only") && vars["TOKEN"] != "" {
+			lineVars = map[string]string{"TOKEN": admin}
+		}
+		words, _, _ := shellWords(t, line, lineVars)
+		want := statusOf(comment)
+		if got := curl(t, words); got.status != want {
+			t.Errorf("the help's line %q answers %d, want %d; %s", line, got.status, want, got.raw)
+		}
+		cmds = append(cmds, strings.Join(strings.Fields(strings.ReplaceAll(cmd, r.base, "BASE")), " "))
+	}
+	return cmds
+}
+
+// TestRunHelpByMode runs the program in each mode of -config and
+// -demo-users, asks POST /login for alice's token, and runs every command
+// line of the help: each answers as its comment says, and they are
+// exactly the lines of the mode.
+func TestRunHelpByMode(t *testing.T) {
+	ecKey := testkit.MustEC(elliptic.P256())
+	pubPath := filepath.Join(t.TempDir(), "public.pem")
+	if err := os.WriteFile(pubPath, testkit.PublicPEM(t, &ecKey.PublicKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ecSigner, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: ecKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretToken := func(sub, group string) string {
+		return mint(t, []byte(testSecret), userClaims(sub, []string{group}))
+	}
+	ecToken := func(sub, group string) string {
+		return testkit.MintSigned(t, ecSigner, userClaims(sub, []string{group}))
+	}
+	jwtOnly := []string{"jwtauth.master_secret = " + testSecret, "jwtauth.find_groups = example:groupfinder"}
+	publicOnly := []string{"jwtauth.algorithm = ES256", "jwtauth.public_key_file = " + pubPath, "jwtauth.find_groups = example:groupfinder"}
+	stack := []string{
+		"multiauth.policies = api svc",
+		"multiauth.policy.api.use = jwt",
+		"multiauth.policy.api.master_secret = " + testSecret,
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.groupfinder = example:groupfinder",
+	}
+	basicOnly := []string{
+		"multiauth.policies = svc",
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.groupfinder = example:groupfinder",
+	}
+	tokenLines := []string{
+		`curl -i -H "Authorization: JWT token=$TOKEN" BASE/auth`,
+		`curl -i -H "Authorization: JWT token=$TOKEN" BASE/groups`,
+		`curl -i -H "Authorization: JWT token=$TOKEN.broken" BASE/auth`,
+	}
+	basicLines := []string{
+		"curl -i -u alice:alice BASE/auth",
+		"curl -i -u alice:alice BASE/groups",
+	}
+	tokenArticles := []string{
+		"curl -i BASE/articles/1",
+		`curl -i -X PUT -H "Authorization: JWT token=$TOKEN" BASE/articles/1`,
+		`curl -i -X DELETE -H "Authorization: JWT token=$TOKEN" BASE/articles/secret`,
+	}
+	loginLine := `TOKEN=$(curl -s -X POST BASE/login -d '{"username":"alice","password":"alice"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')`
+	head := []string{"curl -i BASE/public", "curl -i BASE/auth"}
+	lines := func(parts ...[]string) []string { return slices.Concat(parts...) }
+
+	for _, tc := range []struct {
+		name  string
+		args  []string // besides -addr; nil for the embedded default
+		ini   []string
+		login int // POST /login's answer to alice
+		// tokens makes alice's and admin's tokens elsewhere; nil when
+		// /login makes them or there is no JWT policy.
+		tokens func(sub, group string) string
+		want   []string // the help's command lines
+		say    []string // in the help
+		notSay []string // not in the help
+	}{
+		{
+			name: "embedded default", login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, basicLines, tokenArticles),
+			say:  []string{"Demo users"},
+		},
+		{
+			name: "secret, -demo-users", args: []string{"-demo-users"}, ini: jwtOnly, login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, tokenArticles),
+			say:  []string{"Demo users"},
+		},
+		{
+			name: "secret", ini: jwtOnly, login: http.StatusUnauthorized, tokens: secretToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"POST /login knows no users without -demo-users", "a token made elsewhere, signed with this configuration's key", `"Authorization: JWT token=$TOKEN"`},
+			notSay: []string{"Demo users", "BASE/login"},
+		},
+		{
+			name: "public key", ini: publicOnly, login: http.StatusNotImplemented, tokens: ecToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"This configuration cannot sign", "POST /login answers 501, tokens come from elsewhere"},
+			notSay: []string{"Demo users", "BASE/login"},
+		},
+		{
+			name: "public key, -demo-users", args: []string{"-demo-users"}, ini: publicOnly, login: http.StatusNotImplemented, tokens: ecToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"This configuration cannot sign", "POST /login answers 501, tokens come from elsewhere"},
+			notSay: []string{"Demo users", "BASE/login"},
+		},
+		{
+			name: "stack", ini: stack, login: http.StatusUnauthorized, tokens: secretToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"POST /login knows no users without -demo-users", "Basic: the check example:basiccheck knows no users without -demo-users"},
+			notSay: []string{"Demo users", "BASE/login", "-u "},
+		},
+		{
+			name: "stack, -demo-users", args: []string{"-demo-users"}, ini: stack, login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, basicLines, tokenArticles),
+			say:  []string{"Demo users"},
+		},
+		{
+			name: "Basic only", ini: basicOnly, login: http.StatusNotImplemented,
+			want:   lines(head, []string{"curl -i BASE/articles/1", "curl -i -X PUT BASE/articles/1", "curl -i -X DELETE BASE/articles/secret"}),
+			say:    []string{"Basic: the check example:basiccheck knows no users without -demo-users", "401: nobody can log in without -demo-users"},
+			notSay: []string{"Demo users", "TOKEN", "-u "},
+		},
+		{
+			name: "Basic only, -demo-users", args: []string{"-demo-users"}, ini: basicOnly, login: http.StatusNotImplemented,
+			want:   lines(head, basicLines, []string{"curl -i BASE/articles/1", "curl -i -X PUT -u alice:alice BASE/articles/1", "curl -i -X DELETE -u admin:admin BASE/articles/secret"}),
+			say:    []string{"Demo users"},
+			notSay: []string{"TOKEN"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := slices.Concat(tc.args, []string{"-addr", "127.0.0.1:0"})
+			if tc.ini != nil {
+				args = append(args, "-config", writeINI(t, tc.ini...))
+			}
+			r := startRun(t, args...)
+
+			got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`)
+			if got.status != tc.login {
+				t.Fatalf("POST /login as alice: %d %s, want %d", got.status, got.raw, tc.login)
+			}
+			var alice, admin string
+			switch {
+			case tc.login == http.StatusOK:
+				// alice's token from /login is the one the help's token
+				// line sets; admin's, for the DELETE line.
+				alice, _ = got.body.(map[string]any)["token"].(string)
+				if got := do(t, http.MethodGet, r.base+"/auth", alice, ""); got.status != http.StatusOK || got.body.(map[string]any)["userid"] != "alice" {
+					t.Errorf("GET /auth with alice's token from /login: %d %s", got.status, got.raw)
+				}
+				got := postLogin(t, r.base, `{"username":"admin","password":"admin"}`)
+				admin, _ = got.body.(map[string]any)["token"].(string)
+			case tc.tokens != nil:
+				alice, admin = tc.tokens("alice", "editors"), tc.tokens("admin", "admins")
+			}
+			if got := checkHelp(t, r, alice, admin); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("the help's command lines:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			out := strings.ReplaceAll(r.stdout.String(), r.base, "BASE")
+			for _, s := range tc.say {
+				if !strings.Contains(out, s) {
+					t.Errorf("the help lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tc.notSay {
+				if strings.Contains(out, s) {
+					t.Errorf("the help has %q:\n%s", s, out)
+				}
+			}
+			if strings.Contains(out, testSecret) {
+				t.Error("the help shows the secret")
+			}
+			if code := r.stop(); code != 0 {
+				t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+			}
+			if strings.Contains(r.stderr.String(), testSecret) {
+				t.Error("the log shows the secret")
+			}
+		})
 	}
 }
