@@ -27,21 +27,47 @@ import (
 // for a stack.
 const GroupFinderName = "example:groupfinder"
 
-// BasicCheckName is the name the demo users' password check (demoCheck) is
-// registered under; a basic policy of a stack selects it with
-// multiauth.policy.NAME.check = example:basiccheck.
+// BasicCheckName is the name the example's password check is registered
+// under; a basic policy of a stack selects it with
+// multiauth.policy.NAME.check = example:basiccheck. It takes one argument,
+// check_users: "demo" gives the demo users (demoCheck); without it the
+// check knows no users and refuses every password. run sets check_users
+// itself (withDemoUsers), from the -demo-users flag, and refuses a
+// configuration that sets it: the demo users' well-known passwords are
+// never turned on by a settings file or an environment variable alone.
 const BasicCheckName = "example:basiccheck"
+
+// checkUsersArg is the argument of example:basiccheck that selects its
+// users (multiauth.policy.NAME.check_users), and demoUsersValue its only
+// value, the demo users.
+const (
+	checkUsersArg  = "users"
+	demoUsersValue = "demo"
+)
 
 func init() {
 	settings.RegisterGroupFinder(GroupFinderName, func(map[string]string) (policy.GroupFinder, error) {
 		return findGroups, nil
 	})
-	settings.RegisterBasicCheck(BasicCheckName, func(args map[string]string) (basic.Check, error) {
-		if len(args) > 0 {
-			return nil, fmt.Errorf("takes no arguments (check_%s is set)", slices.Sorted(maps.Keys(args))[0])
+	settings.RegisterBasicCheck(BasicCheckName, newBasicCheck)
+}
+
+// newBasicCheck is the factory of example:basiccheck: check_users = demo
+// gives the demo users' check, no check_users a check without users.
+func newBasicCheck(args map[string]string) (basic.Check, error) {
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if k != checkUsersArg {
+			return nil, fmt.Errorf("takes no argument but check_%s (check_%s is set)", checkUsersArg, k)
 		}
+	}
+	switch users, set := args[checkUsersArg]; {
+	case !set:
+		return basic.Passwords(nil, nil), nil
+	case users == demoUsersValue:
 		return demoCheck(), nil
-	})
+	default:
+		return nil, fmt.Errorf("check_%s must be %q (the demo users) or absent (no users)", checkUsersArg, demoUsersValue)
+	}
 }
 
 // findGroups rejects any userid containing "bad"; anyone else gets the
@@ -98,13 +124,13 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 // newApp wires the example's routes to p, the JWT policy alone or a stack
 // (settings.NewPolicy): every route answers any policy's user alike. POST
 // /login signs its tokens with p's JWT policy (tokenMaker), and answers 501
-// without one. users may be empty: POST /login then refuses every login.
-// debug logs every authorization decision.
+// without one or when it cannot sign. users may be empty: POST /login then
+// refuses every login. debug logs every authorization decision.
 func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
 	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
-	r.Post("/login", login(tokenMaker(p), users))
+	r.Post("/login", login(signer(p), users))
 	r.Get("/public", func(w http.ResponseWriter, r *http.Request) {
 		var userid *string
 		if u, ok := p.UnauthenticatedUserID(r); ok {
@@ -155,11 +181,31 @@ func articleHandler(permission string) http.HandlerFunc {
 	}
 }
 
+// signer returns the JWT policy of p (tokenMaker) when it can sign
+// tokens, nil when p has no JWT policy or only a key that verifies (a
+// public key, a JSON Web Key Set). It tells by signing an empty claims
+// object, which it throws away.
+func signer(p policy.AuthenticationPolicy) *policy.JWT {
+	j := tokenMaker(p)
+	if j == nil {
+		return nil
+	}
+	if _, err := j.Encode(map[string]any{}); errors.Is(err, policy.ErrNoSigningKey) {
+		return nil
+	}
+	return j
+}
+
 // login answers POST /login {"username","password"} with {"token": ...}
-// for a demo user, signed by p; with no p (a server without a JWT policy)
-// it answers 501, as it does for a JWT policy without a signing key.
+// for one of users, signed by p. With no p (a server without a JWT policy
+// that signs) it answers 501 to every request, before it reads the
+// credentials: a route that makes no tokens is no password oracle either.
 func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if p == nil {
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server makes no tokens: it has no JWT policy that signs"})
+			return
+		}
 		var body struct {
 			Username string `json:"username"`
 			Password string `json:"password"`
@@ -173,15 +219,7 @@ func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown user or wrong password"})
 			return
 		}
-		if p == nil {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server has no JWT policy: it makes no tokens"})
-			return
-		}
 		token, err := p.NewToken(body.Username, map[string]any{"groups": u.Groups})
-		if errors.Is(err, policy.ErrNoSigningKey) {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server has no signing key: tokens come from elsewhere"})
-			return
-		}
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot make a token"})
 			return

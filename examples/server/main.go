@@ -1,14 +1,18 @@
 // Command server is the jwtauth example: a JSON API whose routes show what
 // the authentication policies answer.
 //
-//	go run ./examples/server [-config FILE] [-addr HOST:PORT]
+//	go run ./examples/server [-config FILE [-demo-users]] [-addr HOST:PORT]
 //
 // With -config, the settings are the [app:main] section of that INI file:
 // jwtauth.* keys for the JWT policy alone, or multiauth.* keys for a stack
-// of policies (see settings.NewPolicy). Without it, an embedded default
-// serves: a stack of the JWT policy (HS256 with a secret made at start)
-// and HTTP Basic, and demo users that can get a token from POST /login or
-// send their password with Basic. In both cases JWTAUTH_* and MULTIAUTH_*
+// of policies (see settings.NewPolicy); the demo users can get a token from
+// POST /login (when the configuration can sign: a master secret or a
+// private key) and send their password to the Basic check
+// example:basiccheck only with -demo-users. Without -config, an embedded
+// default serves: a stack of the JWT policy (HS256 with a secret made at
+// start) and HTTP Basic, and the demo users, who can get a token from POST
+// /login or send their password with Basic. In both cases JWTAUTH_* and
+// MULTIAUTH_*
 // environment variables override the settings (for example
 // JWTAUTH_MASTER_SECRET sets jwtauth.master_secret).
 package main
@@ -27,6 +31,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,8 +48,9 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// demoUsers are the accounts of the embedded default: the users of POST
-// /login and of the Basic check example:basiccheck (demoCheck).
+// demoUsers are the demo accounts, on in the embedded default and with
+// -demo-users: the users of POST /login and of the Basic check
+// example:basiccheck with check_users = demo (demoCheck).
 var demoUsers = map[string]user{
 	"alice":  {Password: "alice", Groups: []string{"editors"}},
 	"admin":  {Password: "admin", Groups: []string{"admins"}},
@@ -79,16 +86,41 @@ func defaultSettings() map[string]string {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	return map[string]string{
-		"jwtauth.algorithm":            "HS256",
-		"jwtauth.master_secret":        hex.EncodeToString(secret),
-		"jwtauth.expiration":           "3600",
-		"multiauth.policies":           "jwt basic",
-		"multiauth.policy.jwt.use":     "jwt",
-		"multiauth.policy.basic.use":   "basic",
-		"multiauth.policy.basic.check": BasicCheckName,
-		"multiauth.policy.basic.realm": "jwtauth example",
-		"multiauth.groupfinder":        GroupFinderName,
+		"jwtauth.algorithm":                             "HS256",
+		"jwtauth.master_secret":                         hex.EncodeToString(secret),
+		"jwtauth.expiration":                            "3600",
+		"multiauth.policies":                            "jwt basic",
+		"multiauth.policy.jwt.use":                      "jwt",
+		"multiauth.policy.basic.use":                    "basic",
+		"multiauth.policy.basic.check":                  BasicCheckName,
+		"multiauth.policy.basic.check_" + checkUsersArg: demoUsersValue,
+		"multiauth.policy.basic.realm":                  "jwtauth example",
+		"multiauth.groupfinder":                         GroupFinderName,
 	}
+}
+
+// withDemoUsers gives each basic policy of m whose check is
+// example:basiccheck its check_users argument: demo when demo is set (the
+// -demo-users flag), none otherwise. It refuses settings that set
+// check_users themselves: the flag alone turns the demo users on.
+func withDemoUsers(m map[string]string, from settings.Origins, demo bool) error {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !strings.HasPrefix(k, "multiauth.policy.") || !strings.HasSuffix(k, ".check") || strings.TrimSpace(m[k]) != BasicCheckName {
+			continue
+		}
+		arg := k + "_" + checkUsersArg
+		if _, set := m[arg]; set {
+			where := arg
+			if env := from[arg]; env != "" {
+				where = env + " (" + arg + ")"
+			}
+			return fmt.Errorf("%s: the -demo-users flag sets the users of %s; remove it from the settings", where, BasicCheckName)
+		}
+		if demo {
+			m[arg] = demoUsersValue
+		}
+	}
+	return nil
 }
 
 // tokenMaker returns the policy that signs the tokens of POST /login: p
@@ -129,6 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "INI `file` whose [app:main] section holds the jwtauth.* settings (default: the embedded demo configuration)")
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on")
+	demoFlag := fs.Bool("demo-users", false, "with -config: the demo users may log in with POST /login and with the Basic check "+BasicCheckName+" (always on without -config)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -154,6 +187,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if m, from, err = settings.Load(*config, ""); err != nil {
 			fmt.Fprintln(stderr, "server:", err)
 			return 1
+		}
+		if err := withDemoUsers(m, from, *demoFlag); err != nil {
+			fmt.Fprintln(stderr, "server:", err)
+			return 1
+		}
+		if *demoFlag {
+			users = demoUsers
 		}
 	} else {
 		m = defaultSettings()
@@ -207,22 +247,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// printHelp prints where the server listens and curl lines for its
-// policies: a JWT policy's token lines, a Basic policy's -u lines (the demo
-// users' when demo, else placeholders). Its last line is always the DELETE
-// of the secret article.
+// printHelp prints where the server listens and curl lines that work for
+// its mode. demo tells whether the demo users are on (the embedded
+// default, or -demo-users): then a JWT policy that signs gets the token of
+// the demo user alice from POST /login, and a Basic policy's lines send the
+// demo users' passwords. Otherwise the help says where a token comes from
+// (made elsewhere, with this configuration's key or by the issuer of its
+// keys) and prints no Basic credentials, since example:basiccheck, the one
+// check of this program, then knows no users. Its last line is always the
+// DELETE of the secret article.
 func printHelp(w io.Writer, base string, p policy.AuthenticationPolicy, demo bool) {
 	fmt.Fprintf(w, "jwtauth example listening on %s\n\n", base)
-	jwtp := tokenMaker(p)
-	if demo {
+	jwtp, signs := tokenMaker(p), signer(p) != nil
+	basicUsers := demo && hasBasic(p)
+	if demo && (signs || basicUsers) {
 		fmt.Fprintf(w, "Demo users (username = password): alice (group editors), admin (group admins), bob, badguy (rejected by the group finder).\n\n")
-		if jwtp != nil {
+	}
+	if jwtp != nil {
+		send := fmt.Sprintf("\"Authorization: %s token=$TOKEN\"", jwtp.Scheme())
+		switch {
+		case signs && demo:
 			fmt.Fprintf(w, "Get a token:\n  TOKEN=$(curl -s -X POST %s/login -d '{\"username\":\"alice\",\"password\":\"alice\"}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n\n", base)
+		case signs:
+			fmt.Fprintf(w, "POST /login knows no users without -demo-users. Set TOKEN to a token made elsewhere, signed with this configuration's key, and send it as %s.\n\n", send)
+		default:
+			fmt.Fprintf(w, "This configuration cannot sign (no master secret, no private key): POST /login answers 501, tokens come from elsewhere. Set TOKEN to one and send it as %s.\n\n", send)
 		}
 	}
-	alice, admin := "alice:alice", "admin:admin"
-	if !demo {
-		alice, admin = "USER:PASSWORD", "USER:PASSWORD"
+	if hasBasic(p) && !demo {
+		fmt.Fprintf(w, "Basic: the check %s knows no users without -demo-users.\n\n", BasicCheckName)
 	}
 	// The credentials of the PUT and DELETE lines: the token, else Basic.
 	editorAuth, adminAuth := "", ""
@@ -237,14 +290,20 @@ func printHelp(w io.Writer, base string, p policy.AuthenticationPolicy, demo boo
 		fmt.Fprintf(w, "  curl -i %s%s/groups\n", editorAuth, base)
 		fmt.Fprintf(w, "  curl -i -H \"Authorization: %s token=$TOKEN.broken\" %s/auth   # 401 invalid_token\n", scheme, base)
 	}
-	if hasBasic(p) {
-		fmt.Fprintf(w, "  curl -i -u %s %s/auth                # Basic; the answer names the policy\n", alice, base)
-		fmt.Fprintf(w, "  curl -i -u %s %s/groups\n", alice, base)
+	if basicUsers {
+		fmt.Fprintf(w, "  curl -i -u alice:alice %s/auth                # Basic; the answer names the policy\n", base)
+		fmt.Fprintf(w, "  curl -i -u alice:alice %s/groups\n", base)
 		if jwtp == nil {
-			editorAuth, adminAuth = "-u "+alice+" ", "-u "+admin+" "
+			editorAuth, adminAuth = "-u alice:alice ", "-u admin:admin "
 		}
 	}
 	fmt.Fprintf(w, "  curl -i %s/articles/1                 # 200: Everyone may view\n", base)
+	if editorAuth == "" {
+		// No credentials in this mode: nobody can log in.
+		fmt.Fprintf(w, "  curl -i -X PUT %s/articles/1      # 401: nobody can log in without -demo-users\n", base)
+		fmt.Fprintf(w, "  curl -i -X DELETE %s/articles/secret # 401: nobody can log in without -demo-users\n", base)
+		return
+	}
 	fmt.Fprintf(w, "  curl -i -X PUT %s%s/articles/1      # 200 for an editor, 403 for others\n", editorAuth, base)
 	fmt.Fprintf(w, "  curl -i -X DELETE %s%s/articles/secret # 200 for an admin only\n", adminAuth, base)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/elliptic"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,13 +50,16 @@ func writeINI(t *testing.T, lines ...string) string {
 // testLogger discards what the policy and the guard log.
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// policyFromINI builds the policy the way run does: Load, then NewPolicy.
-// It is closed when the test ends.
+// policyFromINI builds the policy the way run does with -demo-users: Load,
+// withDemoUsers, then NewPolicy. It is closed when the test ends.
 func policyFromINI(t *testing.T, path string) settings.Policy {
 	t.Helper()
 	m, from, err := settings.Load(path, "")
 	if err != nil {
 		t.Fatalf("settings.Load: %v", err)
+	}
+	if err := withDemoUsers(m, from, true); err != nil {
+		t.Fatalf("withDemoUsers: %v", err)
 	}
 	p, err := settings.NewPolicy(m, from, testLogger())
 	if err != nil {
@@ -663,10 +670,60 @@ func TestDemoCheck(t *testing.T) {
 		}
 	}
 
-	m := defaultSettings()
-	m["multiauth.policy.basic.check_file"] = "users.txt"
-	if _, err := settings.NewPolicy(m, nil, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
-		t.Errorf("example:basiccheck with an argument: %v, want an error naming multiauth.policy.basic.check", err)
+	for _, arg := range [][2]string{{"check_file", "users.txt"}, {"check_users", "everyone"}} {
+		m := defaultSettings()
+		m["multiauth.policy.basic."+arg[0]] = arg[1]
+		if _, err := settings.NewPolicy(m, nil, testLogger()); err == nil || !strings.Contains(err.Error(), "multiauth.policy.basic.check") {
+			t.Errorf("example:basiccheck with %s = %s: %v, want an error naming multiauth.policy.basic.check", arg[0], arg[1], err)
+		}
+	}
+
+	// Without check_users the check knows no users.
+	none, err := newBasicCheck(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, u := range demoUsers {
+		if groups, ok := none(name, u.Password, nil); ok || groups != nil {
+			t.Errorf("the check without users accepts %s: %q, %v", name, groups, ok)
+		}
+	}
+}
+
+// TestWithDemoUsers: run gives check_users = demo to each basic policy
+// whose check is example:basiccheck when -demo-users is set, nothing
+// otherwise, and refuses settings that set check_users themselves.
+func TestWithDemoUsers(t *testing.T) {
+	stack := func() map[string]string {
+		return map[string]string{
+			"multiauth.policies":           "api svc other",
+			"multiauth.policy.api.use":     "jwt",
+			"multiauth.policy.svc.use":     "basic",
+			"multiauth.policy.svc.check":   " " + BasicCheckName + " ",
+			"multiauth.policy.other.use":   "basic",
+			"multiauth.policy.other.check": "another:check",
+		}
+	}
+	m := stack()
+	if err := withDemoUsers(m, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	want := stack()
+	want["multiauth.policy.svc.check_users"] = "demo"
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("with -demo-users: %v, want %v", m, want)
+	}
+	m = stack()
+	if err := withDemoUsers(m, nil, false); err != nil || !reflect.DeepEqual(m, stack()) {
+		t.Errorf("without -demo-users: %v, %v; want the settings unchanged", m, err)
+	}
+	for _, demo := range []bool{true, false} {
+		m = stack()
+		m["multiauth.policy.svc.check_users"] = "demo"
+		err := withDemoUsers(m, settings.Origins{"multiauth.policy.svc.check_users": "MULTIAUTH_POLICY_SVC_CHECK_USERS"}, demo)
+		if err == nil || !strings.Contains(err.Error(), "MULTIAUTH_POLICY_SVC_CHECK_USERS") || !strings.Contains(err.Error(), "-demo-users") {
+			t.Errorf("check_users from the environment, -demo-users %v: %v, want an error naming the variable and the flag", demo, err)
+		}
 	}
 }
 
@@ -912,8 +969,8 @@ func TestLogin(t *testing.T) {
 }
 
 // TestLoginWithoutSigningKey: a policy that only verifies (an RS256 public
-// key) cannot make tokens, so /login answers 501; tokens made elsewhere
-// with the private key still work.
+// key) cannot make tokens, so /login answers 501, whatever the
+// credentials; tokens made elsewhere with the private key still work.
 func TestLoginWithoutSigningKey(t *testing.T) {
 	key := testkit.MustRSA(2048)
 	pubPath := filepath.Join(t.TempDir(), "public.pem")
@@ -935,8 +992,8 @@ func TestLoginWithoutSigningKey(t *testing.T) {
 	if _, has := got.body.(map[string]any)["token"]; has {
 		t.Errorf("a token in %s", got.raw)
 	}
-	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusUnauthorized {
-		t.Errorf("wrong password with a public key only: status %d, want 401", got.status)
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusNotImplemented {
+		t.Errorf("wrong password with a public key only: status %d, want 501 (no password oracle)", got.status)
 	}
 
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
@@ -993,7 +1050,8 @@ func TestRunSettingsErrors(t *testing.T) {
 		{"bad algorithm", []string{"jwtauth.master_secret = " + testSecret, "jwtauth.algorithm = none"}, "jwtauth.algorithm"},
 		{"multiauth key without a stack", []string{"jwtauth.master_secret = " + testSecret, "multiauth.groupfinder = example:groupfinder"}, "multiauth.groupfinder"},
 		{"stack: unknown check", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = nobody:check"}, "multiauth.policy.svc.check"},
-		{"stack: check argument", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_users = x"}, "multiauth.policy.svc.check"},
+		{"stack: check argument", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_file = x"}, "multiauth.policy.svc.check"},
+		{"stack: check_users in the file", []string{"multiauth.policies = svc", "multiauth.policy.svc.use = basic", "multiauth.policy.svc.check = example:basiccheck", "multiauth.policy.svc.check_users = demo"}, "multiauth.policy.svc.check_users: the -demo-users flag"},
 		{"stack: short secret", []string{"multiauth.policies = api", "multiauth.policy.api.use = jwt", "multiauth.policy.api.master_secret = short-secret"}, "multiauth.policy.api.master_secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1053,7 +1111,8 @@ type running struct {
 }
 
 // startRun starts run with args in a goroutine and waits for its
-// "listening on" line and the rest of its help.
+// "listening on" line and the rest of its help, which ends with the curl
+// line of DELETE /articles/secret.
 func startRun(t *testing.T, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -1080,7 +1139,7 @@ func startRun(t *testing.T, args ...string) *running {
 				default:
 				}
 			}
-			if strings.Contains(line, "# 200 for an admin only") && helped != nil {
+			if strings.Contains(line, "curl -i -X DELETE ") && strings.Contains(line, "/articles/secret") && helped != nil {
 				close(helped)
 				helped = nil
 			}
@@ -1216,9 +1275,9 @@ func TestRunDefault(t *testing.T) {
 	}
 }
 
-// TestRunStackConfig runs on a configuration file with the issue's stack:
-// a JWT policy "api" and a Basic policy "svc" with the demo users' check,
-// sharing the example's group finder.
+// TestRunStackConfig runs with -demo-users on a configuration file with
+// the issue's stack: a JWT policy "api" and a Basic policy "svc" with the
+// demo users' check, sharing the example's group finder.
 func TestRunStackConfig(t *testing.T) {
 	path := writeINI(t,
 		"multiauth.policies = api svc",
@@ -1229,7 +1288,7 @@ func TestRunStackConfig(t *testing.T) {
 		"multiauth.policy.svc.realm = example",
 		"multiauth.groupfinder = example:groupfinder",
 	)
-	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
+	r := startRun(t, "-config", path, "-demo-users", "-addr", "127.0.0.1:0")
 
 	anonymous := do(t, http.MethodGet, r.base+"/auth", "", "")
 	wantChallenges := map[string]bool{"JWT": true, `Basic realm="example", charset="UTF-8"`: true}
@@ -1273,14 +1332,19 @@ func TestRunStackConfig(t *testing.T) {
 		!reflect.DeepEqual(got.body, obj("error", "invalid_token", "error_description", "invalid signature")) {
 		t.Errorf("GET /auth with another secret's token: %d %s", got.status, got.raw)
 	}
-	// With a configuration file there are no /login users, and the help
-	// offers no demo users.
-	if got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`); got.status != http.StatusUnauthorized {
-		t.Errorf("POST /login: %d %s, want 401", got.status, got.raw)
+	// With -demo-users, POST /login gives the demo users tokens of the
+	// "api" policy, and the help offers them.
+	got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`)
+	token, _ := got.body.(map[string]any)["token"].(string)
+	if got.status != http.StatusOK || token == "" {
+		t.Fatalf("POST /login: %d %s, want 200 and a token", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, r.base+"/auth", token, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "api")) {
+		t.Errorf("GET /auth with alice's token from /login: %d %s", got.status, got.raw)
 	}
 	out := r.stdout.String()
-	if strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -i -u USER:PASSWORD "+r.base+"/auth") {
-		t.Errorf("stdout, with a stack and no demo users:\n%s", out)
+	if !strings.Contains(out, "Demo users") || !strings.Contains(out, "curl -s -X POST "+r.base+"/login") || !strings.Contains(out, "curl -i -u alice:alice "+r.base+"/auth") {
+		t.Errorf("stdout, with a stack and -demo-users:\n%s", out)
 	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
@@ -1288,8 +1352,8 @@ func TestRunStackConfig(t *testing.T) {
 }
 
 // TestRunBasicOnly: a stack without a JWT policy makes no tokens: /login
-// answers 501 to good credentials (401 to bad ones), and the help has
-// Basic lines only.
+// answers 501 to any request, good credentials or bad, and the help has
+// no token lines.
 func TestRunBasicOnly(t *testing.T) {
 	path := writeINI(t,
 		"multiauth.policies = svc",
@@ -1303,8 +1367,8 @@ func TestRunBasicOnly(t *testing.T) {
 	if got := postLogin(t, srv.URL, `{"username":"alice","password":"alice"}`); got.status != http.StatusNotImplemented {
 		t.Errorf("POST /login without a JWT policy: %d %s, want 501", got.status, got.raw)
 	}
-	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusUnauthorized {
-		t.Errorf("POST /login, wrong password, without a JWT policy: %d %s, want 401", got.status, got.raw)
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"wrong"}`); got.status != http.StatusNotImplemented {
+		t.Errorf("POST /login, wrong password, without a JWT policy: %d %s, want 501", got.status, got.raw)
 	}
 	if got := doBasic(t, http.MethodGet, srv.URL+"/auth", "alice", "alice"); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "svc")) {
 		t.Errorf("GET /auth with Basic: %d %s", got.status, got.raw)
@@ -1317,7 +1381,7 @@ func TestRunBasicOnly(t *testing.T) {
 
 	r := startRun(t, "-config", path, "-addr", "127.0.0.1:0")
 	out := r.stdout.String()
-	if strings.Contains(out, "TOKEN") || !strings.Contains(out, "curl -i -X DELETE -u USER:PASSWORD "+r.base+"/articles/secret") {
+	if strings.Contains(out, "TOKEN") || !strings.Contains(out, "curl -i -X DELETE "+r.base+"/articles/secret # 401: nobody can log in without -demo-users") {
 		t.Errorf("stdout, with Basic only:\n%s", out)
 	}
 	if code := r.stop(); code != 0 {
@@ -1411,5 +1475,390 @@ func TestRunDefaultEnvironment(t *testing.T) {
 	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 5. The help's curl lines, run
+
+// shellWords splits a line of the help as sh would: single quotes keep
+// their text, double quotes expand $NAME from vars, a backslash outside
+// quotes escapes the next character. It stops at an unquoted "#" that
+// begins a word (the comment, returned) or an unquoted "|" (rest is what
+// follows it).
+func shellWords(t *testing.T, line string, vars map[string]string) (words []string, comment, rest string) {
+	t.Helper()
+	var word strings.Builder
+	inWord, quote := false, rune(0)
+	rs := []rune(line)
+	expand := func(i int) int { // rs[i] == '$'; returns the index after the name
+		j := i + 1
+		for j < len(rs) && (rs[j] == '_' || rs[j] >= 'A' && rs[j] <= 'Z' || rs[j] >= 'a' && rs[j] <= 'z' || j > i+1 && rs[j] >= '0' && rs[j] <= '9') {
+			j++
+		}
+		name := string(rs[i+1 : j])
+		v, ok := vars[name]
+		if !ok {
+			t.Fatalf("the help's line %q uses $%s, which the test does not set", line, name)
+		}
+		word.WriteString(v)
+		return j
+	}
+	for i := 0; i < len(rs); {
+		c := rs[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			} else {
+				word.WriteRune(c)
+			}
+			i++
+		case quote == '"':
+			switch c {
+			case '"':
+				quote = 0
+				i++
+			case '$':
+				i = expand(i)
+			default:
+				word.WriteRune(c)
+				i++
+			}
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+			i++
+		case c == '#' && !inWord:
+			return words, strings.TrimSpace(string(rs[i+1:])), ""
+		case c == '|':
+			if inWord {
+				words = append(words, word.String())
+			}
+			return words, "", strings.TrimSpace(string(rs[i+1:]))
+		default:
+			inWord = true
+			switch c {
+			case '\'', '"':
+				quote = c
+				i++
+			case '\\':
+				if i+1 < len(rs) {
+					word.WriteRune(rs[i+1])
+				}
+				i += 2
+			case '$':
+				i = expand(i)
+			default:
+				word.WriteRune(c)
+				i++
+			}
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("the help's line %q has an unclosed quote", line)
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words, "", ""
+}
+
+// curl sends the request of a curl command's words (-i, -s, -X, -H, -u, -d
+// and one URL, all the help uses) and returns the answer.
+func curl(t *testing.T, words []string) response {
+	t.Helper()
+	if len(words) == 0 || words[0] != "curl" {
+		t.Fatalf("not a curl command: %q", words)
+	}
+	method, url, body := "", "", ""
+	var auth []func(*http.Request)
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		arg := func() string {
+			if i+1 >= len(words) {
+				t.Fatalf("curl %q: %s without its argument", words, w)
+			}
+			i++
+			return words[i]
+		}
+		switch {
+		case w == "-i" || w == "-s":
+		case w == "-X":
+			method = arg()
+		case w == "-H":
+			name, value, ok := strings.Cut(arg(), ":")
+			if !ok {
+				t.Fatalf("curl %q: a header without a colon", words)
+			}
+			auth = append(auth, func(r *http.Request) { r.Header.Set(name, strings.TrimSpace(value)) })
+		case w == "-u":
+			user, password, _ := strings.Cut(arg(), ":")
+			auth = append(auth, func(r *http.Request) { r.SetBasicAuth(user, password) })
+		case w == "-d":
+			body = arg()
+			if method == "" {
+				method = http.MethodPost
+			}
+		case strings.HasPrefix(w, "http://") && url == "":
+			url = w
+		default:
+			t.Fatalf("curl %q: %q is not an option the test knows", words, w)
+		}
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	return doWith(t, method, url, func(r *http.Request) {
+		for _, f := range auth {
+			f(r)
+		}
+	}, body)
+}
+
+// sedToken runs the help's sed script, s/.*"token":"\([^"]*\)".*/\1/, on
+// the body of /login's answer.
+func sedToken(t *testing.T, rest, body string) string {
+	t.Helper()
+	words, _, _ := shellWords(t, rest, nil)
+	if len(words) != 2 || words[0] != "sed" {
+		t.Fatalf("the token line pipes into %q, want sed and a script", rest)
+	}
+	script, ok := strings.CutPrefix(words[1], "s/")
+	re, repl, ok2 := strings.Cut(strings.TrimSuffix(script, "/"), "/")
+	if !ok || !ok2 || !strings.HasSuffix(script, "/") {
+		t.Fatalf("sed script %q, want s/RE/REPL/", words[1])
+	}
+	// A basic regular expression's \( \) are a group.
+	re = strings.NewReplacer(`\(`, "(", `\)`, ")").Replace(re)
+	repl = strings.ReplaceAll(repl, `\1`, "${1}")
+	return regexp.MustCompile(re).ReplaceAllString(strings.TrimSuffix(body, "\n"), repl)
+}
+
+// statusOf is the status a help line's comment promises ("401 and the
+// challenges", "200 for an admin only"); 200 for a line without one.
+func statusOf(comment string) int {
+	if len(comment) >= 3 {
+		if n, err := strconv.Atoi(comment[:3]); err == nil {
+			return n
+		}
+	}
+	return http.StatusOK
+}
+
+// checkHelp runs each command line of the help of r: a TOKEN=$(curl ...
+// /login ...) line sets TOKEN to what its sed prints, for alice; a line
+// that promises a 200 for an admin only is run with admin's token; every
+// other line with alice's (the token made elsewhere, when the help has no
+// token line). Each must answer the status its comment promises. It
+// returns the command lines, their comments cut off and their spaces
+// squeezed, with the base URL written BASE.
+func checkHelp(t *testing.T, r *running, alice, admin string) []string {
+	t.Helper()
+	var cmds []string
+	vars := map[string]string{"TOKEN": alice}
+	for _, line := range strings.Split(r.stdout.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if inner, ok := strings.CutPrefix(line, "TOKEN=$("); ok {
+			words, _, rest := shellWords(t, inner, vars)
+			got := curl(t, words)
+			if got.status != http.StatusOK {
+				t.Fatalf("the help's token line answers %d %s", got.status, got.raw)
+			}
+			vars["TOKEN"] = sedToken(t, strings.TrimSuffix(rest, ")"), got.raw)
+			if vars["TOKEN"] == "" || strings.ContainsAny(vars["TOKEN"], `{}"\ `) {
+				t.Fatalf("the help's token line sets TOKEN to %q", vars["TOKEN"])
+			}
+			cmds = append(cmds, strings.Join(strings.Fields(strings.ReplaceAll(line, r.base, "BASE")), " "))
+			continue
+		}
+		if !strings.HasPrefix(line, "curl ") {
+			continue
+		}
+		lineVars := vars
+		cmd, comment, _ := strings.Cut(line, " # ")
+		if strings.Contains(comment, "admin only") && vars["TOKEN"] != "" {
+			lineVars = map[string]string{"TOKEN": admin}
+		}
+		words, _, _ := shellWords(t, line, lineVars)
+		want := statusOf(comment)
+		if got := curl(t, words); got.status != want {
+			t.Errorf("the help's line %q answers %d, want %d; %s", line, got.status, want, got.raw)
+		}
+		cmds = append(cmds, strings.Join(strings.Fields(strings.ReplaceAll(cmd, r.base, "BASE")), " "))
+	}
+	return cmds
+}
+
+// TestRunHelpByMode runs the program in each mode of -config and
+// -demo-users, asks POST /login for alice's token, and runs every command
+// line of the help: each answers as its comment says, and they are
+// exactly the lines of the mode.
+func TestRunHelpByMode(t *testing.T) {
+	ecKey := testkit.MustEC(elliptic.P256())
+	pubPath := filepath.Join(t.TempDir(), "public.pem")
+	if err := os.WriteFile(pubPath, testkit.PublicPEM(t, &ecKey.PublicKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ecSigner, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: ecKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretToken := func(sub, group string) string {
+		return mint(t, []byte(testSecret), userClaims(sub, []string{group}))
+	}
+	ecToken := func(sub, group string) string {
+		return testkit.MintSigned(t, ecSigner, userClaims(sub, []string{group}))
+	}
+	jwtOnly := []string{"jwtauth.master_secret = " + testSecret, "jwtauth.find_groups = example:groupfinder"}
+	publicOnly := []string{"jwtauth.algorithm = ES256", "jwtauth.public_key_file = " + pubPath, "jwtauth.find_groups = example:groupfinder"}
+	stack := []string{
+		"multiauth.policies = api svc",
+		"multiauth.policy.api.use = jwt",
+		"multiauth.policy.api.master_secret = " + testSecret,
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.groupfinder = example:groupfinder",
+	}
+	basicOnly := []string{
+		"multiauth.policies = svc",
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.groupfinder = example:groupfinder",
+	}
+	tokenLines := []string{
+		`curl -i -H "Authorization: JWT token=$TOKEN" BASE/auth`,
+		`curl -i -H "Authorization: JWT token=$TOKEN" BASE/groups`,
+		`curl -i -H "Authorization: JWT token=$TOKEN.broken" BASE/auth`,
+	}
+	basicLines := []string{
+		"curl -i -u alice:alice BASE/auth",
+		"curl -i -u alice:alice BASE/groups",
+	}
+	tokenArticles := []string{
+		"curl -i BASE/articles/1",
+		`curl -i -X PUT -H "Authorization: JWT token=$TOKEN" BASE/articles/1`,
+		`curl -i -X DELETE -H "Authorization: JWT token=$TOKEN" BASE/articles/secret`,
+	}
+	loginLine := `TOKEN=$(curl -s -X POST BASE/login -d '{"username":"alice","password":"alice"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')`
+	head := []string{"curl -i BASE/public", "curl -i BASE/auth"}
+	lines := func(parts ...[]string) []string { return slices.Concat(parts...) }
+
+	for _, tc := range []struct {
+		name  string
+		args  []string // besides -addr; nil for the embedded default
+		ini   []string
+		login int // POST /login's answer to alice
+		// tokens makes alice's and admin's tokens elsewhere; nil when
+		// /login makes them or there is no JWT policy.
+		tokens func(sub, group string) string
+		want   []string // the help's command lines
+		say    []string // in the help
+		notSay []string // not in the help
+	}{
+		{
+			name: "embedded default", login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, basicLines, tokenArticles),
+			say:  []string{"Demo users"},
+		},
+		{
+			name: "secret, -demo-users", args: []string{"-demo-users"}, ini: jwtOnly, login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, tokenArticles),
+			say:  []string{"Demo users"},
+		},
+		{
+			name: "secret", ini: jwtOnly, login: http.StatusUnauthorized, tokens: secretToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"POST /login knows no users without -demo-users", "a token made elsewhere, signed with this configuration's key", `"Authorization: JWT token=$TOKEN"`},
+			notSay: []string{"Demo users", "BASE/login"},
+		},
+		{
+			name: "public key", ini: publicOnly, login: http.StatusNotImplemented, tokens: ecToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"This configuration cannot sign", "POST /login answers 501, tokens come from elsewhere"},
+			notSay: []string{"Demo users", "BASE/login"},
+		},
+		{
+			name: "public key, -demo-users", args: []string{"-demo-users"}, ini: publicOnly, login: http.StatusNotImplemented, tokens: ecToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"This configuration cannot sign", "POST /login answers 501, tokens come from elsewhere"},
+			notSay: []string{"Demo users", "BASE/login"},
+		},
+		{
+			name: "stack", ini: stack, login: http.StatusUnauthorized, tokens: secretToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"POST /login knows no users without -demo-users", "Basic: the check example:basiccheck knows no users without -demo-users"},
+			notSay: []string{"Demo users", "BASE/login", "-u "},
+		},
+		{
+			name: "stack, -demo-users", args: []string{"-demo-users"}, ini: stack, login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, basicLines, tokenArticles),
+			say:  []string{"Demo users"},
+		},
+		{
+			name: "Basic only", ini: basicOnly, login: http.StatusNotImplemented,
+			want:   lines(head, []string{"curl -i BASE/articles/1", "curl -i -X PUT BASE/articles/1", "curl -i -X DELETE BASE/articles/secret"}),
+			say:    []string{"Basic: the check example:basiccheck knows no users without -demo-users", "401: nobody can log in without -demo-users"},
+			notSay: []string{"Demo users", "TOKEN", "-u "},
+		},
+		{
+			name: "Basic only, -demo-users", args: []string{"-demo-users"}, ini: basicOnly, login: http.StatusNotImplemented,
+			want:   lines(head, basicLines, []string{"curl -i BASE/articles/1", "curl -i -X PUT -u alice:alice BASE/articles/1", "curl -i -X DELETE -u admin:admin BASE/articles/secret"}),
+			say:    []string{"Demo users"},
+			notSay: []string{"TOKEN"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := slices.Concat(tc.args, []string{"-addr", "127.0.0.1:0"})
+			if tc.ini != nil {
+				args = append(args, "-config", writeINI(t, tc.ini...))
+			}
+			r := startRun(t, args...)
+
+			got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`)
+			if got.status != tc.login {
+				t.Fatalf("POST /login as alice: %d %s, want %d", got.status, got.raw, tc.login)
+			}
+			var alice, admin string
+			switch {
+			case tc.login == http.StatusOK:
+				// alice's token from /login is the one the help's token
+				// line sets; admin's, for the DELETE line.
+				alice, _ = got.body.(map[string]any)["token"].(string)
+				if got := do(t, http.MethodGet, r.base+"/auth", alice, ""); got.status != http.StatusOK || got.body.(map[string]any)["userid"] != "alice" {
+					t.Errorf("GET /auth with alice's token from /login: %d %s", got.status, got.raw)
+				}
+				got := postLogin(t, r.base, `{"username":"admin","password":"admin"}`)
+				admin, _ = got.body.(map[string]any)["token"].(string)
+			case tc.tokens != nil:
+				alice, admin = tc.tokens("alice", "editors"), tc.tokens("admin", "admins")
+			}
+			if got := checkHelp(t, r, alice, admin); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("the help's command lines:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			out := strings.ReplaceAll(r.stdout.String(), r.base, "BASE")
+			for _, s := range tc.say {
+				if !strings.Contains(out, s) {
+					t.Errorf("the help lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tc.notSay {
+				if strings.Contains(out, s) {
+					t.Errorf("the help has %q:\n%s", s, out)
+				}
+			}
+			if strings.Contains(out, testSecret) {
+				t.Error("the help shows the secret")
+			}
+			if code := r.stop(); code != 0 {
+				t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+			}
+			if strings.Contains(r.stderr.String(), testSecret) {
+				t.Error("the log shows the secret")
+			}
+		})
 	}
 }
