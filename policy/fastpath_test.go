@@ -94,3 +94,34 @@ func TestKnownTokenFastPath(t *testing.T) {
 		t.Error("the fast path answered for a token past its exp")
 	}
 }
+
+// TestKnownTokenFastPathEveryScheme: with a list of schemes, the fast path
+// serves a cached token in a plain header of each of them.
+func TestKnownTokenFastPathEveryScheme(t *testing.T) {
+	secret := []byte("a test secret of thirty-two bytes!!")
+	now := time.Unix(1_700_000_000, 0)
+	p, err := NewJWT(Config{MasterSecret: secret, Schemes: []string{"JWT", "Bearer"}, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.Signed(signer).Claims(map[string]any{"sub": "alice", "exp": now.Add(time.Hour).Unix()}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if v := p.v.Verify(context.Background(), tok); v.Err != nil {
+			t.Fatal(v.Err)
+		}
+	}
+	for _, h := range []string{"JWT " + tok, "Bearer " + tok, "bearer " + tok, "JWT token=" + tok} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", h)
+		if v, _, ok := p.knownToken(r); !ok || v.UserID != "alice" {
+			t.Errorf("%q: the fast path was not taken (%v, %q)", h, ok, v.UserID)
+		}
+	}
+}
