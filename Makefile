@@ -14,7 +14,7 @@ FUZZMINIMIZETIME ?= 10s
 .PHONY: run test fmt vet fuzz bench load
 
 run:
-	$(GO) run ./examples/server -addr $(ADDR) $(if $(CONFIG),-config $(CONFIG))
+	$(GO) run ./examples/server -addr $(ADDR) $(if $(CONFIG),-config $(CONFIG)) $(if $(DEMO_USERS),-demo-users)
 
 test: fmt vet
 	$(GO) test -race -count=1 ./...
