@@ -45,6 +45,17 @@ func (id Identity) Claims() Claims {
 	return id.claims.get().Clone()
 }
 
+// PrincipalsAnswer is EffectivePrincipals' answer from the identity, as
+// every policy of this module gives it: a copy of the principals, and the
+// error when presented credentials failed (no credentials and a rejected
+// user are no error).
+func (id Identity) PrincipalsAnswer() ([]string, error) {
+	if errors.Is(id.Err, ErrInvalidCredentials) {
+		return slices.Clone(id.Principals), id.Err
+	}
+	return slices.Clone(id.Principals), nil
+}
+
 // Identifier is implemented by policies that work out a request's whole
 // identity in one pass, as every policy of this module does. The
 // framework asks any other AuthenticationPolicy its questions one by one

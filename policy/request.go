@@ -180,11 +180,7 @@ func (p *JWT) UnauthenticatedUserID(r *http.Request) (string, bool) {
 // for an authenticated user and [Everyone] otherwise; the error is set, and
 // matches ErrInvalidCredentials, when a presented token failed.
 func (p *JWT) EffectivePrincipals(r *http.Request) ([]string, error) {
-	id := IdentityOf(r, p)
-	if errors.Is(id.Err, ErrInvalidCredentials) {
-		return slices.Clone(id.Principals), id.Err
-	}
-	return slices.Clone(id.Principals), nil
+	return IdentityOf(r, p).PrincipalsAnswer()
 }
 
 // Claims returns a copy of the request's verified claims (a deep one: the

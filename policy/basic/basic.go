@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -217,11 +216,7 @@ func (p *Policy) UnauthenticatedUserID(r *http.Request) (string, bool) {
 // and matches policy.ErrInvalidCredentials, when presented credentials
 // failed.
 func (p *Policy) EffectivePrincipals(r *http.Request) ([]string, error) {
-	id := policy.IdentityOf(r, p)
-	if errors.Is(id.Err, policy.ErrInvalidCredentials) {
-		return slices.Clone(id.Principals), id.Err
-	}
-	return slices.Clone(id.Principals), nil
+	return policy.IdentityOf(r, p).PrincipalsAnswer()
 }
 
 // Remember returns no headers: the client sends its credentials again

@@ -277,11 +277,7 @@ func (p *Policy) UnauthenticatedUserID(r *http.Request) (string, bool) {
 // policy's credentials failed; the principals are then still the union,
 // which holds those of any policy that gives principals without a user.
 func (p *Policy) EffectivePrincipals(r *http.Request) ([]string, error) {
-	id := policy.IdentityOf(r, p)
-	if errors.Is(id.Err, policy.ErrInvalidCredentials) {
-		return slices.Clone(id.Principals), id.Err
-	}
-	return slices.Clone(id.Principals), nil
+	return policy.IdentityOf(r, p).PrincipalsAnswer()
 }
 
 // Claims returns a copy of the verified claims of the policy chosen, nil
