@@ -20,6 +20,13 @@ func (p *JWT) NewToken(userid string, extra map[string]any) (string, error) {
 	return p.v.NewToken(userid, extra)
 }
 
+// CanSign tells whether the verifier has a signing key (a master secret or
+// a private key), so that Encode and NewToken can make tokens.
+func (v *Verifier) CanSign() bool { return v.signingKey != nil }
+
+// CanSign tells whether the policy can make tokens (Verifier.CanSign).
+func (p *JWT) CanSign() bool { return p.v.CanSign() }
+
 // Encode signs claims (any value that encodes as a JSON object) with the
 // verifier's signing key and algorithm and returns the compact token. It
 // fails with ErrNoSigningKey when there is only a public key.

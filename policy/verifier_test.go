@@ -98,3 +98,29 @@ func TestNewVerifierErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCanSign: a verifier with a master secret or a private key can sign;
+// one with only a public key cannot, and Encode says so.
+func TestCanSign(t *testing.T) {
+	for name, tt := range map[string]struct {
+		cfg  policy.Config
+		want bool
+	}{
+		"master secret": {policy.Config{MasterSecret: testSecret}, true},
+		"private key":   {policy.Config{Algorithm: "ES256", PrivateKey: p256Once()}, true},
+		"public key":    {policy.Config{Algorithm: "ES256", PublicKey: p256Once().Public()}, false},
+	} {
+		tt.cfg.Logger = discard
+		p, err := policy.NewJWT(tt.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, encErr := p.Encode(map[string]any{"sub": "x"})
+		if p.CanSign() != tt.want || p.Verifier().CanSign() != tt.want || (encErr == nil) != tt.want {
+			t.Errorf("%s: CanSign %v, Encode %v; want %v", name, p.CanSign(), encErr, tt.want)
+		}
+		if !tt.want && !errors.Is(encErr, policy.ErrNoSigningKey) {
+			t.Errorf("%s: Encode %v; want ErrNoSigningKey", name, encErr)
+		}
+	}
+}

@@ -183,14 +183,13 @@ func articleHandler(permission string) http.HandlerFunc {
 
 // signer returns the JWT policy of p (tokenMaker) when it can sign
 // tokens, nil when p has no JWT policy or only a key that verifies (a
-// public key, a JSON Web Key Set). It tells by signing an empty claims
-// object, which it throws away.
+// public key, a JSON Web Key Set).
 func signer(p policy.AuthenticationPolicy) *policy.JWT {
 	j := tokenMaker(p)
 	if j == nil {
 		return nil
 	}
-	if _, err := j.Encode(map[string]any{}); errors.Is(err, policy.ErrNoSigningKey) {
+	if !j.CanSign() {
 		return nil
 	}
 	return j
