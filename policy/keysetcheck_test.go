@@ -19,8 +19,8 @@ import (
 // configured keys are: an Ed25519 key of small order (which verifies a
 // forged signature for any userid) and one of the wrong length (on which
 // ed25519.Verify panics) are skipped with a warning naming their kid, and
-// the set's sound key still verifies. The check is made once for the
-// slice the set returns, and again when it returns another.
+// the set's sound key still verifies. The check is made once per version
+// of the set's keys, and again for a new version.
 func TestKeySetKeysChecked(t *testing.T) {
 	identity := testkit.IdentityEd25519()
 	good := ed25519Once()
@@ -75,7 +75,7 @@ func TestKeySetKeysChecked(t *testing.T) {
 	if strings.Contains(logs.String(), "kid=good") {
 		t.Errorf("the good key was reported:\n%s", logs)
 	}
-	// A new slice of keys is checked again.
+	// The keys of a new version are checked again.
 	set.set(policy.Key{ID: "identity", Algorithm: "EdDSA", Material: identity}, policy.Key{ID: "good", Algorithm: "EdDSA", Material: good.Public()})
 	if _, err := p.AuthenticatedUserID(newRequest(jwtAuth(forged["identity"]))); !errors.Is(err, policy.ErrInvalidCredentials) {
 		t.Fatalf("after the keys changed, the forged token: %v", err)
