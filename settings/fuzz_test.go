@@ -211,7 +211,7 @@ func fuzzKeySetGoroutines() int {
 	}
 	count := 0
 	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, "jwtauth/internal/jwks.") {
+		if strings.Contains(g, "jwtauth/policy/keyset.") {
 			count++
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -89,21 +89,21 @@ func keySets(vals map[string]string, cfg *policy.Config) error {
 		return keyErr(name, badCause(err, "cannot use the key set"))
 	}
 	if hasFile {
-		s, err := jwks.NewFile(strings.TrimSpace(file), cfg.Issuer, o)
+		s, err := keyset.NewFile(strings.TrimSpace(file), cfg.Issuer, o)
 		if err != nil {
 			return fail(kJWKSFile, err)
 		}
 		sets = append(sets, s)
 	}
 	if hasURL {
-		s, err := jwks.NewURL(strings.TrimSpace(rawURL), cfg.Issuer, o)
+		s, err := keyset.NewURL(strings.TrimSpace(rawURL), cfg.Issuer, o)
 		if err != nil {
 			return fail(kJWKSURL, err)
 		}
 		sets = append(sets, s)
 	}
 	for _, iss := range issuers {
-		s, err := jwks.NewOIDC(iss, o)
+		s, err := keyset.NewOIDC(iss, o)
 		if err != nil {
 			return fail(kOIDCIssuer, err)
 		}
@@ -114,8 +114,8 @@ func keySets(vals map[string]string, cfg *policy.Config) error {
 }
 
 // jwksOptions reads the settings that tune the key sets.
-func jwksOptions(vals map[string]string, cfg *policy.Config) (jwks.Options, error) {
-	o := jwks.Options{Logger: cfg.Logger}
+func jwksOptions(vals map[string]string, cfg *policy.Config) (keyset.Options, error) {
+	o := keyset.Options{Logger: cfg.Logger}
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
@@ -135,7 +135,7 @@ func jwksOptions(vals map[string]string, cfg *policy.Config) (jwks.Options, erro
 	}
 	refresh := o.Refresh
 	if refresh == 0 {
-		refresh = jwks.DefaultRefresh
+		refresh = keyset.DefaultRefresh
 	}
 	if o.MinRefresh > refresh {
 		return o, keyErr(kJWKSMinRefresh, bad("%d seconds is longer than %s%s (%d seconds)", int64(o.MinRefresh/time.Second), Prefix, kJWKSRefresh, int64(refresh/time.Second)))

@@ -1,4 +1,4 @@
-package jwks_test
+package keyset_test
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -20,14 +20,14 @@ func TestPolicyLogger(t *testing.T) {
 	// broken only once the policy is built: broken before, the set may
 	// poll it before the policy gives its logger, and report to the old
 	// one (one run in thirty-odd under load).
-	newFileSet := func(name string, o jwks.Options) (*jwks.Set, func()) {
+	newFileSet := func(name string, o keyset.Options) (*keyset.Set, func()) {
 		t.Helper()
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, jwksJSON(t, ecSigner(0, "key-a")), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		o.FilePoll = 5 * time.Millisecond
-		set := must(t)(jwks.NewFile(path, "", o))
+		set := must(t)(keyset.NewFile(path, "", o))
 		t.Cleanup(func() { set.Close() })
 		return set, func() {
 			time.Sleep(20 * time.Millisecond) // a new modification time
@@ -38,11 +38,11 @@ func TestPolicyLogger(t *testing.T) {
 	}
 
 	var policyLog logBuffer
-	cfg := func(set *jwks.Set) policy.Config {
+	cfg := func(set *keyset.Set) policy.Config {
 		return policy.Config{KeySets: []policy.KeySet{set}, Logger: policyLog.logger()}
 	}
 
-	unset, breakUnset := newFileSet("unset.json", jwks.Options{})
+	unset, breakUnset := newFileSet("unset.json", keyset.Options{})
 	if _, err := policy.NewJWT(cfg(unset)); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestPolicyLogger(t *testing.T) {
 	})
 
 	var ownLog logBuffer
-	own, breakOwn := newFileSet("own.json", jwks.Options{Logger: ownLog.logger()})
+	own, breakOwn := newFileSet("own.json", keyset.Options{Logger: ownLog.logger()})
 	if _, err := policy.NewJWT(cfg(own)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package jwks_test
+package keyset_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -29,7 +29,7 @@ func TestRotation(t *testing.T) {
 	idp := newProvider(t, true, a)
 	var log logBuffer
 	clock := newClock()
-	set := must(t)(jwks.NewOIDC(idp.issuer, options(idp, &log, clock)))
+	set := must(t)(keyset.NewOIDC(idp.issuer, options(idp, &log, clock)))
 	p := newPolicy(t, set)
 
 	mustAccept(t, p, a.token(t, claimsFor(idp.issuer), nil), "key a")
@@ -84,7 +84,7 @@ func TestBackgroundRefresh(t *testing.T) {
 	var log logBuffer
 	o := options(idp, &log, nil)
 	o.Refresh, o.MinRefresh = 30*time.Millisecond, 10*time.Millisecond
-	set := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+	set := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 	p := newPolicy(t, set)
 	mustAccept(t, p, a.token(t, claimsFor(""), nil), "key a")
 
@@ -109,7 +109,7 @@ func TestOutage(t *testing.T) {
 		var log logBuffer
 		o := options(idp, &log, nil)
 		o.Refresh, o.MinRefresh = time.Second, 10*time.Millisecond
-		set := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+		set := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 		p := newPolicy(t, set)
 		mustAccept(t, p, tok, "before the outage")
 
@@ -154,7 +154,7 @@ func TestOutage(t *testing.T) {
 		var log logBuffer
 		o := options(idp, &log, nil)
 		o.Refresh, o.MinRefresh = 40*time.Millisecond, 10*time.Millisecond
-		set := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+		set := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 		p := newPolicy(t, set)
 		idp.srv.Close()
 		eventually(t, "a failure", func() bool { return len(log.records("fetch failed")) >= 1 })
@@ -177,8 +177,8 @@ func TestSlowProvider(t *testing.T) {
 		var log logBuffer
 		o := options(idp, &log, nil)
 		o.Timeout = 100 * time.Millisecond
-		set := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
-		if _, err := set.Keys(context.Background(), ""); !errors.Is(err, jwks.ErrNoKeySet) {
+		set := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
+		if _, err := set.Keys(context.Background(), ""); !errors.Is(err, keyset.ErrNoKeySet) {
 			t.Errorf("Keys: %v, want ErrNoKeySet", err)
 		}
 		mustRefuse(t, newPolicy(t, set), a.token(t, claimsFor(""), nil), policy.ErrNoKey, "no set yet")
@@ -187,7 +187,7 @@ func TestSlowProvider(t *testing.T) {
 		}
 
 		o.RequiredAtStart = true
-		if _, err := jwks.NewURL(idp.srv.URL+"/jwks", "", o); err == nil {
+		if _, err := keyset.NewURL(idp.srv.URL+"/jwks", "", o); err == nil {
 			t.Error("RequiredAtStart: no error for a provider past the timeout")
 		}
 	})
@@ -196,7 +196,7 @@ func TestSlowProvider(t *testing.T) {
 		idp := newProvider(t, true, a)
 		var log logBuffer
 		clock := newClock()
-		set := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", options(idp, &log, clock)))
+		set := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", options(idp, &log, clock)))
 		p := newPolicy(t, set)
 
 		idp.set("block", nil)
@@ -250,8 +250,8 @@ func TestBadResponses(t *testing.T) {
 		return append(b, '}')
 	}
 	base := len(padded(0))
-	under, over := padded(jwks.MaxBodyBytes-base), padded(jwks.MaxBodyBytes-base+1)
-	if len(under) != jwks.MaxBodyBytes || len(over) != jwks.MaxBodyBytes+1 {
+	under, over := padded(keyset.MaxBodyBytes-base), padded(keyset.MaxBodyBytes-base+1)
+	if len(under) != keyset.MaxBodyBytes || len(over) != keyset.MaxBodyBytes+1 {
 		t.Fatalf("padding: %d and %d bytes", len(under), len(over))
 	}
 
@@ -281,7 +281,7 @@ func TestBadResponses(t *testing.T) {
 			var log logBuffer
 			o := options(idp, &log, nil)
 			o.RequiredAtStart = true
-			set, err := jwks.NewURL(idp.srv.URL+tc.path, "", o)
+			set, err := keyset.NewURL(idp.srv.URL+tc.path, "", o)
 			if tc.want == "" {
 				must(t)(set, err)
 				mustAccept(t, newPolicy(t, set), a.token(t, claimsFor(""), nil), tc.name)
@@ -302,7 +302,7 @@ func TestBadResponses(t *testing.T) {
 			idp.set("", good)
 			clock := newClock()
 			var log2 logBuffer
-			set = must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", options(idp, &log2, clock)))
+			set = must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", options(idp, &log2, clock)))
 			p := newPolicy(t, set)
 			idp.set(tc.mode, tc.body)
 			clock.advance(time.Minute)
@@ -335,12 +335,12 @@ func TestCacheControl(t *testing.T) {
 		if tc.header != "" {
 			h.Set("Cache-Control", tc.header)
 		}
-		if got := jwks.MaxAge(h); got != tc.want {
+		if got := keyset.MaxAge(h); got != tc.want {
 			t.Errorf("Cache-Control %q: max-age %v, want %v", tc.header, got, tc.want)
 		}
 	}
 
-	o := jwks.Options{Refresh: time.Hour, MinRefresh: time.Minute}
+	o := keyset.Options{Refresh: time.Hour, MinRefresh: time.Minute}
 	for _, tc := range []struct {
 		name     string
 		maxAge   time.Duration
@@ -359,7 +359,7 @@ func TestCacheControl(t *testing.T) {
 		{"1000th failure", -1, 1000, 54 * time.Minute, time.Hour},
 	} {
 		for range 20 {
-			if d := jwks.NextDelay(o, tc.maxAge, tc.failures); d < tc.lo || d > tc.hi {
+			if d := keyset.NextDelay(o, tc.maxAge, tc.failures); d < tc.lo || d > tc.hi {
 				t.Errorf("%s: next fetch in %v, want within [%v, %v]", tc.name, d, tc.lo, tc.hi)
 				break
 			}
@@ -374,7 +374,7 @@ func TestCacheControl(t *testing.T) {
 	var log logBuffer
 	o = options(idp, &log, nil)
 	o.MinRefresh = 10 * time.Millisecond
-	must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+	must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 	eventually(t, "the refresh max-age asks for", func() bool { return idp.jwksHits.Load() >= 2 })
 }
 
@@ -386,7 +386,7 @@ func TestStorm(t *testing.T) {
 	idp := newProvider(t, true, a)
 	var log logBuffer
 	clock := newClock()
-	set := must(t)(jwks.NewOIDC(idp.issuer, options(idp, &log, clock)))
+	set := must(t)(keyset.NewOIDC(idp.issuer, options(idp, &log, clock)))
 	p := newPolicy(t, set)
 
 	idp.serve(t, a, b)
@@ -444,8 +444,8 @@ func TestSeveralIssuers(t *testing.T) {
 	idpA, idpB := newProvider(t, true, a), newProvider(t, true, b)
 	var log logBuffer
 	clock := newClock()
-	setA := must(t)(jwks.NewOIDC(idpA.issuer, options(idpA, &log, clock)))
-	setB := must(t)(jwks.NewOIDC(idpB.issuer, options(idpB, &log, clock)))
+	setA := must(t)(keyset.NewOIDC(idpA.issuer, options(idpA, &log, clock)))
+	setB := must(t)(keyset.NewOIDC(idpB.issuer, options(idpB, &log, clock)))
 	if setA.Issuer() != idpA.issuer || setB.Issuer() != idpB.issuer {
 		t.Fatalf("issuers %q, %q", setA.Issuer(), setB.Issuer())
 	}
@@ -521,7 +521,7 @@ func TestKeyRules(t *testing.T) {
 	clock := newClock()
 	o := options(idp, &log, clock)
 	o.Algorithms = []string{"ES256", "RS256", "PS256", "EdDSA"}
-	s := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+	s := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 	got := kids(t, s)
 	want := []string{"es/ES256", "rs/RS256", "ed/EdDSA", "noalg-ec/ES256", "ops-verify/ES256"}
 	if !slices.Equal(got, want) {
@@ -560,7 +560,7 @@ func TestKeyRules(t *testing.T) {
 	// An allow-list of one algorithm gives an RSA key without alg its
 	// algorithm.
 	o.Algorithms = []string{"PS256"}
-	s2 := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+	s2 := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 	if got := kids(t, s2); !slices.Equal(got, []string{"noalg-rsa/PS256"}) {
 		t.Errorf("with PS256 alone: keys %q", got)
 	}
@@ -600,7 +600,7 @@ func TestNoURLFromToken(t *testing.T) {
 	idp := newProvider(t, true, a)
 	var log logBuffer
 	clock := newClock()
-	set := must(t)(jwks.NewOIDC(idp.issuer, options(idp, &log, clock)))
+	set := must(t)(keyset.NewOIDC(idp.issuer, options(idp, &log, clock)))
 	p := newPolicy(t, set)
 	jku := idp.srv.URL + "/jku"
 	headers := map[string]any{"jku": jku, "x5u": jku}
@@ -642,11 +642,11 @@ func TestNoSetYet(t *testing.T) {
 	o := options(idp, &log, clock)
 
 	o.RequiredAtStart = true
-	if s, err := jwks.NewOIDC(idp.issuer, o); err == nil || !strings.Contains(err.Error(), "500") {
+	if s, err := keyset.NewOIDC(idp.issuer, o); err == nil || !strings.Contains(err.Error(), "500") {
 		t.Errorf("RequiredAtStart: %v, %v; want the error", s, err)
 	}
 	o.RequiredAtStart = false
-	set := must(t)(jwks.NewOIDC(idp.issuer, o))
+	set := must(t)(keyset.NewOIDC(idp.issuer, o))
 	if v := set.Version(); v != 0 {
 		t.Errorf("Version = %d, want 0", v)
 	}
@@ -656,7 +656,7 @@ func TestNoSetYet(t *testing.T) {
 	p := newPolicy(t, set)
 	tok := a.token(t, claimsFor(idp.issuer), nil)
 	for _, kid := range []string{"key-a", ""} {
-		if _, err := set.Keys(context.Background(), kid); !errors.Is(err, jwks.ErrNoKeySet) {
+		if _, err := set.Keys(context.Background(), kid); !errors.Is(err, keyset.ErrNoKeySet) {
 			t.Errorf("Keys(%q): %v, want ErrNoKeySet", kid, err)
 		}
 	}
@@ -686,18 +686,18 @@ func TestURLRules(t *testing.T) {
 		"http://idp.example/jwks", "ftp://idp.example/jwks", "https://", "idp.example/jwks",
 		"https://idp.example/jwks#frag", "http://127.0.0.1.idp.example/jwks", "http://localhost.idp.example/", "::",
 	} {
-		if s, err := jwks.NewURL(u, "", o); err == nil {
+		if s, err := keyset.NewURL(u, "", o); err == nil {
 			s.Close()
 			t.Errorf("NewURL(%q): no error", u)
 		}
 	}
-	if s, err := jwks.NewOIDC("https://idp.example/?tenant=1", o); err == nil {
+	if s, err := keyset.NewOIDC("https://idp.example/?tenant=1", o); err == nil {
 		s.Close()
 		t.Error("NewOIDC with a query: no error")
 	}
 	// Loopback hosts over http are accepted; nothing listens there.
 	for _, u := range []string{"http://localhost:1/jwks", "http://127.0.0.1:1/jwks", "http://127.1.2.3:1/", "http://[::1]:1/jwks"} {
-		s, err := jwks.NewURL(u, "", o)
+		s, err := keyset.NewURL(u, "", o)
 		if err != nil {
 			t.Errorf("NewURL(%q): %v", u, err)
 			continue
@@ -705,7 +705,7 @@ func TestURLRules(t *testing.T) {
 		s.Close()
 	}
 	o.AllowHTTP = true
-	s, err := jwks.NewURL("http://192.0.2.1:1/jwks", "", o)
+	s, err := keyset.NewURL("http://192.0.2.1:1/jwks", "", o)
 	if err != nil {
 		t.Errorf("AllowHTTP: %v", err)
 	} else {
@@ -713,13 +713,13 @@ func TestURLRules(t *testing.T) {
 	}
 
 	o = options(nil, &log, nil)
-	for _, bad := range []jwks.Options{
+	for _, bad := range []keyset.Options{
 		{Algorithms: []string{"HS256"}},
 		{Algorithms: []string{"none"}},
 		{Algorithms: []string{}},
 		{Refresh: time.Minute, MinRefresh: time.Hour},
 	} {
-		if s, err := jwks.NewURL("https://idp.example/jwks", "", bad); err == nil {
+		if s, err := keyset.NewURL("https://idp.example/jwks", "", bad); err == nil {
 			s.Close()
 			t.Errorf("Options %+v: no error", bad)
 		}
@@ -739,7 +739,7 @@ func TestDiscovery(t *testing.T) {
 		p.discoveryAlgs = []string{"RS256", "none", "HS256"}
 		p.issuer += "/"
 	})
-	set := must(t)(jwks.NewOIDC(idp.issuer, options(idp, &log, nil)))
+	set := must(t)(keyset.NewOIDC(idp.issuer, options(idp, &log, nil)))
 	if got := kids(t, set); !slices.Equal(got, []string{"rs/RS256"}) {
 		t.Errorf("keys %q, want only rs", got)
 	}
@@ -768,7 +768,7 @@ func TestDiscovery(t *testing.T) {
 			}
 			o := options(idp, &log, nil)
 			o.RequiredAtStart = true
-			s, err := jwks.NewOIDC(issuer, o)
+			s, err := keyset.NewOIDC(issuer, o)
 			if err == nil {
 				s.Close()
 				t.Fatal("no error")
@@ -800,17 +800,17 @@ func TestFile(t *testing.T) {
 	o := options(nil, &log, nil)
 	o.FilePoll = 5 * time.Millisecond
 
-	if _, err := jwks.NewFile(path, "", o); err == nil {
+	if _, err := keyset.NewFile(path, "", o); err == nil {
 		t.Error("a missing file: no error")
 	}
 	write([]byte("not json"))
-	if _, err := jwks.NewFile(path, "", o); err == nil {
+	if _, err := keyset.NewFile(path, "", o); err == nil {
 		t.Error("a broken file: no error")
 	}
 	write(jwksJSON(t, a))
 	var setLog logBuffer
 	o.Logger = setLog.logger()
-	set := must(t)(jwks.NewFile(path, "https://idp.example", o))
+	set := must(t)(keyset.NewFile(path, "https://idp.example", o))
 	if set.Issuer() != "https://idp.example" {
 		t.Errorf("Issuer = %q", set.Issuer())
 	}
@@ -868,7 +868,7 @@ func TestClose(t *testing.T) {
 	client := *o.Client
 	client.Transport = countingTransport{client.Transport, &fetches}
 	o.Client = &client
-	set, err := jwks.NewURL(idp.srv.URL+"/jwks", "", o)
+	set, err := keyset.NewURL(idp.srv.URL+"/jwks", "", o)
 	if err != nil {
 		t.Fatal(err)
 	}

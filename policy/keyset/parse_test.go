@@ -1,4 +1,4 @@
-package jwks_test
+package keyset_test
 
 import (
 	"crypto/ecdsa"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 )
 
 // TestDuplicateKidAsGoJoseReadsIt: a JWK spelling "KID" beside "kid" must
@@ -31,7 +31,7 @@ func TestDuplicateKidAsGoJoseReadsIt(t *testing.T) {
 	a := jwk("a")
 	b := strings.Replace(jwk("a"), `"kid":"a"`, `"kid":"a","KID":"b"`, 1)
 	c := jwk("c")
-	kids, err := jwks.KidsOf([]byte(`{"keys":[`+a+`,`+b+`,`+c+`]}`), []string{"ES256"})
+	kids, err := keyset.KidsOf([]byte(`{"keys":[`+a+`,`+b+`,`+c+`]}`), []string{"ES256"})
 	if err != nil {
 		t.Fatal(err)
 	}

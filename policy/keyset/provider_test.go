@@ -1,4 +1,4 @@
-package jwks_test
+package keyset_test
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -295,8 +295,8 @@ func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // options are the Options of a test: the provider's TLS client, a log, a
 // fake clock for the rate limit, and no background refresh to speak of.
-func options(p *provider, log *logBuffer, clock *fakeClock) jwks.Options {
-	o := jwks.Options{
+func options(p *provider, log *logBuffer, clock *fakeClock) keyset.Options {
+	o := keyset.Options{
 		Refresh:    time.Hour,
 		MinRefresh: time.Minute,
 		Timeout:    10 * time.Second,
@@ -306,15 +306,15 @@ func options(p *provider, log *logBuffer, clock *fakeClock) jwks.Options {
 		o.Client = p.srv.Client()
 	}
 	if clock != nil {
-		jwks.SetClock(&o, clock.now)
+		keyset.SetClock(&o, clock.now)
 	}
 	return o
 }
 
 // must returns a function that fails the test on a constructor's error
 // and closes the set at the end.
-func must(t *testing.T) func(*jwks.Set, error) *jwks.Set {
-	return func(s *jwks.Set, err error) *jwks.Set {
+func must(t *testing.T) func(*keyset.Set, error) *keyset.Set {
+	return func(s *keyset.Set, err error) *keyset.Set {
 		t.Helper()
 		if err != nil {
 			t.Fatalf("building the set: %v", err)
@@ -383,7 +383,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // kids lists the kids of a set's keys.
-func kids(t *testing.T, s *jwks.Set) []string {
+func kids(t *testing.T, s *keyset.Set) []string {
 	t.Helper()
 	keys, err := s.Keys(context.Background(), "")
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package jwks keeps the JSON Web Key Sets that verify tokens issued by an
+// Package keyset keeps the JSON Web Key Sets that verify tokens issued by an
 // identity provider: a set read from a file (NewFile), fetched from a URL
 // (NewURL) or found by OpenID Connect discovery (NewOIDC). A *Set is a
 // policy.KeySet: it answers from memory, refreshes in the background, and
@@ -8,7 +8,7 @@
 // Only asymmetric keys are accepted, each bound to one algorithm; a key the
 // set cannot use safely is skipped and logged by its kid and the reason,
 // never with its material. No URL is ever taken from a token.
-package jwks
+package keyset
 
 import (
 	"context"

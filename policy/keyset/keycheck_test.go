@@ -1,4 +1,4 @@
-package jwks_test
+package keyset_test
 
 import (
 	"encoding/base64"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pyramid-go/jwtauth/internal/jwks"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -60,7 +60,7 @@ func TestUnsafeEd25519KeysSkipped(t *testing.T) {
 	}
 	algs := []string{"EdDSA", "ES256"}
 
-	kept, err := jwks.KidsOf(body, algs)
+	kept, err := keyset.KidsOf(body, algs)
 	if err != nil || !slices.Equal(kept, []string{"good"}) {
 		t.Fatalf("kept %q (%v), want only the sound key", kept, err)
 	}
@@ -73,7 +73,7 @@ func TestUnsafeEd25519KeysSkipped(t *testing.T) {
 	}
 	forged := testkit.ForgedEdDSA(`{"alg":"EdDSA","typ":"JWT","kid":"small-0"}`, string(claims))
 
-	check := func(t *testing.T, s *jwks.Set, log *logBuffer) {
+	check := func(t *testing.T, s *keyset.Set, log *logBuffer) {
 		t.Helper()
 		if got := kids(t, s); !slices.Equal(got, []string{"good/EdDSA"}) {
 			t.Errorf("keys %q, want only good/EdDSA", got)
@@ -103,7 +103,7 @@ func TestUnsafeEd25519KeysSkipped(t *testing.T) {
 		var log logBuffer
 		o := options(nil, &log, nil)
 		o.Algorithms = algs
-		s := must(t)(jwks.NewFile(path, "", o))
+		s := must(t)(keyset.NewFile(path, "", o))
 		t.Cleanup(func() { s.Close() })
 		check(t, s, &log)
 	})
@@ -113,7 +113,7 @@ func TestUnsafeEd25519KeysSkipped(t *testing.T) {
 		var log logBuffer
 		o := options(idp, &log, newClock())
 		o.Algorithms = algs
-		s := must(t)(jwks.NewURL(idp.srv.URL+"/jwks", "", o))
+		s := must(t)(keyset.NewURL(idp.srv.URL+"/jwks", "", o))
 		t.Cleanup(func() { s.Close() })
 		check(t, s, &log)
 	})
