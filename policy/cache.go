@@ -18,12 +18,12 @@ const (
 
 // cachedToken is what a verified token's check found that holds until its
 // times run out: its claims (decoded when first asked for) and userid, its
-// times, and the version of the keys that verified it.
+// times, and the key set that verified it, with its version then.
 type cachedToken struct {
-	claims  *claimSet
-	userid  string
-	times   tokenTimes
-	version uint64
+	claims *claimSet
+	userid string
+	times  tokenTimes
+	keys   keysUsed
 }
 
 // The verified-token cache skips the signature and the decoding of a token
@@ -57,28 +57,18 @@ func cacheLifetime(t tokenTimes, now time.Time) time.Duration {
 	return time.Duration(left * float64(time.Second))
 }
 
-// keysVersion changes whenever the keys that verify tokens change.
-func (v *Verifier) keysVersion() uint64 {
-	var sum uint64
-	for _, s := range v.cfg.KeySets {
-		sum += s.Version()
-	}
-	return sum
-}
-
 // cached returns the verdict for a token verified before under the current
 // keys, after holding its times against the clock; ok is false when the
 // full verification must run (a miss, other keys, or times that now fail,
-// whose error the full run reports).
-// version is the keys' version at the start of the check, which a full
-// verification then records: keys that change during it make the entry
-// stale at once, never the other way round.
-func (v *Verifier) cached(raw string, version uint64) (VerifiedToken, bool) {
+// whose error the full run reports). An entry records the version its key
+// set had before its keys were read: keys that change during a
+// verification make the entry stale at once, never the other way round.
+func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 	if v.cache == nil {
 		return VerifiedToken{}, false
 	}
 	e, ok := v.cache.GetIfPresent(raw)
-	if !ok || e.version != version || v.checkTimes(e.times) != nil {
+	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
 		return VerifiedToken{}, false
 	}
 	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true}, true
@@ -91,17 +81,17 @@ func (v *Verifier) Known(raw string) (VerifiedToken, bool) {
 	if len(raw) > v.cfg.MaxTokenBytes {
 		return VerifiedToken{}, false
 	}
-	return v.cached(raw, v.keysVersion())
+	return v.cached(raw)
 }
 
 // remember caches a verified token's verdict, the second time the token
 // verifies: a token presented once (most tokens of a flood, or of a
 // client that makes one call) never pays for a cache entry.
-func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, version uint64) {
+func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used keysUsed) {
 	if v.cache == nil || v.cfg.DisableVerifySignature || !v.seen.again(raw) {
 		return
 	}
-	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, times: times, version: version})
+	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, times: times, keys: used})
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -248,13 +247,10 @@ func (p *JWT) Close() error { return p.v.Close() }
 type Verifier struct {
 	cfg        Config
 	algs       []jose.SignatureAlgorithm // the verification allow-list
-	keys       []Key                     // one per allowed algorithm
+	keys       verifierKeys              // the key sets, or the static keys as one
 	cache      *otter.Cache[string, cachedToken]
 	seen       doorkeeper // tokens verified once, not yet cached
 	signingKey any        // []byte, a crypto.Signer, or nil
-	// checked holds, for each key set (by its index in cfg.KeySets), the
-	// usable keys of its current version (keysFor).
-	checked []atomic.Pointer[checkedKeys]
 }
 
 // NewVerifier checks the verification settings of cfg (its keys,
@@ -312,15 +308,10 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	for _, s := range cfg.KeySets {
-		if l, ok := s.(loggerSetter); ok {
-			l.SetLogger(cfg.Logger)
-		}
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	v := &Verifier{cfg: cfg, checked: make([]atomic.Pointer[checkedKeys], len(cfg.KeySets))}
+	v := &Verifier{cfg: cfg}
 	for _, a := range cfg.Algorithms {
 		v.algs = append(v.algs, jose.SignatureAlgorithm(a))
 	}
@@ -328,6 +319,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		if err := v.setKeys(); err != nil {
 			return nil, err
 		}
+	} else {
+		v.keys.use(cfg.KeySets)
 	}
 	if cfg.CacheSize > 0 {
 		cache, err := newTokenCache(cfg.CacheSize, cfg.Now)
@@ -364,19 +357,35 @@ func checkKeySetConfig(cfg *Config) error {
 		}
 	}
 	issuers := map[string]bool{}
+	resolvers := 0
 	for _, s := range cfg.KeySets {
+		if _, ok := s.(IssuerResolver); ok {
+			resolvers++
+			continue
+		}
 		if issuers[s.Issuer()] {
 			return configErr("oidc_issuer", "two key sets for the issuer %q", s.Issuer())
 		}
 		issuers[s.Issuer()] = true
 	}
+	switch {
+	case resolvers > 1:
+		return configErr("oidc_issuer", "two issuer resolvers; one resolver stands for every issuer it accepts")
+	case resolvers == 1 && issuers[""]:
+		return configErr("oidc_issuer", "an issuer resolver and a key set for any issuer cannot be combined: which one verifies a token of an issuer neither names?")
+	case resolvers == 1 && cfg.Issuer != "":
+		return configErr("issuer", "cannot be combined with an issuer resolver, whose tokens each name their own issuer")
+	}
 	return nil
 }
 
-// setKeys makes the verification keys, one per allowed algorithm, and
-// the signing key, and checks that every configured algorithm suits them.
+// setKeys makes the verification keys, one per allowed algorithm, into
+// the verifier's one key set, and the signing key, and checks that every
+// configured algorithm suits them.
 func (v *Verifier) setKeys() error {
 	c := &v.cfg
+	v.keys.staticOnly = true
+	var keys []Key
 	hmac := isHMAC(c.Algorithm)
 	for _, a := range c.Algorithms {
 		if isHMAC(a) != hmac {
@@ -439,10 +448,11 @@ func (v *Verifier) setKeys() error {
 		if hmac && len(c.MasterSecret) < hashBytes(a) {
 			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)
 		}
-		if slices.Contains(c.Algorithms, a) && !slices.ContainsFunc(v.keys, func(k Key) bool { return k.Algorithm == a }) {
-			v.keys = append(v.keys, k)
+		if slices.Contains(c.Algorithms, a) && !slices.ContainsFunc(keys, func(k Key) bool { return k.Algorithm == a }) {
+			keys = append(keys, k)
 		}
 	}
+	v.keys.sets = []*keyState{newKeyState(&staticKeySet{keys: keys})}
 	return nil
 }
 

@@ -3,90 +3,231 @@ package policy
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
 )
 
-// KeySet is a set of verification keys that can change, such as the JSON
-// Web Key Set an identity provider rotates. The policy asks it for keys on
-// every token it verifies, so Keys must answer from memory when it can. A
-// KeySet that also has a method SetLogger(*slog.Logger) is given the
-// policy's Logger by NewJWT.
+// KeySet is a set of verification keys, such as the JSON Web Key Set an
+// identity provider rotates (the sets of package keyset), or keys that
+// never change (NewStaticKeySet; the keys of Config.MasterSecret,
+// PublicKey and PrivateKey are one too). The verifier asks it for keys on
+// every token it verifies, so Keys must answer from memory when it can.
 type KeySet interface {
 	// Issuer is the iss of the tokens this set verifies; "" means tokens
-	// of any issuer (the policy's issuer setting still applies).
+	// of any issuer (the policy's issuer setting still applies). It never
+	// changes.
 	Issuer() string
 	// Keys returns the current keys. When kid is not "" and no key has
 	// that kid, the set may refresh (rate-limited, shared by concurrent
-	// callers) before answering; ctx bounds that wait. The policy checks
-	// the keys of each version (Key.Check) and skips, with a warning,
-	// those that fail.
+	// callers) before answering; ctx bounds that wait. The verifier
+	// checks the keys of each version and kid (Key.Check) and skips, with
+	// a warning, those that fail.
 	Keys(ctx context.Context, kid string) ([]Key, error)
-	// Version changes whenever the keys change.
+	// Version changes whenever the keys change, and only ever grows: a
+	// token verified under one version is answered from the cache only
+	// while the set's version is still that one.
 	Version() uint64
 	// Close stops the set's background work.
 	Close() error
 }
 
-// loggerSetter is the optional part of a KeySet that logs: NewJWT gives it
-// the policy's Logger (Config.Logger), as the sets of the settings package
-// take it.
-type loggerSetter interface {
-	SetLogger(l *slog.Logger)
+// IssuerResolver is a KeySet that stands for issuers not known in
+// advance, such as the tenants of a multi-tenant provider, whose tokens'
+// iss names the tenant (https://login.microsoftonline.com/{tenant}/v2.0).
+// In Config.KeySets, it is asked for the set of a token whose iss no
+// other set names; a token is then verified with the keys of the set it
+// returns, whose Issuer must be the token's iss exactly. A resolver names
+// no issuer itself (its Issuer is "") and holds no keys of its own: the
+// verifier never calls its Keys, and its Version is not used. The
+// keyset package's Resolver is one.
+type IssuerResolver interface {
+	KeySet
+	// Resolve returns the key set of the tokens of issuer iss, or an
+	// error when iss is not an issuer it accepts, or its keys cannot be
+	// had (yet). It is called for every token of an issuer no other set
+	// names, so it must answer from memory when it can, and never let
+	// tokens of issuers that fail cause a fetch each. Its errors are
+	// logged as a token's reason: they must not hold the whole iss, which
+	// comes from anyone.
+	Resolve(ctx context.Context, iss string) (KeySet, error)
 }
 
-// keySetFor picks the key set of a token by its (unverified) iss: the set
-// of that issuer, else a set for any issuer. It returns the set's index in
-// Config.KeySets.
-func (v *Verifier) keySetFor(iss string) (int, error) {
-	anyIssuer := -1
-	for i, s := range v.cfg.KeySets {
-		switch s.Issuer() {
-		case iss:
-			return i, nil
-		case "":
-			anyIssuer = i
+// NewStaticKeySet returns a KeySet of keys that never change, for tokens
+// of issuer ("" for any): public keys an application was given, say, one
+// per kid. Each key must pass Key.Check and be asymmetric (an HMAC secret
+// is Config.MasterSecret), and no two keys may share a kid. A token that
+// names a kid is verified by the key of that kid, or, when no key has it,
+// by the keys without a kid (of its alg, as always).
+func NewStaticKeySet(issuer string, keys ...Key) (KeySet, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("jwtauth: a static key set needs a key")
+	}
+	for i, k := range keys {
+		if isHMAC(k.Algorithm) {
+			return nil, fmt.Errorf("jwtauth: key %d (kid %q): %w: an HMAC secret is never in a key set (it is Config.MasterSecret)", i, k.ID, ErrUnusableKey)
+		}
+		if err := k.Check(); err != nil {
+			return nil, fmt.Errorf("jwtauth: key %d (kid %q): %w", i, k.ID, err)
+		}
+		if k.ID != "" && slices.ContainsFunc(keys[:i], func(o Key) bool { return o.ID == k.ID }) {
+			return nil, fmt.Errorf("jwtauth: two keys have the kid %q", k.ID)
 		}
 	}
-	if anyIssuer < 0 {
-		return 0, invalid(ErrUnknownIssuer, nil)
+	return &staticKeySet{issuer: issuer, keys: slices.Clip(slices.Clone(keys))}, nil
+}
+
+// staticKeySet is a KeySet whose keys were checked when it was made.
+type staticKeySet struct {
+	issuer string
+	keys   []Key
+}
+
+func (s *staticKeySet) Issuer() string                            { return s.issuer }
+func (s *staticKeySet) Keys(context.Context, string) ([]Key, error) { return s.keys, nil }
+func (s *staticKeySet) Version() uint64                           { return 1 }
+func (s *staticKeySet) Close() error                              { return nil }
+
+// verifierKeys are a verifier's key sets, and what it checked of their
+// keys: the one path that chooses the keys of every token.
+type verifierKeys struct {
+	// sets are Config.KeySets, or the one set of the configured static
+	// keys (staticOnly).
+	sets       []*keyState
+	staticOnly bool
+	// resolver is the one set of sets that resolves issuers, if any.
+	resolver IssuerResolver
+	// resolved holds the states of the sets resolver returned (KeySet ->
+	// *keyState), at most maxResolvedSets of them.
+	resolved  sync.Map
+	nResolved atomic.Int32
+}
+
+// maxResolvedSets bounds the resolved sets whose checked keys are kept;
+// past it, the checks start over.
+const maxResolvedSets = 1024
+
+// keyState is one key set, and the usable keys of its current version.
+type keyState struct {
+	set      KeySet
+	issuer   string
+	static   bool // its keys were checked when it was made
+	resolver bool
+	checked  atomic.Pointer[checkedKeys]
+}
+
+func newKeyState(s KeySet) *keyState {
+	_, static := s.(*staticKeySet)
+	_, resolver := s.(IssuerResolver)
+	return &keyState{set: s, issuer: s.Issuer(), static: static, resolver: resolver}
+}
+
+// use makes sets the verifier's key sets.
+func (k *verifierKeys) use(sets []KeySet) {
+	for _, s := range sets {
+		st := newKeyState(s)
+		if r, ok := s.(IssuerResolver); ok {
+			k.resolver = r
+		}
+		k.sets = append(k.sets, st)
+	}
+}
+
+// stateFor picks the key set of a token by its (unverified) iss: the set
+// of that issuer, else the set the resolver finds, else a set for any
+// issuer.
+func (k *verifierKeys) stateFor(ctx context.Context, iss string) (*keyState, error) {
+	var anyIssuer *keyState
+	for _, s := range k.sets {
+		switch {
+		case s.resolver:
+		case s.issuer == iss:
+			return s, nil
+		case s.issuer == "":
+			anyIssuer = s
+		}
+	}
+	if k.resolver != nil {
+		set, err := k.resolver.Resolve(ctx, iss)
+		switch {
+		case err != nil:
+			return nil, invalid(ErrUnknownIssuer, err)
+		case set == nil || set.Issuer() != iss:
+			// A token's iss is checked exactly against the issuer
+			// whose keys verify it.
+			return nil, invalid(ErrUnknownIssuer, errors.New("the resolver answered with the key set of another issuer"))
+		}
+		return k.stateOf(set), nil
+	}
+	if anyIssuer == nil {
+		return nil, invalid(ErrUnknownIssuer, nil)
 	}
 	return anyIssuer, nil
 }
 
-// keysFor returns the keys of the key set that tokens of issuer iss use.
-func (v *Verifier) keysFor(ctx context.Context, iss, kid string) ([]Key, error) {
-	i, err := v.keySetFor(iss)
+// stateOf returns the state of a set the resolver returned.
+func (k *verifierKeys) stateOf(set KeySet) *keyState {
+	if !reflect.TypeOf(set).Comparable() {
+		return newKeyState(set) // checked on every use
+	}
+	if st, ok := k.resolved.Load(set); ok {
+		return st.(*keyState)
+	}
+	if k.nResolved.Add(1) > maxResolvedSets {
+		k.resolved.Clear()
+		k.nResolved.Store(1)
+	}
+	st, _ := k.resolved.LoadOrStore(set, newKeyState(set))
+	return st.(*keyState)
+}
+
+// keysUsed is the key set that verified a token and its version then: a
+// cached token is answered while the version is still that one.
+type keysUsed struct {
+	set     KeySet
+	version uint64
+}
+
+// current tells whether the keys did not change since.
+func (u keysUsed) current() bool { return u.set != nil && u.set.Version() == u.version }
+
+// keysFor returns the keys that may verify the tokens of issuer iss that
+// name kid, and the set they come from.
+func (v *Verifier) keysFor(ctx context.Context, iss, kid string) ([]Key, keysUsed, error) {
+	st, err := v.keys.stateFor(ctx, iss)
 	if err != nil {
-		return nil, err
+		return nil, keysUsed{}, err
 	}
 	// The set is always asked (a kid it lacks may make it refresh). What
 	// it answers for a kid is checked once per version of its keys, and
 	// kept only when the version did not move while the keys were read.
-	set := v.cfg.KeySets[i]
-	version := set.Version()
+	set := st.set
+	used := keysUsed{set: set, version: set.Version()}
 	keys, err := set.Keys(ctx, kid)
 	if err != nil {
-		return nil, invalid(ErrNoKey, err)
+		return nil, keysUsed{}, invalid(ErrNoKey, err)
 	}
-	if set.Version() != version {
-		return v.usableKeys(keys, nil), nil
+	if st.static {
+		return keys, used, nil
 	}
-	c := v.checked[i].Load()
-	if c == nil || c.version != version {
-		c = &checkedKeys{version: version}
-		v.checked[i].Store(c)
+	if set.Version() != used.version {
+		return v.usableKeys(keys, nil), used, nil
+	}
+	c := st.checked.Load()
+	if c == nil || c.version != used.version {
+		c = &checkedKeys{version: used.version}
+		st.checked.Store(c)
 	}
 	if usable, ok := c.byKid.Load(kid); ok {
-		return usable.([]Key), nil
+		return usable.([]Key), used, nil
 	}
 	usable := v.usableKeys(keys, &c.reported)
 	if c.kids.Add(1) <= maxCheckedKids {
 		c.byKid.Store(kid, usable)
 	}
-	return usable, nil
+	return usable, used, nil
 }
 
 // maxCheckedKids bounds the kids whose keys are kept checked for one

@@ -52,9 +52,8 @@ func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) Verified
 	if len(raw) > v.cfg.MaxTokenBytes {
 		return VerifiedToken{Err: invalid(ErrTokenTooLarge, nil)}
 	}
-	version := v.keysVersion()
 	if lookUp {
-		if t, ok := v.cached(raw, version); ok {
+		if t, ok := v.cached(raw); ok {
 			return t
 		}
 	}
@@ -72,6 +71,7 @@ func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) Verified
 	// sets, its issuer.
 	payload := jws.UnsafePayloadWithoutVerification()
 	claims, decodeErr := decodeClaims(payload)
+	var used keysUsed
 	switch {
 	case v.cfg.DisableVerifySignature:
 	case !sigCanonical:
@@ -79,7 +79,7 @@ func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) Verified
 		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
 		var keys []Key
-		if keys, err = v.tokenKeys(ctx, jws, claims, decodeErr); err == nil {
+		if keys, used, err = v.tokenKeys(ctx, jws, claims, decodeErr); err == nil {
 			err = verifySignature(jws, raw, keys)
 		}
 	}
@@ -110,20 +110,21 @@ func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) Verified
 		return t
 	}
 	t.claims = decodedClaimSet(payload, claims)
-	v.remember(raw, t, times, version)
+	v.remember(raw, t, times, used)
 	return t
 }
 
-// tokenKeys returns the keys that may verify jws: the static keys, or
-// those of the key set its (as yet unverified) iss picks.
-func (v *Verifier) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, error) {
-	if len(v.cfg.KeySets) == 0 {
-		return v.keys, nil
+// tokenKeys returns the keys that may verify jws, those of the key set its
+// (as yet unverified) iss picks (the static keys for any iss), and the set
+// they come from.
+func (v *Verifier) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, keysUsed, error) {
+	var iss string
+	if decodeErr == nil {
+		iss, _ = claims.String("iss")
+	} else if !v.keys.staticOnly {
+		// Without its iss, no key set can be picked.
+		return nil, keysUsed{}, invalid(ErrMalformedClaims, decodeErr)
 	}
-	if decodeErr != nil {
-		return nil, invalid(ErrMalformedClaims, decodeErr)
-	}
-	iss, _ := claims.String("iss")
 	return v.keysFor(ctx, iss, jws.Signatures[0].Header.KeyID)
 }
 

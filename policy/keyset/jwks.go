@@ -73,8 +73,8 @@ type Options struct {
 	// redirects are followed at most MaxRedirects times, each to a URL that
 	// passes the same https rule.
 	Client *http.Client
-	// Logger receives the fetch failures and the skipped keys. Default
-	// slog.Default(), until SetLogger gives another.
+	// Logger receives the fetch failures, the updates and the skipped
+	// keys, never key material. Default slog.Default().
 	Logger *slog.Logger
 	// FilePoll is how often NewFile's file is checked for a change (of its
 	// modification time or size). Default 2s.
@@ -162,11 +162,9 @@ type result struct {
 type Set struct {
 	issuer string
 	o      Options
-	logger atomic.Pointer[slog.Logger]
+	logger *slog.Logger
 	client *http.Client
 	where  string // the source, for logs and errors: a path, or a URL without credentials
-
-	explicitLogger bool // Options.Logger was given: SetLogger leaves it
 
 	path string // NewFile's file
 
@@ -200,29 +198,17 @@ type Set struct {
 var _ policy.KeySet = (*Set)(nil)
 
 func newSet(issuer string, o Options) (*Set, error) {
-	explicit := o.Logger != nil
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{issuer: issuer, o: o, explicitLogger: explicit, algs: o.Algorithms, resched: make(chan time.Duration, 1), epoch: o.now()}
-	s.logger.Store(o.Logger)
+	s := &Set{issuer: issuer, o: o, logger: o.Logger, algs: o.Algorithms, resched: make(chan time.Duration, 1), epoch: o.now()}
 	s.client = newClient(o)
 	return s, nil
 }
 
-// SetLogger makes a Set built without Options.Logger log through l from
-// now on: policy.NewJWT gives its key sets the policy's Logger, so that a
-// set built from settings, before the application chose a logger, logs
-// where the policy does. A Set given a Logger keeps it.
-func (s *Set) SetLogger(l *slog.Logger) {
-	if l != nil && !s.explicitLogger {
-		s.logger.Store(l)
-	}
-}
-
-// log is the Set's current logger.
-func (s *Set) log() *slog.Logger { return s.logger.Load() }
+// log is the Set's logger.
+func (s *Set) log() *slog.Logger { return s.logger }
 
 // begin makes the first fetch and starts the background refresh.
 func (s *Set) begin() (*Set, error) {
