@@ -85,10 +85,10 @@ type staticKeySet struct {
 	keys   []Key
 }
 
-func (s *staticKeySet) Issuer() string                            { return s.issuer }
+func (s *staticKeySet) Issuer() string                              { return s.issuer }
 func (s *staticKeySet) Keys(context.Context, string) ([]Key, error) { return s.keys, nil }
-func (s *staticKeySet) Version() uint64                           { return 1 }
-func (s *staticKeySet) Close() error                              { return nil }
+func (s *staticKeySet) Version() uint64                             { return 1 }
+func (s *staticKeySet) Close() error                                { return nil }
 
 // verifierKeys are a verifier's key sets, and what it checked of their
 // keys: the one path that chooses the keys of every token.

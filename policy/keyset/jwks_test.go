@@ -17,9 +17,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 )
 
 // Rotation: a new kid is fetched once (when the rate limit allows) and

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 )
 
 // okpJWK is a public Ed25519 JWK of x, written by hand: go-jose would not

@@ -24,9 +24,9 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 )
 
 // The test identity provider, its keys and tokens. Every token is signed
