@@ -60,16 +60,27 @@ type wycheproofFile struct {
 	} `json:"testGroups"`
 }
 
-// vectorKeys reads a group's key the way the policy reads keys: a JWK or
-// a JWK set, each key bound to its own alg. HMAC keys are allowed, as a
-// configured secret would be.
+// vectorKey is a group's key: a JWK, or the one JWK of a set of one;
+// several is false for a set of more keys, which only keyset.ParseJWKS
+// reads (its tests run these groups: this package's tests cannot import
+// it).
+func vectorKey(raw json.RawMessage) (key json.RawMessage, several bool) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(raw, &set) != nil || set.Keys == nil {
+		return raw, false
+	}
+	if len(set.Keys) != 1 {
+		return nil, true
+	}
+	return set.Keys[0], false
+}
+
+// vectorKeys reads a group's key, a JWK, the way the policy reads keys:
+// bound to its own alg. HMAC keys are allowed, as a configured secret
+// would be.
 func vectorKeys(raw json.RawMessage) ([]Key, error) {
-	var probe struct {
-		Keys json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(raw, &probe); err == nil && probe.Keys != nil {
-		return KeysFromJWKS(raw, "", true)
-	}
 	k, err := KeyFromJWK(raw, "", true)
 	if err != nil {
 		return nil, err
@@ -111,6 +122,10 @@ func TestWycheproof(t *testing.T) {
 				keyJSON := g.Public
 				if keyJSON == nil {
 					keyJSON = g.Private
+				}
+				keyJSON, several := vectorKey(keyJSON)
+				if several {
+					continue
 				}
 				keys, keyErr := vectorKeys(keyJSON)
 				for _, tc := range g.Tests {

@@ -26,14 +26,3 @@ func NextDelay(o Options, maxAge time.Duration, failures int) time.Duration {
 
 // MaxAge reads the max-age of a Cache-Control header.
 var MaxAge = maxAge
-
-// KidsOf parses a key set body as a fetched set is parsed, and returns the
-// kids of the keys kept.
-func KidsOf(body []byte, algs []string) ([]string, error) {
-	keys, _, err := parseSet(body, algs, false)
-	var kids []string
-	for _, k := range keys {
-		kids = append(kids, k.ID)
-	}
-	return kids, err
-}

@@ -208,9 +208,9 @@ func (s *Set) parse(body []byte, allowPrivate bool) ([]policy.Key, error) {
 	if s.hasBody && sum == s.bodyHash {
 		return nil, nil
 	}
-	keys, skipped, err := parseSet(body, s.algs, allowPrivate)
+	keys, skipped, err := ParseJWKS(body, s.algs, allowPrivate)
 	for _, sk := range skipped {
-		s.log().Warn("jwtauth: key skipped", "source", s.where, "kid", logKid(sk.kid), "reason", sk.reason)
+		s.log().Warn("jwtauth: key skipped", "source", s.where, "kid", logKid(sk.KeyID), "reason", sk.Reason)
 	}
 	if err != nil {
 		return nil, err

@@ -12,14 +12,16 @@ import (
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
-// maxKeys bounds the keys read from one set; the rest are skipped.
-const maxKeys = 100
+// MaxKeys bounds the keys read from one set; the rest are skipped.
+const MaxKeys = 100
 
-// skipped is a key left out of a set, and why; reason holds no key
-// material.
-type skipped struct {
-	kid    string
-	reason string
+// SkippedKey is a key ParseJWKS left out of a set, and why.
+type SkippedKey struct {
+	// KeyID is the key's kid, as the set wrote it ("" for a key without
+	// one, or a note about the set).
+	KeyID string
+	// Reason says why; it never holds key material.
+	Reason string
 }
 
 // jwkMeta is what is read of a JWK before go-jose parses it, to refuse
@@ -43,54 +45,68 @@ func (m *jwkMeta) private() bool {
 	return m.D != nil || m.P != nil || m.Q != nil || m.Dp != nil || m.Dq != nil || m.Qi != nil || m.Priv != nil
 }
 
-// parseSet reads a JSON Web Key Set, keeping the keys it can use: each with
-// one algorithm of algs, for signatures only (use, key_ops), asymmetric and
-// strong enough (policy.KeyFromJWK). Two keys with one kid are both
-// skipped. A key without alg gets the one algorithm of algs that suits its
-// type, and is skipped when none or several do. A private key is skipped
-// unless allowPrivate, when its public half is kept. A set without a usable
-// key is an error.
-func parseSet(body []byte, algs []string, allowPrivate bool) ([]policy.Key, []skipped, error) {
+// ParseJWKS reads a JSON Web Key Set, the one parser of this module: the
+// sets of NewFile, NewURL and NewOIDC read theirs with it, and its keys
+// can make a policy.NewStaticKeySet. It keeps the keys it can use, and
+// lists the others in skipped, with the reason:
+//
+//   - a key must be for signatures (use, key_ops), asymmetric (a symmetric
+//     "oct" key is never kept: a key set is public), and sound and strong
+//     enough (policy.KeyFromJWK);
+//   - its alg must be one of algorithms (nil: policy.KeySetAlgorithms()).
+//     A key without alg gets the one algorithm of algorithms that suits
+//     it, and is skipped when none or several do;
+//   - a private key is skipped, unless allowPrivate (a file of one's own),
+//     when its public half is kept;
+//   - two keys with the same kid are both skipped, and the rest of the set
+//     is kept: which of the two a token means cannot be told, and refusing
+//     the whole set would keep the last good set serving, keys the
+//     provider has since retired among them. The kid that counts is the
+//     one go-jose reads;
+//   - keys past the first MaxKeys are skipped.
+//
+// A set without a usable key is an error, as is a body that is not a JSON
+// Web Key Set. Neither the errors nor skipped hold key material.
+func ParseJWKS(data []byte, algorithms []string, allowPrivate bool) (keys []policy.Key, skipped []SkippedKey, err error) {
+	if algorithms == nil {
+		algorithms = policy.KeySetAlgorithms()
+	}
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := json.Unmarshal(body, &set); err != nil || set.Keys == nil {
+	if err := json.Unmarshal(data, &set); err != nil || set.Keys == nil {
 		return nil, nil, errors.New("not a JSON Web Key Set")
 	}
-	var skips []skipped
-	if len(set.Keys) > maxKeys {
-		skips = append(skips, skipped{reason: fmt.Sprintf("the set holds %d keys; all after the first %d are skipped", len(set.Keys), maxKeys)})
-		set.Keys = set.Keys[:maxKeys]
+	if len(set.Keys) > MaxKeys {
+		skipped = append(skipped, SkippedKey{Reason: fmt.Sprintf("the set holds %d keys; all after the first %d are skipped", len(set.Keys), MaxKeys)})
+		set.Keys = set.Keys[:MaxKeys]
 	}
-	var keys []policy.Key
 	perKid := map[string]int{}
 	for _, raw := range set.Keys {
 		var m jwkMeta
 		if json.Unmarshal(raw, &m) != nil {
-			skips = append(skips, skipped{reason: "not a JSON Web Key"})
+			skipped = append(skipped, SkippedKey{Reason: "not a JSON Web Key"})
 			continue
 		}
-		k, err := parseKey(raw, &m, algs, allowPrivate)
+		k, err := parseKey(raw, &m, algorithms, allowPrivate)
 		if err != nil {
-			skips = append(skips, skipped{m.Kid, err.Error()})
+			skipped = append(skipped, SkippedKey{m.Kid, err.Error()})
 			continue
 		}
 		keys = append(keys, k)
 		perKid[k.ID]++
 	}
-	// Two keys with one kid (as go-jose read it) are both skipped: which
-	// of them a token means cannot be told.
 	keys = slices.DeleteFunc(keys, func(k policy.Key) bool {
 		if k.ID != "" && perKid[k.ID] > 1 {
-			skips = append(skips, skipped{k.ID, "another key of the set has the same kid; both are skipped"})
+			skipped = append(skipped, SkippedKey{k.ID, "another key of the set has the same kid; both are skipped"})
 			return true
 		}
 		return false
 	})
 	if len(keys) == 0 {
-		return nil, skips, fmt.Errorf("the key set holds no usable key (%d skipped)", len(skips))
+		return nil, skipped, fmt.Errorf("the key set holds no usable key (%d skipped)", len(skipped))
 	}
-	return keys, skips, nil
+	return keys, skipped, nil
 }
 
 // parseKey reads one JWK into a policy.Key.
