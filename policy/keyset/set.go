@@ -1,13 +1,18 @@
-// Package keyset keeps the JSON Web Key Sets that verify tokens issued by an
-// identity provider: a set read from a file (NewFile), fetched from a URL
-// (NewURL) or found by OpenID Connect discovery (NewOIDC). A *Set is a
-// policy.KeySet: it answers from memory, refreshes in the background, and
-// refetches at most once per Options.MinRefresh when a token names a kid it
-// does not hold, one fetch shared by every request that asks at once.
+// Package keyset builds the key sets that verify tokens of identity
+// providers, for policy.Config.KeySets: the JSON Web Key Set in a file
+// (NewFile), at a URL (NewURL), or found by OpenID Connect discovery
+// (NewOIDC), and the issuers not known in advance of a multi-tenant
+// provider (NewTenantResolver, NewResolver). Options give each the
+// application's *http.Client (a private CA, a proxy, a client certificate),
+// the bounds of its refresh and its logger.
 //
-// Only asymmetric keys are accepted, each bound to one algorithm; a key the
-// set cannot use safely is skipped and logged by its kid and the reason,
-// never with its material. No URL is ever taken from a token.
+// A *Set answers from memory, refreshes in the background, and refetches
+// at most once per Options.MinRefresh when a token names a kid it does not
+// hold, one fetch shared by every request that asks at once. Every set is
+// read by ParseJWKS, the one parser: only asymmetric keys, each bound to
+// one algorithm; a key the set cannot use safely is skipped and logged by
+// its kid and the reason, never with its material. No URL is ever taken
+// from a token. Keys that never change are a policy.NewStaticKeySet.
 package keyset
 
 import (
