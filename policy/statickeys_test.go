@@ -1,0 +1,147 @@
+package policy_test
+
+import (
+	"context"
+	"crypto/elliptic"
+	"errors"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/internal/testkit"
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// mintKid mints an ES256 token of claims under kid with key.
+func mintKid(t *testing.T, key any, kid string, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testkit.MintSigned(t, signer, claims)
+}
+
+// A static key set of two keys, one per kid: a token is verified by the
+// key of its kid only, and the set's issuer is held to its tokens' iss.
+func TestStaticKeySet(t *testing.T) {
+	k1, k2 := testkit.MustEC(elliptic.P256()), testkit.MustEC(elliptic.P256())
+	set, err := policy.NewStaticKeySet("https://id.example",
+		policy.Key{ID: "one", Algorithm: "ES256", Material: &k1.PublicKey},
+		policy.Key{ID: "two", Algorithm: "ES256", Material: &k2.PublicKey},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{set} })
+	defer p.Close()
+	claims := validClaims("alice")
+	claims["iss"] = "https://id.example"
+	for _, tc := range []struct {
+		name string
+		tok  string
+		want error
+	}{
+		{"key one", mintKid(t, k1, "one", claims), nil},
+		{"key two", mintKid(t, k2, "two", claims), nil},
+		{"key one under kid two", mintKid(t, k1, "two", claims), policy.ErrInvalidSignature},
+		{"an unknown kid", mintKid(t, k1, "three", claims), policy.ErrNoKey},
+		{"another issuer", mintKid(t, k1, "one", validClaims("alice")), policy.ErrUnknownIssuer},
+	} {
+		uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tc.tok)))
+		switch {
+		case tc.want == nil && (err != nil || uid != "alice"):
+			t.Errorf("%s: %q, %v", tc.name, uid, err)
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+// What a static key set refuses: no key, an HMAC secret (which is
+// Config.MasterSecret), a key that fails Key.Check, and a kid twice.
+func TestStaticKeySetRefuses(t *testing.T) {
+	ec := testkit.MustEC(elliptic.P256())
+	for name, keys := range map[string][]policy.Key{
+		"none":      nil,
+		"hmac":      {{Algorithm: "HS256", Material: []byte("a secret of thirty-two bytes....")}},
+		"weak rsa":  {{Algorithm: "RS256", Material: &testkit.MustRSA(1024).PublicKey}},
+		"wrong alg": {{Algorithm: "ES384", Material: &ec.PublicKey}},
+		"kid twice": {{ID: "a", Algorithm: "ES256", Material: &ec.PublicKey}, {ID: "a", Algorithm: "ES256", Material: &testkit.MustEC(elliptic.P256()).PublicKey}},
+	} {
+		if _, err := policy.NewStaticKeySet("", keys...); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// resolverFunc is an IssuerResolver of the application's own.
+type resolverFunc func(ctx context.Context, iss string) (policy.KeySet, error)
+
+func (f resolverFunc) Resolve(ctx context.Context, iss string) (policy.KeySet, error) {
+	return f(ctx, iss)
+}
+func (resolverFunc) Issuer() string                                     { return "" }
+func (resolverFunc) Keys(context.Context, string) ([]policy.Key, error) { return nil, errors.New("no") }
+func (resolverFunc) Version() uint64                                    { return 0 }
+func (resolverFunc) Close() error                                       { return nil }
+
+// A resolver's set verifies the tokens of the issuer it was resolved for
+// only: a resolver that answers with the set of another issuer (a bug of
+// the application's) is refused, and so is the issuer it refuses.
+func TestResolverIssuerChecked(t *testing.T) {
+	k := testkit.MustEC(elliptic.P256())
+	mk := func(iss string) policy.KeySet {
+		s, err := policy.NewStaticKeySet(iss, policy.Key{ID: "k", Algorithm: "ES256", Material: &k.PublicKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	good, other := mk("https://good.example"), mk("https://other.example")
+	r := resolverFunc(func(_ context.Context, iss string) (policy.KeySet, error) {
+		switch iss {
+		case "https://good.example":
+			return good, nil
+		case "https://liar.example":
+			return other, nil
+		}
+		return nil, errors.New("refused")
+	})
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{r} })
+	defer p.Close()
+	tok := func(iss string) string {
+		c := validClaims("alice")
+		c["iss"] = iss
+		return mintKid(t, k, "k", c)
+	}
+	if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok("https://good.example")))); err != nil || uid != "alice" {
+		t.Fatalf("the good issuer: %q, %v", uid, err)
+	}
+	for _, iss := range []string{"https://liar.example", "https://unknown.example", ""} {
+		if _, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok(iss)))); !errors.Is(err, policy.ErrUnknownIssuer) {
+			t.Errorf("iss %q: %v, want ErrUnknownIssuer", iss, err)
+		}
+	}
+}
+
+// A resolver stands for every issuer no other set names: not beside a
+// second resolver, a set for any issuer, or the issuer setting.
+func TestResolverConfig(t *testing.T) {
+	r := resolverFunc(func(context.Context, string) (policy.KeySet, error) { return nil, errors.New("no") })
+	k := testkit.MustEC(elliptic.P256())
+	anyIssuer, err := policy.NewStaticKeySet("", policy.Key{Algorithm: "ES256", Material: &k.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]policy.Config{
+		"two resolvers":           {KeySets: []policy.KeySet{r, r}},
+		"a set for any issuer":    {KeySets: []policy.KeySet{r, anyIssuer}},
+		"with the issuer setting": {KeySets: []policy.KeySet{r}, Issuer: "https://id.example"},
+	} {
+		cfg.Logger = discard
+		if _, err := policy.NewJWT(cfg); !errors.Is(err, policy.ErrConfig) {
+			t.Errorf("%s: %v, want ErrConfig", name, err)
+		}
+	}
+}
