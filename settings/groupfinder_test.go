@@ -48,7 +48,7 @@ func TestFindGroups(t *testing.T) {
 		"jwtauth.find_groups_table":  " users ",
 		"jwtauth.find_groups_empty":  "",
 	})
-	cfg, err := settings.Parse(m, nil)
+	cfg, err := parseConfig(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

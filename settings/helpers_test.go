@@ -205,3 +205,9 @@ func noKeyMaterial(t *testing.T, msg string, pems ...[]byte) {
 		}
 	}
 }
+
+// parseConfig is Parse's policy configuration.
+func parseConfig(m map[string]string, from settings.Origins) (policy.Config, error) {
+	p, err := settings.Parse(m, from)
+	return p.Config, err
+}

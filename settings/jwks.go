@@ -1,12 +1,14 @@
 package settings
 
 import (
+	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/pyramid-go/jwtauth/policy/keyset"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 )
 
 // jwksSettings are the settings of the key sets, read by keySets: the three
@@ -16,10 +18,110 @@ var jwksSettings = []string{
 	kJWKSRefresh, kJWKSMinRefresh, kJWKSTimeout, kJWKSAllowHTTP, kJWKSRequiredAtStart,
 }
 
-// keySets builds the key sets the settings name into cfg.KeySets:
+// Parsed is what Parse reads from the jwtauth.* settings: the policy's
+// configuration, and the key sets the settings name, which are not built
+// yet (Parse does no network I/O and starts nothing). Build builds them;
+// NewPolicy does both.
+type Parsed struct {
+	// Config is the policy's configuration. Its KeySets are empty: Build
+	// fills them in.
+	Config policy.Config
+	// KeySets are the key sets the settings name (jwks_file, jwks_url,
+	// oidc_issuer), in that order. An application may change their
+	// Options before Build: give them its *http.Client, say.
+	KeySets []KeySetSpec
+
+	from Origins // the environment variables of the keys, for Build's errors
+}
+
+// Source is where a KeySetSpec's keys come from.
+type Source int
+
+// The sources of a key set.
+const (
+	JWKSFile   Source = iota + 1 // jwks_file: keyset.NewFile
+	JWKSURL                      // jwks_url: keyset.NewURL
+	OIDCIssuer                   // oidc_issuer: keyset.NewOIDC
+)
+
+// KeySetSpec is a key set that settings name, not built yet.
+type KeySetSpec struct {
+	// Source says which constructor of package keyset builds it.
+	Source Source
+	// Location is the file's path, the URL, or the issuer.
+	Location string
+	// Issuer is the iss of the tokens it verifies ("" for any issuer).
+	Issuer string
+	// Options are its options (jwks_refresh, jwks_min_refresh,
+	// jwks_timeout, jwks_allow_http, jwks_required_at_start, and the
+	// allow-list of algorithms). Build gives it its logger when Logger is
+	// nil.
+	Options keyset.Options
+}
+
+// setting is the key that names the spec's source, without the prefix.
+func (s KeySetSpec) setting() string {
+	switch s.Source {
+	case JWKSFile:
+		return kJWKSFile
+	case JWKSURL:
+		return kJWKSURL
+	}
+	return kOIDCIssuer
+}
+
+// Build builds and starts the key set of the spec: it reads the file, or
+// fetches the URL or the issuer's discovery document, within
+// Options.Timeout (see keyset.NewFile, NewURL and NewOIDC).
+func (s KeySetSpec) Build() (*keyset.Set, error) {
+	switch s.Source {
+	case JWKSFile:
+		return keyset.NewFile(s.Location, s.Issuer, s.Options)
+	case JWKSURL:
+		return keyset.NewURL(s.Location, s.Issuer, s.Options)
+	case OIDCIssuer:
+		return keyset.NewOIDC(s.Location, s.Options)
+	}
+	return nil, errors.New("settings: a key set spec without a source")
+}
+
+// Build builds and starts the key sets of p, in order, with logger (nil:
+// slog.Default()) as their Logger (unless a spec has one) and as the
+// Config's, and returns p.Config with them in KeySets. An error names the
+// setting of the set at fault (and its environment variable); the sets
+// built before it are closed then, so that none is left running. Once
+// built, the sets are the policy's (policy.NewJWT): its Close closes them.
+func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
+	cfg := p.Config
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg.Logger = logger
+	cfg.KeySets = nil
+	for _, spec := range p.KeySets {
+		if spec.Options.Logger == nil {
+			spec.Options.Logger = logger
+		}
+		s, err := spec.Build()
+		if err != nil {
+			closeSets(cfg.KeySets)
+			return policy.Config{}, p.from.named(keyErr(spec.setting(), badCause(err, "cannot use the key set")))
+		}
+		cfg.KeySets = append(cfg.KeySets, s)
+	}
+	return cfg, nil
+}
+
+func closeSets(sets []policy.KeySet) {
+	for _, s := range sets {
+		s.Close()
+	}
+}
+
+// keySets reads the key sets the settings name, without building them:
 //
 //   - jwks_file: a JSON Web Key Set in a file, read again when it changes.
-//     It must be readable, with a usable key, at the start.
+//     It must be readable, with a usable key, when it is built.
 //   - jwks_url: a JSON Web Key Set over https (http for loopback hosts, or
 //     with jwks_allow_http).
 //   - oidc_issuer: issuer URLs, separated by whitespace or commas; the
@@ -29,93 +131,87 @@ var jwksSettings = []string{
 //
 // jwks_file and jwks_url (only one of them) verify the tokens of
 // jwtauth.issuer, or of any issuer when it is unset; with oidc_issuer,
-// jwtauth.issuer may only be left unset or name its one issuer. The sets
-// keep only asymmetric keys, of the algorithms allowed by algorithms (or
-// algorithm) when set. jwks_refresh (default 3600) is the longest time
+// jwtauth.issuer may only be left unset or name its one issuer. No static
+// key (master_secret, public_key, private_key) may be set beside them. The
+// sets keep only asymmetric keys, of the algorithms allowed by algorithms
+// (or algorithm) when set. jwks_refresh (default 3600) is the longest time
 // between fetches, shortened by a response's Cache-Control max-age down to
 // jwks_min_refresh (default 60, or jwks_refresh when smaller), which is
-// also the shortest time between refetches for an unknown kid; jwks_timeout
-// (default 10) bounds each fetch. When the first fetch fails, the set
-// refuses every token (401) and keeps trying, unless
-// jwks_required_at_start, which makes it an error.
-//
-// On an error, the sets already built are closed.
-func keySets(vals map[string]string, cfg *policy.Config) error {
+// also the shortest time between refetches for an unknown kid;
+// jwks_timeout (default 10) bounds each fetch. When the first fetch fails,
+// the set refuses every token (401) and keeps trying, unless
+// jwks_required_at_start, which makes it an error of NewPolicy (Build).
+func keySets(vals map[string]string, cfg *policy.Config) ([]KeySetSpec, error) {
 	file, hasFile := vals[kJWKSFile]
 	rawURL, hasURL := vals[kJWKSURL]
 	oidc, hasOIDC := vals[kOIDCIssuer]
 	if !hasFile && !hasURL && !hasOIDC {
 		for _, name := range jwksSettings[3:] {
 			if _, ok := vals[name]; ok {
-				return keyErr(name, bad("is set, but none of %s%s, %s%s and %s%s is", Prefix, kJWKSFile, Prefix, kJWKSURL, Prefix, kOIDCIssuer))
+				return nil, keyErr(name, bad("is set, but none of %s%s, %s%s and %s%s is", Prefix, kJWKSFile, Prefix, kJWKSURL, Prefix, kOIDCIssuer))
 			}
 		}
-		return nil
+		return nil, nil
 	}
 	o, err := jwksOptions(vals, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if hasFile && hasURL {
-		return keyErr(kJWKSURL, bad("is set, and so is %s%s; set only one of them", Prefix, kJWKSFile))
+		return nil, keyErr(kJWKSURL, bad("is set, and so is %s%s; set only one of them", Prefix, kJWKSFile))
+	}
+	// The static keys, checked here so that nothing is fetched for a
+	// configuration that policy.NewJWT would refuse.
+	for _, k := range []string{kMasterSecret, kPublicKey, kPublicKeyFile, kPrivateKey, kPrivateKeyFile} {
+		if _, ok := vals[k]; ok {
+			return nil, keyErr(k, bad("cannot be combined with a key set (%s%s, %s%s, %s%s)", Prefix, kJWKSFile, Prefix, kJWKSURL, Prefix, kOIDCIssuer))
+		}
 	}
 	var issuers []string
 	if hasOIDC {
 		issuers = list(oidc)
 		for i, iss := range issuers {
 			if slices.Contains(issuers[:i], iss) {
-				return keyErr(kOIDCIssuer, bad("names %q twice", iss))
+				return nil, keyErr(kOIDCIssuer, bad("names %q twice", iss))
+			}
+			if err := keyset.CheckIssuer(iss, o.AllowHTTP); err != nil {
+				return nil, keyErr(kOIDCIssuer, badCause(err, "cannot use the key set"))
 			}
 		}
 		switch {
 		case len(issuers) == 0:
-			return keyErr(kOIDCIssuer, bad("%q names no issuer", oidc))
+			return nil, keyErr(kOIDCIssuer, bad("%q names no issuer", oidc))
 		case cfg.Issuer != "" && (len(issuers) != 1 || issuers[0] != cfg.Issuer):
-			return keyErr(kIssuer, bad("is %q, which is not the one issuer %s%s names; leave it unset: each issuer's tokens are verified by its own keys", cfg.Issuer, Prefix, kOIDCIssuer))
+			return nil, keyErr(kIssuer, bad("is %q, which is not the one issuer %s%s names; leave it unset: each issuer's tokens are verified by its own keys", cfg.Issuer, Prefix, kOIDCIssuer))
 		case cfg.Issuer != "" && (hasFile || hasURL):
 			name := kJWKSURL
 			if hasFile {
 				name = kJWKSFile
 			}
-			return keyErr(name, bad("would verify the tokens of %sissuer, %q, which %s%s names too; leave %sissuer unset", Prefix, cfg.Issuer, Prefix, kOIDCIssuer, Prefix))
+			return nil, keyErr(name, bad("would verify the tokens of %sissuer, %q, which %s%s names too; leave %sissuer unset", Prefix, cfg.Issuer, Prefix, kOIDCIssuer, Prefix))
 		}
 	}
 
-	var sets []policy.KeySet
-	fail := func(name string, err error) error {
-		for _, s := range sets {
-			s.Close()
-		}
-		return keyErr(name, badCause(err, "cannot use the key set"))
-	}
+	var specs []KeySetSpec
 	if hasFile {
-		s, err := keyset.NewFile(strings.TrimSpace(file), cfg.Issuer, o)
-		if err != nil {
-			return fail(kJWKSFile, err)
-		}
-		sets = append(sets, s)
+		specs = append(specs, KeySetSpec{Source: JWKSFile, Location: strings.TrimSpace(file), Issuer: cfg.Issuer, Options: o})
 	}
 	if hasURL {
-		s, err := keyset.NewURL(strings.TrimSpace(rawURL), cfg.Issuer, o)
-		if err != nil {
-			return fail(kJWKSURL, err)
+		u := strings.TrimSpace(rawURL)
+		if err := keyset.CheckURL(u, o.AllowHTTP); err != nil {
+			return nil, keyErr(kJWKSURL, badCause(err, "cannot use the key set"))
 		}
-		sets = append(sets, s)
+		specs = append(specs, KeySetSpec{Source: JWKSURL, Location: u, Issuer: cfg.Issuer, Options: o})
 	}
 	for _, iss := range issuers {
-		s, err := keyset.NewOIDC(iss, o)
-		if err != nil {
-			return fail(kOIDCIssuer, err)
-		}
-		sets = append(sets, s)
+		specs = append(specs, KeySetSpec{Source: OIDCIssuer, Location: iss, Issuer: iss, Options: o})
 	}
-	cfg.KeySets = sets
-	return nil
+	return specs, nil
 }
 
 // jwksOptions reads the settings that tune the key sets.
 func jwksOptions(vals map[string]string, cfg *policy.Config) (keyset.Options, error) {
-	o := keyset.Options{Logger: cfg.Logger}
+	var o keyset.Options
 	for _, d := range []struct {
 		name string
 		to   *time.Duration

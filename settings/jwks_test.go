@@ -3,11 +3,13 @@ package settings_test
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -69,18 +71,22 @@ func TestJWKSOIDCIssuers(t *testing.T) {
 		"jwtauth.jwks_timeout":     "5",
 		"jwtauth.scheme":           "Bearer",
 	}
-	cfg, err := settings.Parse(m, nil)
+	parsed, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.KeySets) != 2 || cfg.KeySets[0].Issuer() != idpA.srv.URL || cfg.KeySets[1].Issuer() != idpB.srv.URL {
-		t.Fatalf("key sets %v", cfg.KeySets)
+	specs := parsed.KeySets
+	if len(specs) != 2 || specs[0].Issuer != idpA.srv.URL || specs[1].Issuer != idpB.srv.URL || specs[1].Location != idpB.srv.URL || specs[0].Source != settings.OIDCIssuer {
+		t.Fatalf("key sets %+v", specs)
 	}
-	if cfg.Issuer != "" {
-		t.Errorf("Issuer = %q, want it unset: each set checks its own", cfg.Issuer)
+	if o := specs[0].Options; o.Refresh != 600*time.Second || o.MinRefresh != 30*time.Second || o.Timeout != 5*time.Second {
+		t.Errorf("options %+v", o)
 	}
-	for _, s := range cfg.KeySets {
-		s.Close()
+	if parsed.Config.Issuer != "" || parsed.Config.KeySets != nil {
+		t.Errorf("Issuer = %q, KeySets %v; want them unset: each set checks its own issuer, and Parse builds none", parsed.Config.Issuer, parsed.Config.KeySets)
+	}
+	if n := idpA.hits.Load() + idpB.hits.Load(); n != 0 {
+		t.Fatalf("Parse made %d requests; it does no network I/O", n)
 	}
 
 	p := mustPolicy(t, m)
@@ -218,12 +224,8 @@ func TestJWKSSettingErrors(t *testing.T) {
 		{map[string]string{"jwtauth.jwks_url": "http://idp.example/jwks"}, "jwtauth.jwks_url"},
 		{map[string]string{"jwtauth.jwks_url": "not a url"}, "jwtauth.jwks_url"},
 		{map[string]string{"jwtauth.oidc_issuer": "http://idp.example"}, "jwtauth.oidc_issuer"},
-		{map[string]string{"jwtauth.jwks_file": path + ".missing"}, "jwtauth.jwks_file"},
-		{map[string]string{"jwtauth.jwks_file": hmacFile}, "jwtauth.jwks_file"},
 		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.algorithm": "HS256"}, "jwtauth.algorithm"},
 		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.algorithms": "RS256 HS512"}, "jwtauth.algorithms"},
-		// A later source that fails closes the ones built before it.
-		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.oidc_issuer": downURL, "jwtauth.jwks_required_at_start": "1"}, "jwtauth.oidc_issuer"},
 	} {
 		hits := good.hits.Load()
 		_, err := settings.Parse(tc.m, nil)
@@ -231,22 +233,55 @@ func TestJWKSSettingErrors(t *testing.T) {
 		if strings.Contains(msg, hmacKey) {
 			t.Errorf("error %q holds key material", msg)
 		}
-		if good.hits.Load() != hits && tc.key != "jwtauth.oidc_issuer" {
-			t.Errorf("%v: a fetch for settings that fail", tc.m)
-		}
 		_, err = settings.NewPolicy(tc.m, nil, nil)
 		settingsError(t, err, tc.key, settings.ErrBadValue)
+		if good.hits.Load() != hits {
+			t.Errorf("%v: a fetch for settings that fail", tc.m)
+		}
 	}
 
-	// The static keys are not combined with a key set: policy.NewJWT says
-	// so, and the set is closed.
-	for _, k := range []string{"master_secret", "public_key"} {
-		m := map[string]string{"jwtauth.jwks_url": url, "jwtauth." + k: secret}
-		if k == "public_key" {
-			m["jwtauth."+k] = string(publicPEMs(t, testKeys()[1])[0].pem)
+	// Errors only building the sets can find: Parse reads no key set and
+	// fetches nothing; NewPolicy names the setting, and a later source that
+	// fails closes the ones built before it.
+	for _, tc := range []struct {
+		m   map[string]string
+		key string
+	}{
+		{map[string]string{"jwtauth.jwks_file": path + ".missing"}, "jwtauth.jwks_file"},
+		{map[string]string{"jwtauth.jwks_file": hmacFile}, "jwtauth.jwks_file"},
+		{map[string]string{"jwtauth.jwks_url": url, "jwtauth.oidc_issuer": downURL, "jwtauth.jwks_required_at_start": "1"}, "jwtauth.oidc_issuer"},
+	} {
+		hits := good.hits.Load()
+		if _, err := settings.Parse(tc.m, nil); err != nil {
+			t.Errorf("Parse(%v): %v", tc.m, err)
 		}
-		_, err := settings.NewPolicy(m, nil, nil)
+		if good.hits.Load() != hits {
+			t.Errorf("Parse(%v) fetched", tc.m)
+		}
+		_, err := settings.NewPolicy(tc.m, nil, nil)
+		if msg := settingsError(t, err, tc.key, settings.ErrBadValue); strings.Contains(msg, hmacKey) {
+			t.Errorf("error %q holds key material", msg)
+		}
+	}
+
+	// The static keys are not combined with a key set: Parse says so,
+	// before anything is fetched.
+	for _, k := range []string{"master_secret", "public_key", "public_key_file"} {
+		m := map[string]string{"jwtauth.jwks_url": url, "jwtauth." + k: secret}
+		switch k {
+		case "public_key":
+			m["jwtauth."+k] = string(publicPEMs(t, testKeys()[1])[0].pem)
+		case "public_key_file":
+			m["jwtauth."+k] = writeFile(t, "public.pem", publicPEMs(t, testKeys()[1])[0].pem)
+		}
+		hits := good.hits.Load()
+		_, err := settings.Parse(m, nil)
 		noKeyMaterial(t, settingsError(t, err, "jwtauth."+k, settings.ErrBadValue))
+		_, err = settings.NewPolicy(m, nil, nil)
+		noKeyMaterial(t, settingsError(t, err, "jwtauth."+k, settings.ErrBadValue))
+		if good.hits.Load() != hits {
+			t.Errorf("%s beside a key set: fetched", k)
+		}
 	}
 }
 
@@ -255,11 +290,74 @@ func TestJWKSEmptyValuesUnset(t *testing.T) {
 	for _, k := range []string{"jwks_file", "jwks_url", "oidc_issuer", "jwks_refresh", "jwks_min_refresh", "jwks_timeout", "jwks_allow_http", "jwks_required_at_start"} {
 		m[settings.Prefix+k] = " "
 	}
-	cfg, err := settings.Parse(m, nil)
+	p, err := settings.Parse(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.KeySets != nil {
-		t.Errorf("key sets %v", cfg.KeySets)
+	if p.KeySets != nil || p.Config.KeySets != nil {
+		t.Errorf("key sets %v, %v", p.KeySets, p.Config.KeySets)
+	}
+}
+
+// The key sets log through the logger given to NewPolicy, never through
+// slog.Default() behind the caller's back.
+func TestJWKSLogger(t *testing.T) {
+	var mine, dflt testkit.SyncBuffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&dflt, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+
+	p, err := settings.NewPolicy(map[string]string{"jwtauth.jwks_url": downURL + "/jwks", "jwtauth.jwks_timeout": "2"}, nil, slog.New(slog.NewTextHandler(&mine, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !strings.Contains(mine.String(), "key set fetch failed") {
+		t.Errorf("the failed fetch is not in the policy's log:\n%s", mine.String())
+	}
+	if dflt.String() != "" {
+		t.Errorf("the default logger got:\n%s", dflt.String())
+	}
+}
+
+// Settings name a key set over TLS whose CA only the application's client
+// trusts: Parse says what to build, the application gives the spec its
+// client, and Build builds it; the default client fails.
+func TestJWKSSettingsWithClient(t *testing.T) {
+	a := jwk(0, "key-a")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(testkit.PublicJWKS(t, a))
+	}))
+	defer srv.Close()
+	m := map[string]string{"jwtauth.jwks_url": srv.URL + "/jwks", "jwtauth.jwks_required_at_start": "true"}
+
+	_, err := settings.NewPolicy(m, nil, slog.New(slog.DiscardHandler))
+	if msg := settingsError(t, err, "jwtauth.jwks_url", settings.ErrBadValue); !strings.Contains(msg, "certificate") {
+		t.Errorf("the default client: %q, want a certificate error", msg)
+	}
+
+	parsed, err := settings.Parse(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed.KeySets[0].Options.Client = srv.Client()
+	cfg, err := parsed.Build(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.NewJWT(cfg)
+	if err != nil {
+		closeAll(cfg.KeySets)
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if uid, err := authenticate(p, tokenOf(t, a, "")); err != nil || uid != "alice" {
+		t.Errorf("%q, %v", uid, err)
+	}
+}
+
+func closeAll(sets []policy.KeySet) {
+	for _, s := range sets {
+		s.Close()
 	}
 }

@@ -39,7 +39,7 @@ func TestPrivateKeys(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					m := keySettings(t, "private_key", enc.pem, inFile, k.alg)
-					cfg, err := settings.Parse(m, nil)
+					cfg, err := parseConfig(m, nil)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -87,7 +87,7 @@ func TestPublicKeys(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					m := keySettings(t, "public_key", enc.pem, inFile, k.alg)
-					cfg, err := settings.Parse(m, nil)
+					cfg, err := parseConfig(m, nil)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -127,7 +127,7 @@ func TestLoadINILongValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(m, "jwtauth.master_secret")
-	cfg, err := settings.Parse(m, nil)
+	cfg, err := parseConfig(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -320,35 +320,41 @@ func isKnown(name string) bool {
 //   - debug_authorization belongs to the chi adapter: Parse only checks it
 //     (see DebugAuthorization).
 //   - jwks_file, jwks_url and oidc_issuer (a list) name the key sets of
-//     identity providers, put in Config.KeySets; jwks_refresh,
-//     jwks_min_refresh and jwks_timeout (whole seconds, above 0),
-//     jwks_allow_http and jwks_required_at_start tune them. Parse builds the
-//     sets: it reads the file and fetches the URLs, each within
-//     jwks_timeout, and starts their background refresh, which runs until
-//     the policy's Close (or, for a Config that makes no policy, each set's
-//     Close). See keySets in jwks.go.
+//     identity providers; jwks_refresh, jwks_min_refresh and jwks_timeout
+//     (whole seconds, above 0), jwks_allow_http and jwks_required_at_start
+//     tune them. Parse does not build them: it reads no key set and fetches
+//     nothing, and returns them in Parsed.KeySets, for Parsed.Build (or
+//     NewPolicy) to build. See keySets in jwks.go.
 //
-// Every error is an *Error naming the key at fault, and the environment
-// variable that set it when from (see Load) names one; it matches
-// ErrUnknownKey or ErrBadValue. On an error, no key set is left running.
-// Checks that involve several settings, such as whether the key suits the
+// Parse does no network I/O and starts nothing (it reads the key files of
+// private_key_file and public_key_file). Every error is an *Error naming
+// the key at fault, and the environment variable that set it when from
+// (see Load) names one; it matches ErrUnknownKey or ErrBadValue. Checks
+// that involve several settings, such as whether the key suits the
 // algorithm, are left to policy.NewJWT.
-func Parse(m map[string]string, from Origins) (policy.Config, error) {
-	cfg, err := parse(m)
+func Parse(m map[string]string, from Origins) (Parsed, error) {
+	p, err := parse(m)
 	if err != nil {
-		return policy.Config{}, from.named(err)
+		return Parsed{}, from.named(err)
 	}
-	return cfg, nil
+	p.from = from
+	return p, nil
 }
 
-func parse(m map[string]string) (policy.Config, error) {
-	var cfg policy.Config
+func parse(m map[string]string) (Parsed, error) {
+	var p Parsed
+	err := p.parse(m)
+	return p, err
+}
+
+func (p *Parsed) parse(m map[string]string) error {
+	cfg := &p.Config
 	// The values that are set, by name without the prefix; unknown keys are
 	// reported first, in sorted order.
 	vals := map[string]string{}
 	args := map[string]string{}
 	if err := checkKeys(m); err != nil {
-		return cfg, err
+		return err
 	}
 	for _, k := range sortedKeys(m) {
 		name, ok := strings.CutPrefix(k, Prefix)
@@ -368,18 +374,18 @@ func parse(m map[string]string) (policy.Config, error) {
 
 	for _, s := range setters {
 		if v, ok := vals[s.name]; ok {
-			if err := s.set(&cfg, v); err != nil {
-				return cfg, keyErr(s.name, err)
+			if err := s.set(cfg, v); err != nil {
+				return keyErr(s.name, err)
 			}
 		}
 	}
 
 	var err error
 	if cfg.PrivateKey, err = readKey(vals, kPrivateKey, kPrivateKeyFile, pemkey.PrivateKey); err != nil {
-		return cfg, err
+		return err
 	}
 	if cfg.PublicKey, err = readKey(vals, kPublicKey, kPublicKeyFile, pemkey.PublicKey); err != nil {
-		return cfg, err
+		return err
 	}
 
 	name, ok := vals[kFindGroups]
@@ -387,18 +393,15 @@ func parse(m map[string]string) (policy.Config, error) {
 	case ok:
 		cfg.GroupFinder, err = newGroupFinder(strings.TrimSpace(name), args)
 		if err != nil {
-			return cfg, keyErr(kFindGroups, err)
+			return keyErr(kFindGroups, err)
 		}
 	case len(args) != 0:
 		arg := slices.Sorted(maps.Keys(args))[0]
-		return cfg, keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
+		return keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
 	}
 
-	// Last, as it starts fetches: nothing after it fails.
-	if err := keySets(vals, &cfg); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	p.KeySets, err = keySets(vals, cfg)
+	return err
 }
 
 // NewPolicy builds the policy that the settings in m describe: a stack of
@@ -407,12 +410,15 @@ func parse(m map[string]string) (policy.Config, error) {
 // its jwt policies), and the JWT policy of the jwtauth.* keys otherwise
 // (Parse, then policy.NewJWT). from names the environment variables of
 // the keys that came from one (Load and FromEnv return it; nil when none
-// did). logger receives the policies' logs (nil: slog.Default()). Every
+// did). logger receives the policies' logs and their key sets' (nil:
+// slog.Default()); NewPolicy builds and starts the key sets the settings
+// name (Parsed.Build), after every check of the settings but policy.NewJWT's
+// own, so that nothing is fetched for settings Parse refuses. Every
 // error is an *Error naming the key at fault, and its variable; it matches
 // policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of the
 // policies are kept: errors.As finds the *policy.ConfigError. The policy's
-// Close stops the refresh of its key sets; on an error, they are closed
-// already.
+// Close stops the refresh of its key sets; on an error, none is left
+// running.
 func NewPolicy(m map[string]string, from Origins, logger *slog.Logger) (Policy, error) {
 	p, err := newPolicy(m, logger)
 	if err != nil {
@@ -442,16 +448,17 @@ func newPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
 
 // newJWT builds the JWT policy of the jwtauth.* keys of m.
 func newJWT(m map[string]string, logger *slog.Logger) (*policy.JWT, error) {
-	cfg, err := parse(m)
+	parsed, err := parse(m)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Logger = logger
+	cfg, err := parsed.Build(logger)
+	if err != nil {
+		return nil, err
+	}
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
-		for _, s := range cfg.KeySets {
-			s.Close()
-		}
+		closeSets(cfg.KeySets)
 		var ce *policy.ConfigError
 		if errors.As(err, &ce) {
 			return nil, keyErr(keyGiven(m, ce.Key), &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})

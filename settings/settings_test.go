@@ -67,7 +67,7 @@ func TestParseGoodValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			cfg, err := settings.Parse(map[string]string{settings.Prefix + tt.key: tt.value}, nil)
+			cfg, err := parseConfig(map[string]string{settings.Prefix + tt.key: tt.value}, nil)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -126,7 +126,7 @@ func TestParseBadValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
-			cfg, err := settings.Parse(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil)
+			cfg, err := parseConfig(withSecret(map[string]string{settings.Prefix + tt.key: tt.value}), nil)
 			msg := settingsError(t, err, settings.Prefix+tt.key, settings.ErrBadValue)
 			if !reflect.DeepEqual(cfg, policy.Config{}) {
 				t.Errorf("Parse returned %+v with its error, want the zero Config", cfg)
@@ -277,7 +277,7 @@ func TestEmptyValueIsUnset(t *testing.T) {
 	} {
 		m[settings.Prefix+k] = " "
 	}
-	cfg, err := settings.Parse(m, nil)
+	cfg, err := parseConfig(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestEmptyValueIsUnset(t *testing.T) {
 
 func TestAsBool(t *testing.T) {
 	for _, v := range []string{"true", "True", "TRUE", "yes", "Yes", "on", "ON", "1", "t", "T", "y", "Y", " true ", "\tyes\n"} {
-		cfg, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
+		cfg, err := parseConfig(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
 		if err != nil || !cfg.DisableVerifyExp {
 			t.Errorf("%q: %v, %v; want true", v, cfg.DisableVerifyExp, err)
 		}
@@ -299,7 +299,7 @@ func TestAsBool(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"false", "False", "no", "NO", "off", "Off", "0", "f", "F", "n", "N", " off "} {
-		cfg, err := settings.Parse(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
+		cfg, err := parseConfig(map[string]string{"jwtauth.disable_verify_exp": v}, nil)
 		if err != nil || cfg.DisableVerifyExp {
 			t.Errorf("%q: %v, %v; want false", v, cfg.DisableVerifyExp, err)
 		}
@@ -337,12 +337,12 @@ func TestLists(t *testing.T) {
 		{",a,", []string{"a"}},
 	}
 	for _, tt := range tests {
-		cfg, err := settings.Parse(map[string]string{"jwtauth.audience": tt.in}, nil)
+		cfg, err := parseConfig(map[string]string{"jwtauth.audience": tt.in}, nil)
 		if err != nil || !reflect.DeepEqual(cfg.Audience, tt.want) {
 			t.Errorf("audience %q: %q, %v; want %q", tt.in, cfg.Audience, err, tt.want)
 		}
 		algs := strings.NewReplacer("a", "HS256", "b", "HS384", "c", "HS512", "d", "RS256").Replace(tt.in)
-		cfg, err = settings.Parse(map[string]string{"jwtauth.algorithms": algs}, nil)
+		cfg, err = parseConfig(map[string]string{"jwtauth.algorithms": algs}, nil)
 		if err != nil || len(cfg.Algorithms) != len(tt.want) {
 			t.Errorf("algorithms %q: %q, %v", algs, cfg.Algorithms, err)
 		}
@@ -353,7 +353,7 @@ func TestLists(t *testing.T) {
 // HS256, the JWT scheme, no leeway and the userid in "sub".
 func TestDefaults(t *testing.T) {
 	m := map[string]string{"jwtauth.master_secret": secret}
-	cfg, err := settings.Parse(m, nil)
+	cfg, err := parseConfig(m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func NewFile(path, issuer string, o Options) (*Set, error) {
 		return nil, err
 	}
 	if path == "" {
-		return nil, errors.New("jwks: no file named")
+		return nil, errors.New("keyset: no file named")
 	}
 	s.path, s.where = path, path
 	return s.begin()
@@ -57,6 +57,32 @@ func NewURL(rawURL, issuer string, o Options) (*Set, error) {
 	return s.begin()
 }
 
+// CheckURL tells whether NewURL accepts rawURL as the URL of a key set
+// (https, unless allowHTTP or a loopback host; a host, no fragment),
+// without fetching it.
+func CheckURL(rawURL string, allowHTTP bool) error {
+	_, err := checkURL(rawURL, nil, allowHTTP)
+	return err
+}
+
+// CheckIssuer tells whether NewOIDC accepts issuer (a URL as CheckURL
+// accepts, without a query), without fetching anything.
+func CheckIssuer(issuer string, allowHTTP bool) error {
+	_, err := checkIssuer(issuer, allowHTTP)
+	return err
+}
+
+func checkIssuer(issuer string, allowHTTP bool) (*url.URL, error) {
+	u, err := checkURL(issuer, nil, allowHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		return nil, fmt.Errorf("keyset: the issuer %q has a query", u.Redacted())
+	}
+	return u, nil
+}
+
 // NewOIDC returns the key set of the OpenID Connect provider issuer, for
 // tokens whose iss is issuer exactly. Its discovery document,
 // issuer+"/.well-known/openid-configuration" (without a doubled slash),
@@ -70,12 +96,9 @@ func NewOIDC(issuer string, o Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := checkURL(issuer, nil, s.o.AllowHTTP)
+	u, err := checkIssuer(issuer, s.o.AllowHTTP)
 	if err != nil {
 		return nil, err
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		return nil, fmt.Errorf("jwks: the issuer %q has a query", u.Redacted())
 	}
 	s.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	s.where = u.Redacted()
@@ -99,7 +122,7 @@ func isLoopback(host string) bool {
 func checkURL(raw string, from *url.URL, allowHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, errors.New("jwks: not a valid URL")
+		return nil, errors.New("keyset: not a valid URL")
 	}
 	return u, checkParsedURL(u, from, allowHTTP)
 }
@@ -107,17 +130,17 @@ func checkURL(raw string, from *url.URL, allowHTTP bool) (*url.URL, error) {
 func checkParsedURL(u, from *url.URL, allowHTTP bool) error {
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("jwks: %q is not an http(s) URL", u.Redacted())
+		return fmt.Errorf("keyset: %q is not an http(s) URL", u.Redacted())
 	case u.Host == "":
-		return fmt.Errorf("jwks: %q names no host", u.Redacted())
+		return fmt.Errorf("keyset: %q names no host", u.Redacted())
 	case u.Fragment != "":
-		return fmt.Errorf("jwks: %q has a fragment", u.Redacted())
+		return fmt.Errorf("keyset: %q has a fragment", u.Redacted())
 	case u.Scheme == "https" || allowHTTP:
 		return nil
 	case !isLoopback(u.Hostname()):
-		return fmt.Errorf("jwks: %q is not https (http is accepted for loopback hosts, and elsewhere only with AllowHTTP: jwtauth.jwks_allow_http)", u.Redacted())
+		return fmt.Errorf("keyset: %q is not https (http is accepted for loopback hosts, and elsewhere only with AllowHTTP: jwtauth.jwks_allow_http)", u.Redacted())
 	case from != nil && !isLoopback(from.Hostname()):
-		return fmt.Errorf("jwks: %q, a loopback URL over http, is not accepted from %q", u.Redacted(), from.Redacted())
+		return fmt.Errorf("keyset: %q, a loopback URL over http, is not accepted from %q", u.Redacted(), from.Redacted())
 	}
 	return nil
 }

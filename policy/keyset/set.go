@@ -50,7 +50,7 @@ const MaxRedirects = 3
 
 // ErrNoKeySet is matched by the error of Keys when no key set was ever
 // fetched: the policy then refuses the token (401), it does not fail.
-var ErrNoKeySet = errors.New("jwks: no key set fetched yet")
+var ErrNoKeySet = errors.New("keyset: no key set fetched yet")
 
 // Options tune a Set. The zero value of each field is its default.
 type Options struct {
@@ -97,7 +97,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MinRefresh = min(DefaultMinRefresh, o.Refresh)
 	}
 	if o.MinRefresh > o.Refresh {
-		return o, fmt.Errorf("jwks: the minimum refresh interval (%v) exceeds the refresh interval (%v)", o.MinRefresh, o.Refresh)
+		return o, fmt.Errorf("keyset: the minimum refresh interval (%v) exceeds the refresh interval (%v)", o.MinRefresh, o.Refresh)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -113,13 +113,13 @@ func (o Options) withDefaults() (Options, error) {
 			switch {
 			case slices.Contains(asym, a):
 			case slices.Contains(policy.SupportedAlgorithms(), a):
-				return o, fmt.Errorf("jwks: %s is never allowed for a key set: its keys are public", a)
+				return o, fmt.Errorf("keyset: %s is never allowed for a key set: its keys are public", a)
 			default:
-				return o, fmt.Errorf("jwks: unsupported algorithm %q", a)
+				return o, fmt.Errorf("keyset: unsupported algorithm %q", a)
 			}
 		}
 		if len(o.Algorithms) == 0 {
-			return o, errors.New("jwks: the allow-list of algorithms is empty")
+			return o, errors.New("keyset: the allow-list of algorithms is empty")
 		}
 		o.Algorithms = slices.Clone(o.Algorithms)
 	}
@@ -226,7 +226,7 @@ func (s *Set) begin() (*Set, error) {
 	if c.err != nil {
 		if s.o.RequiredAtStart || s.path != "" {
 			s.Close()
-			return nil, fmt.Errorf("jwks: no key set from %s: %w", s.where, c.err)
+			return nil, fmt.Errorf("keyset: no key set from %s: %w", s.where, c.err)
 		}
 		// run logged the failure; the background fetches keep trying.
 	}
@@ -261,7 +261,7 @@ func (s *Set) Keys(ctx context.Context, kid string) ([]policy.Key, error) {
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("jwks: waiting for the key set of %s: %w", s.where, ctx.Err())
+			return nil, fmt.Errorf("keyset: waiting for the key set of %s: %w", s.where, ctx.Err())
 		}
 	}
 	if s.snap.Load() == nil {
