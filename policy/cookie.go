@@ -273,12 +273,12 @@ func WithTokenClaims(r *http.Request, claims map[string]any) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), tokenClaimsKey{}, maps.Clone(claims)))
 }
 
-// NewCookie makes the cookie that signs userid in: a new token for userid
+// CookieFor makes the cookie that signs userid in: a new token for userid
 // (Verifier.NewToken) with claims, in a cookie with the policy's
 // attributes and Max-Age the token's lifetime (none when its tokens do not
 // expire: the cookie lasts the browser session). A userid with a reserved
 // prefix is refused, since its token would authenticate nobody.
-func (c *Cookie) NewCookie(userid string, claims map[string]any) (*http.Cookie, error) {
+func (c *Cookie) CookieFor(userid string, claims map[string]any) (*http.Cookie, error) {
 	if prefix, reserved := c.reserved.Of(userid); reserved {
 		return nil, fmt.Errorf("jwtauth: cannot remember the userid: it starts with the reserved principal prefix %q", prefix)
 	}
@@ -304,14 +304,14 @@ func (c *Cookie) withToken(token string) *http.Cookie {
 }
 
 // Remember returns the Set-Cookie header that stores a new token for
-// userid (NewCookie), with the claims WithTokenClaims gave r. When no
+// userid (CookieFor), with the claims WithTokenClaims gave r. When no
 // token can be made (a reserved userid, claims that do not encode as
 // JSON, a signer that fails), it logs the error and returns no header. It
 // takes back the cookie a reissue put on r's response.
 func (c *Cookie) Remember(r *http.Request, userid string) http.Header {
 	c.takeReissue(r)
 	claims, _ := r.Context().Value(tokenClaimsKey{}).(map[string]any)
-	cookie, err := c.NewCookie(userid, claims)
+	cookie, err := c.CookieFor(userid, claims)
 	if err != nil {
 		c.cfg.Logger.Error("jwtauth: the cookie policy cannot remember the user", "error", err.Error())
 		return http.Header{}

@@ -137,8 +137,8 @@ func TestCookieRememberRefuses(t *testing.T) {
 	if n := strings.Count(buf.String(), "level=ERROR msg=\"jwtauth: the cookie policy cannot remember the user\""); n != 2 {
 		t.Errorf("logged %d refusals; want 2:\n%s", n, buf)
 	}
-	if _, err := p.NewCookie("system.Everyone", nil); err == nil {
-		t.Error("NewCookie(system.Everyone) made a cookie")
+	if _, err := p.CookieFor("system.Everyone", nil); err == nil {
+		t.Error("CookieFor(system.Everyone) made a cookie")
 	}
 }
 

@@ -62,9 +62,6 @@ func Admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy) (*htt
 	if isNil(p) {
 		panic("policy: Admit with a nil policy")
 	}
-	if stateOf(r.Context(), p) != nil {
-		return r, true
-	}
 	return admit(w, r, p, admittersOf(p, nil))
 }
 
@@ -73,7 +70,7 @@ func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admit
 	if stateOf(r.Context(), p) != nil {
 		return r, true
 	}
-	r = WithIdentity(r, p)
+	r = withPlace(r, p)
 	for _, a := range admitters {
 		if !a.Admit(w, r, p) {
 			return r, false
@@ -117,6 +114,11 @@ func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if stateOf(r.Context(), p) != nil {
 		return r
 	}
+	return withPlace(r, p)
+}
+
+// withPlace is WithIdentity for a request that has no place for p yet.
+func withPlace(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if s, ok := p.(Stack); ok {
 		for _, inner := range s.Stacked() {
 			r = WithIdentity(r, inner) // below the stack's: p stays the nearest
