@@ -3,7 +3,6 @@ package settings_test
 import (
 	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -472,11 +471,10 @@ func TestCookieEnvErrorsNameTheVariable(t *testing.T) {
 }
 
 // TestCookieDefaultsLeaveTheHeaderPolicyAlone: top-level cookie_* keys,
-// in a stack, do not change the jwt policy (which would refuse them as its
-// own keys): it reads its header as before.
+// in a stack, are no error of the jwt policy (which refuses them as its
+// own keys): it builds, and reads its header as before.
 func TestCookieDefaultsLeaveTheHeaderPolicyAlone(t *testing.T) {
-	m := cookieStack("jwtauth.cookie_name", "sid", "jwtauth.cookie_secure", "false", "jwtauth.cookie_reissue_time", "60")
-	stack := mustStack(t, maps.Clone(m))
+	stack := mustStack(t, cookieStack("jwtauth.cookie_name", "sid", "jwtauth.cookie_secure", "false", "jwtauth.cookie_reissue_time", "60"))
 	tok := mint(t, "HS256", []byte(secret), fresh("alice"))
 	r := request("JWT", tok)
 	if id := policy.Identify(stack, r); id.Err != nil || id.UserID != "alice" || id.Policy != "api" {
