@@ -380,6 +380,9 @@ func TestCookieSettingErrors(t *testing.T) {
 			"jwtauth.cookie_name", settings.ErrBadValue, "multiauth.policies"},
 		{"jwtauth.cookie_secure without a stack", map[string]string{"jwtauth.master_secret": secret, "jwtauth.cookie_secure": "false"},
 			"jwtauth.cookie_secure", settings.ErrBadValue, "is a setting of the cookie policy"},
+		// Nor is one that no jwt_cookie policy of the stack takes.
+		{"jwtauth.cookie_samesite in a stack without a cookie policy", cookieStack("multiauth.policies", "api", "multiauth.policy.web.use", "-", "jwtauth.cookie_samesite", "Sideways"),
+			"jwtauth.cookie_samesite", settings.ErrBadValue, "no policy of multiauth.policies uses jwt_cookie"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := settings.NewPolicy(tt.m, nil, quiet)

@@ -178,6 +178,15 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 		}
 		cfg.GroupFinder = gf
 	}
+	// A cookie_* default that no jwt_cookie policy of the stack takes is a
+	// mistake, not a setting ignored.
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.TrimSpace(own[n]["use"]) == "jwt_cookie" }) {
+		for _, k := range sortedKeys(m) {
+			if name, ok := strings.CutPrefix(k, Prefix); ok && isCookieSetting(name) && !isUnset(m[k]) {
+				return nil, &Error{Key: k, Err: bad("is a setting of the cookie policy, and no policy of %s uses jwt_cookie", kPolicies)}
+			}
+		}
+	}
 	closeAll := func() {
 		for _, n := range cfg.Policies {
 			if c, ok := n.Policy.(interface{ Close() error }); ok {
