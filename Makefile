@@ -5,18 +5,21 @@
 # `make fuzz` runs each fuzz target in turn for FUZZTIME; `make bench`
 # measures this library against its Go peers (internal/bench, a module of its
 # own); `make load` drives the example server from a second process.
+# `make browser` (run by `make test`) installs Debian's chromium when it is
+# missing, for the tests that drive a headless browser (internal/browser);
+# JWTAUTH_SKIP_BROWSER=1 skips both the install and those tests.
 
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 60s
 FUZZMINIMIZETIME ?= 10s
 
-.PHONY: run test fmt vet fuzz bench load
+.PHONY: run test browser fmt vet fuzz bench load
 
 run:
 	$(GO) run ./examples/server -addr $(ADDR) $(if $(CONFIG),-config $(CONFIG)) $(if $(DEMO_USERS),-demo-users)
 
-test: fmt vet
+test: browser fmt vet
 	$(GO) test -race -count=1 ./...
 	cd internal/bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
@@ -26,6 +29,9 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+browser:
+	scripts/ensure-chromium.sh
 
 # go test -fuzz takes one target per run. New inputs the fuzzer finds stay in
 # the Go build cache; a failing one is written to the package's

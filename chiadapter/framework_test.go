@@ -153,6 +153,10 @@ func (h headerPolicy) Forget(*http.Request) http.Header {
 	return http.Header{"Www-Authenticate": {"XUser realm=" + strings.Join(h.realm, "")}}
 }
 
+// Scheme names the scheme of the policy's challenge, which the guard's
+// 403 answers in.
+func (h headerPolicy) Scheme() string { return "XUser" }
+
 func (h headerPolicy) Challenge(w http.ResponseWriter, r *http.Request) {
 	for k, v := range h.Forget(r) {
 		w.Header()[k] = v

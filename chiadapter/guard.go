@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/pyramid-go/jwtauth/authorizer"
@@ -27,8 +28,12 @@ type Guard struct {
 	Unauthorized http.Handler
 	// Forbidden answers a request whose valid credentials are not enough
 	// (Pyramid's forbidden view); nil means 403 with a JSON error and
-	// RFC 6750's `WWW-Authenticate: <scheme> error="insufficient_scope"`. Both
-	// handlers can read the decision with DecisionOf.
+	// RFC 6750's `WWW-Authenticate: <scheme> error="insufficient_scope"` for
+	// the scheme of each policy (of a stack, each policy it holds) with a
+	// method Scheme() string, as policy.JWT has, but Basic; and, for a user
+	// the CSRF rule rejected (policy.ErrCrossOrigin),
+	// policy.WriteCrossOriginRefusal's answer. Both handlers can read the
+	// decision with DecisionOf.
 	Forbidden http.Handler
 	// Debug logs every decision with its sentence, as Pyramid's
 	// debug_authorization setting does (jwtauth.debug_authorization).
@@ -51,12 +56,13 @@ func DecisionOf(r *http.Request) (d authorizer.Decision, ok bool) {
 // the group finder by Forbidden.
 func (g *Guard) Authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, id, p := g.identity(r)
+		r, id, p, ok := g.identity(w, r)
 		switch {
+		case !ok:
 		case id.Err == nil:
 			next.ServeHTTP(w, r)
 		case errors.Is(id.Err, policy.ErrUserRejected):
-			g.forbidden(w, r, p)
+			g.forbidden(w, r, p, id)
 		default:
 			g.unauthorized(w, r, p)
 		}
@@ -71,7 +77,10 @@ func (g *Guard) Authenticated(next http.Handler) http.Handler {
 func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r, id, p := g.identity(r)
+			r, id, p, ok := g.identity(w, r)
+			if !ok {
+				return
+			}
 			d := g.authorizer().Permits(Resource(r), id.Principals, permission)
 			if g.Debug {
 				g.logger().InfoContext(r.Context(), "jwtauth: authorization", "decision", d.String(), "method", r.Method, "path", r.URL.Path)
@@ -84,7 +93,7 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 			case id.Err == nil || errors.Is(id.Err, policy.ErrUserRejected):
 				// Valid credentials, not enough.
-				g.forbidden(w, r, p)
+				g.forbidden(w, r, p, id)
 			default:
 				g.unauthorized(w, r, p)
 			}
@@ -93,8 +102,11 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 }
 
 // identity returns r's identity with the guard's policy, r carrying it
-// for the handlers below, and the policy (nil when there is none).
-func (g *Guard) identity(r *http.Request) (*http.Request, policy.Identity, policy.AuthenticationPolicy) {
+// for the handlers below, and the policy (nil when there is none). A
+// guard given its own policy admits the request with it, as Authenticate
+// would (policy.Admit): ok is false when an Admitter answered it (a cookie
+// policy's CSRF refusal).
+func (g *Guard) identity(w http.ResponseWriter, r *http.Request) (_ *http.Request, _ policy.Identity, _ policy.AuthenticationPolicy, ok bool) {
 	if g.Policy == nil {
 		p, ok := policy.PolicyFrom(r.Context())
 		if !ok {
@@ -102,10 +114,13 @@ func (g *Guard) identity(r *http.Request) (*http.Request, policy.Identity, polic
 			// Treat it as anonymous, and say so in the log.
 			g.logger().ErrorContext(r.Context(), "chiadapter: a Guard without a Policy, and no Authenticate middleware above it")
 		}
-		return r, policy.IdentityOf(r, nil), p
+		return r, policy.IdentityOf(r, nil), p, true
 	}
-	r = policy.WithIdentity(r, g.Policy)
-	return r, policy.IdentityOf(r, g.Policy), g.Policy
+	r, ok = policy.Admit(w, r, g.Policy)
+	if !ok {
+		return r, policy.Identity{}, g.Policy, false
+	}
+	return r, policy.IdentityOf(r, g.Policy), g.Policy, true
 }
 
 func (g *Guard) authorizer() authorizer.Authorizer {
@@ -133,19 +148,19 @@ func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, p policy.Au
 	}
 }
 
-func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.AuthenticationPolicy) {
-	if g.Forbidden != nil {
+func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.AuthenticationPolicy, id policy.Identity) {
+	switch {
+	case g.Forbidden != nil:
 		g.Forbidden.ServeHTTP(w, r)
+		return
+	case errors.Is(id.Err, policy.ErrCrossOrigin):
+		policy.WriteCrossOriginRefusal(w)
 		return
 	}
 	// RFC 6750's answer to valid credentials that are not enough, in the
 	// scheme of each of the policy's token challenges (Basic has none).
-	if p != nil {
-		for _, challenge := range p.Forget(r).Values("WWW-Authenticate") {
-			if scheme, _, _ := strings.Cut(challenge, " "); scheme != "" && !strings.EqualFold(scheme, "Basic") {
-				w.Header().Add("WWW-Authenticate", scheme+` error="insufficient_scope"`)
-			}
-		}
+	for _, scheme := range tokenSchemes(p, nil) {
+		w.Header().Add("WWW-Authenticate", scheme+` error="insufficient_scope"`)
 	}
 	writeError(w, http.StatusForbidden, "forbidden")
 }
@@ -154,4 +169,22 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// tokenSchemes appends to out the Authorization schemes that p and the
+// policies it stacks challenge with for tokens: the Scheme() of each that
+// has one (policy.JWT), but Basic, which RFC 6750's attributes are not
+// for. It asks nothing of the request, so that no policy's Forget (which
+// may sign a user out) is called to answer a 403.
+func tokenSchemes(p policy.AuthenticationPolicy, out []string) []string {
+	if s, ok := p.(policy.Stack); ok {
+		for _, inner := range s.Stacked() {
+			out = tokenSchemes(inner, out)
+		}
+		return out
+	}
+	if s, ok := p.(interface{ Scheme() string }); ok && s.Scheme() != "" && !strings.EqualFold(s.Scheme(), "Basic") && !slices.ContainsFunc(out, func(t string) bool { return strings.EqualFold(t, s.Scheme()) }) {
+		out = append(out, s.Scheme())
+	}
+	return out
 }

@@ -1,17 +1,21 @@
 // Package policy is Pyramid's authentication policy for net/http: the
 // AuthenticationPolicy interface, the framework that gives each request
-// one Identity with a policy, and the JWT policy.
+// one Identity with a policy, and the JWT policies: JWT, which reads its
+// token from the Authorization header, and Cookie, which keeps it in a
+// browser's cookie.
 //
 // One request goes one way through the code:
 //
 //   - Authenticate(p), the one middleware (the JWT policy's Middleware and
 //     chiadapter.Authenticate are it), gives the request a place for its
-//     identity with p, worked out on the first question and then kept;
+//     identity with p, worked out on the first question and then kept,
+//     and asks the Admitters among p's policies before the handler runs
+//     (the cookie policy's CSRF refusal and sliding reissue);
 //   - the policy works the request out once (Identifier): the JWT policy
-//     reads the token from the Authorization header, its Verifier checks
-//     it (structure, algorithm, header, signature, claims, with the
-//     verified-token cache), and the userid's principals follow (the
-//     reserved prefixes, the group finder);
+//     reads the token from the Authorization header, the cookie policy
+//     from its cookie; a Verifier checks it (structure, algorithm, header,
+//     signature, claims, with the verified-token cache), and the userid's
+//     principals follow (the reserved prefixes, the group finder);
 //   - the policy's own methods (AuthenticatedUserID, EffectivePrincipals,
 //     Challenge, ...), the chi adapter's guards and the context accessors
 //     (IdentityFrom, UserIDFrom, PrincipalsFrom, ClaimsFrom, and

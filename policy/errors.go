@@ -22,6 +22,11 @@ var (
 	ErrUserRejected = errors.New("jwtauth: user rejected")
 )
 
+// ErrCrossOrigin is the reason a cookie policy rejects the user of a
+// cross-origin request with an unsafe method (CSRF protection, see
+// Cookie.Identify); the error matches ErrUserRejected too.
+var ErrCrossOrigin = errors.New("cross-origin request refused")
+
 // The errors of ClaimsAs and ClaimsFromAs, which decode an authenticated
 // user's verified claims into a type of the application's.
 var (
@@ -38,6 +43,7 @@ var (
 // error_description.
 var (
 	ErrMalformedHeader      = errors.New("malformed Authorization header")
+	ErrMalformedCookie      = errors.New("malformed token cookie")
 	ErrTokenTooLarge        = errors.New("token too large")
 	ErrMalformedToken       = errors.New("malformed token")
 	ErrAlgorithmNotAllowed  = errors.New("signing algorithm not allowed")

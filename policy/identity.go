@@ -30,6 +30,10 @@ type Identity struct {
 	Policy string
 
 	claims *claimSet // the verified claims, when the policy has them
+	// by is the policy whose credentials authenticated the request (in a
+	// stack, the policy chosen), nil when none did: it tells a cookie's
+	// identity from a header's (see Cookie.Admit).
+	by AuthenticationPolicy
 }
 
 // Authenticated tells whether the request has an authenticated user.
@@ -75,7 +79,7 @@ type Identifier interface {
 // once per request.
 func Identify(p AuthenticationPolicy, r *http.Request) Identity {
 	if i, ok := p.(Identifier); ok {
-		return normalized(i.Identify(r))
+		return normalized(i.Identify(r), p)
 	}
 	var id Identity
 	var perr error
@@ -85,12 +89,17 @@ func Identify(p AuthenticationPolicy, r *http.Request) Identity {
 	if id.Err == nil && perr != nil {
 		id.Err = perr
 	}
-	return normalized(id)
+	return normalized(id, p)
 }
 
-// normalized holds id to what every Identity is.
-func normalized(id Identity) Identity {
+// normalized holds id, p's identity of a request, to what every Identity
+// is.
+func normalized(id Identity, p AuthenticationPolicy) Identity {
+	if id.Err == nil && id.by == nil {
+		id.by = p
+	}
 	if id.Err != nil {
+		id.by = nil
 		id.UserID = ""
 		if !errors.Is(id.Err, ErrNoCredentials) && !errors.Is(id.Err, ErrInvalidCredentials) && !errors.Is(id.Err, ErrUserRejected) {
 			id.Err = fmt.Errorf("%w: %w", ErrInvalidCredentials, id.Err)

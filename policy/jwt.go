@@ -184,11 +184,8 @@ type Config struct {
 // JWTAuthenticationPolicy, a transport that reads the token from the
 // Authorization header around a Verifier. It is safe for concurrent use.
 type JWT struct {
-	cfg       Config
-	v         *Verifier
-	reserved  ReservedPrefixes
-	forget    string // the WWW-Authenticate challenge
-	acceptAll bool   // no group finder was configured
+	tokenIdentities
+	forget string // the WWW-Authenticate challenge
 	// otherScheme logs, once, a request whose Authorization header used
 	// a scheme of a token the policy could read, but not one of its own.
 	otherScheme sync.Once
@@ -215,21 +212,11 @@ func NewJWT(cfg Config) (*JWT, error) {
 			return nil, configErr("scheme", "names %q twice", s)
 		}
 	}
-	reserved, err := NewReservedPrefixes(cfg.ReservedPrincipalPrefixes)
-	if err != nil {
-		return nil, configErr("reserved_principal_prefixes", "%w", err)
-	}
-	cfg.ReservedPrincipalPrefixes = reserved
-	acceptAll := cfg.GroupFinder == nil
-	if acceptAll {
-		cfg.GroupFinder = AcceptAll
-	}
-	v, err := NewVerifier(cfg)
+	ti, err := newTokenIdentities(cfg)
 	if err != nil {
 		return nil, err
 	}
-	cfg = v.cfg
-	return &JWT{cfg: cfg, v: v, reserved: reserved, forget: cfg.Schemes[0], acceptAll: acceptAll}, nil
+	return &JWT{tokenIdentities: ti, forget: cfg.Schemes[0]}, nil
 }
 
 // Verifier returns the policy's verifier, which other transports of the

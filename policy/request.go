@@ -18,23 +18,7 @@ import (
 // Authenticate (IdentityOf).
 func (p *JWT) Identify(r *http.Request) Identity {
 	t, presented := p.readToken(r)
-	id := Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Err: t.Err, claims: t.claims}
-	switch {
-	case !presented:
-		id.Principals, id.Err = []string{Everyone}, ErrNoCredentials
-		return id
-	case t.Err != nil:
-		id.Principals = []string{Everyone}
-		return id
-	}
-	groups, ok := p.groupsOf(r, t)
-	if !ok {
-		id.Principals, id.Err = []string{Everyone}, ErrUserRejected
-		return id
-	}
-	id.UserID = t.UserID
-	id.Principals = append(append(make([]string, 0, 3+len(groups)), t.UserID, Everyone, Authenticated), groups...)
-	return id
+	return p.identity(r, t, presented)
 }
 
 // readToken is the token stage: find the token in the Authorization header
@@ -55,19 +39,9 @@ func (p *JWT) readToken(r *http.Request) (t VerifiedToken, presented bool) {
 	case err != nil:
 		t = VerifiedToken{Err: invalid(ErrMalformedHeader, err)}
 	default:
-		t = p.v.verify(r.Context(), token, token != looked)
+		return p.verified(r, token, token != looked), true
 	}
-	if t.Err != nil {
-		var ite *InvalidTokenError
-		errors.As(t.Err, &ite)
-		p.cfg.Logger.Info("jwtauth: invalid credentials", "reason", ite.Reason.Error(), "remote", r.RemoteAddr)
-		if ite.Cause != nil {
-			// The cause (a parser's message, a key set's failure) may
-			// quote a fragment of the token's header or claims, never
-			// its signature: Debug only.
-			p.cfg.Logger.Debug("jwtauth: invalid credentials", "reason", ite.Reason.Error(), "cause", ite.Cause.Error(), "remote", r.RemoteAddr)
-		}
-	}
+	p.logInvalid(r, t.Err)
 	return t, true
 }
 
@@ -143,20 +117,6 @@ func (p *JWT) tokenOf(r *http.Request) (token string, found bool, err error) {
 		}
 	}
 	return "", false, nil
-}
-
-// groupsOf asks the group finder about a verified token's userid; a userid
-// with a reserved prefix (a system principal, a group) is never passed to
-// it and authenticates nobody.
-func (p *JWT) groupsOf(r *http.Request, t VerifiedToken) ([]string, bool) {
-	if prefix, reserved := p.reserved.Of(t.UserID); reserved {
-		p.cfg.Logger.Info("jwtauth: user rejected", "reason", "the userid starts with a reserved principal prefix", "prefix", prefix, "remote", r.RemoteAddr)
-		return nil, false
-	}
-	if p.acceptAll {
-		return nil, true // the default finder, which needs no claims
-	}
-	return p.cfg.GroupFinder(t.UserID, r, t.claims.get())
 }
 
 // AuthenticatedUserID returns the userid of a token that verified and whose

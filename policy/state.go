@@ -7,13 +7,17 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Authenticate returns middleware that gives each request one identity
 // with p: worked out once, on the first question (IdentityOf, the
 // accessors below, p's own methods, a guard, the challenge), however many
-// handlers ask and through requests copied with WithContext. A request
-// that already has p's identity above (the same middleware twice, or
+// handlers ask and through requests copied with WithContext. Before the
+// handler runs, it asks every Admitter among p and the policies p stacks
+// (see Admit): a cookie policy refuses there a cross-origin request its
+// cookie authenticates (CSRF) and re-issues its cookie. A request that
+// already has p's identity above (the same middleware twice, or
 // chiadapter.Authenticate, which is this one) keeps it.
 //
 // Like http.Handle, it panics when p is nil (a nil interface or a nil
@@ -22,11 +26,71 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 	if isNil(p) {
 		panic("policy: Authenticate with a nil policy")
 	}
+	admitters := admittersOf(p, nil)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, WithIdentity(r, p))
+			if r, ok := admit(w, r, p, admitters); ok {
+				next.ServeHTTP(w, r)
+			}
 		})
 	}
+}
+
+// An Admitter is a policy with a say on each request before its handler
+// runs: Authenticate (and Admit) asks every Admitter among its policy and
+// the policies that one stacks, in stack order, and runs the handler only
+// when each admits the request. The cookie policy is one (see
+// Cookie.Admit).
+type Admitter interface {
+	// Admit is called with the response and the request as the handler
+	// would get them; root is the policy Authenticate was given (a stack
+	// that holds the Admitter, or the Admitter itself), whose identity of
+	// r is the request's (IdentityOf(r, root)). It may set headers on w.
+	// It returns false when it has answered the request itself: the
+	// handler is not run.
+	Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) bool
+}
+
+// Admit gives r its place for an identity with p, as Authenticate does,
+// and asks the Admitters among p and the policies it stacks: false means
+// one of them answered the request on w, and the request must not be
+// served. A request that has p's place already (an Authenticate of p, or
+// of a stack that holds p, ran above) is returned as it is: it was
+// admitted there. It is for a middleware that is not a
+// func(http.Handler) http.Handler, such as a guard given its own policy.
+func Admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy) (*http.Request, bool) {
+	if isNil(p) {
+		panic("policy: Admit with a nil policy")
+	}
+	return admit(w, r, p, admittersOf(p, nil))
+}
+
+// admit is Admit with p's Admitters found already.
+func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []Admitter) (*http.Request, bool) {
+	if stateOf(r.Context(), p) != nil {
+		return r, true
+	}
+	r = withPlace(r, p)
+	for _, a := range admitters {
+		if !a.Admit(w, r, p) {
+			return r, false
+		}
+	}
+	return r, true
+}
+
+// admittersOf appends the Admitters among p and the policies it stacks,
+// in stack order, to out.
+func admittersOf(p AuthenticationPolicy, out []Admitter) []Admitter {
+	if s, ok := p.(Stack); ok {
+		for _, inner := range s.Stacked() {
+			out = admittersOf(inner, out)
+		}
+	}
+	if a, ok := p.(Admitter); ok {
+		out = append(out, a)
+	}
+	return out
 }
 
 // Stack is implemented by a policy that holds other policies, as a
@@ -40,8 +104,9 @@ type Stack interface {
 
 // WithIdentity returns r carrying a place for its identity with p (and,
 // for a Stack, with each policy it holds), as Authenticate's handlers see
-// it (r itself when it has one already), for a middleware that is not a
-// func(http.Handler) http.Handler.
+// it (r itself when it has one already). It asks no Admitter: a request
+// to be served goes through Authenticate or Admit, which refuse what an
+// Admitter refuses (a cross-origin request a cookie authenticates).
 func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if isNil(p) {
 		panic("policy: WithIdentity with a nil policy")
@@ -49,6 +114,11 @@ func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if stateOf(r.Context(), p) != nil {
 		return r
 	}
+	return withPlace(r, p)
+}
+
+// withPlace is WithIdentity for a request that has no place for p yet.
+func withPlace(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if s, ok := p.(Stack); ok {
 		for _, inner := range s.Stacked() {
 			r = WithIdentity(r, inner) // below the stack's: p stays the nearest
@@ -144,6 +214,29 @@ type requestState struct {
 	// Copies of the credential headers the identity was worked out from,
 	// to tell a request whose headers a handler changed in place.
 	authorization, cookie headerValues
+
+	// reissued is the cookie a cookie policy's Admit put on the response,
+	// which its Remember and Forget take back.
+	reissued atomic.Pointer[pendingCookie]
+}
+
+// pendingCookie is one Set-Cookie value put on a response's headers.
+type pendingCookie struct {
+	header http.Header
+	value  string
+}
+
+// take removes the cookie from the headers it was put on.
+func (c *pendingCookie) take() {
+	if c == nil {
+		return
+	}
+	if i := slices.Index(c.header["Set-Cookie"], c.value); i >= 0 {
+		c.header["Set-Cookie"] = slices.Delete(c.header["Set-Cookie"], i, i+1)
+		if len(c.header["Set-Cookie"]) == 0 {
+			delete(c.header, "Set-Cookie")
+		}
+	}
 }
 
 // get returns the identity, worked out on first use (or, when r is nil,

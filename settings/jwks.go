@@ -104,18 +104,12 @@ func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
 		}
 		s, err := spec.Build()
 		if err != nil {
-			closeSets(cfg.KeySets)
+			closeKeySets(cfg)
 			return policy.Config{}, p.from.named(keyErr(spec.setting(), badCause(err, "cannot use the key set")))
 		}
 		cfg.KeySets = append(cfg.KeySets, s)
 	}
 	return cfg, nil
-}
-
-func closeSets(sets []policy.KeySet) {
-	for _, s := range sets {
-		s.Close()
-	}
 }
 
 // keySets reads the key sets the settings name, without building them:

@@ -50,12 +50,13 @@ type PolicyFactory func(settings, m map[string]string, logger *slog.Logger) (pol
 
 var (
 	policyMu        sync.RWMutex
-	policyFactories = map[string]PolicyFactory{"jwt": newJWTOfStack, "basic": newBasicOfStack}
+	policyFactories = map[string]PolicyFactory{"jwt": newJWTOfStack, "jwt_cookie": newCookieOfStack, "basic": newBasicOfStack}
 )
 
 // RegisterPolicy makes a policy factory available under name, the value of
-// multiauth.policy.NAME.use that selects it; "jwt" and "basic" are built
-// in. Like RegisterGroupFinder, it panics when name is empty, f is nil or
+// multiauth.policy.NAME.use that selects it; "jwt" (policy.JWT, the
+// Authorization header), "jwt_cookie" (policy.Cookie) and "basic" are
+// built in. Like RegisterGroupFinder, it panics when name is empty, f is nil or
 // name is taken.
 func RegisterPolicy(name string, f PolicyFactory) {
 	register(&policyMu, policyFactories, "RegisterPolicy", name, f)
@@ -177,6 +178,15 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 		}
 		cfg.GroupFinder = gf
 	}
+	// A cookie_* default that no jwt_cookie policy of the stack takes is a
+	// mistake, not a setting ignored.
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.TrimSpace(own[n]["use"]) == "jwt_cookie" }) {
+		for _, k := range sortedKeys(m) {
+			if name, ok := strings.CutPrefix(k, Prefix); ok && isCookieSetting(name) && !isUnset(m[k]) {
+				return nil, &Error{Key: k, Err: bad("is a setting of the cookie policy, and no policy of %s uses jwt_cookie", kPolicies)}
+			}
+		}
+	}
 	closeAll := func() {
 		for _, n := range cfg.Policies {
 			if c, ok := n.Policy.(interface{ Close() error }); ok {
@@ -245,14 +255,15 @@ func PolicyFactories() []string {
 }
 
 // newJWTOfStack is the jwt factory: the jwtauth.* keys of m are its
-// defaults, and its own keys (the jwtauth.* keys without the prefix) win.
+// defaults (but the cookie_* ones, which are the jwt_cookie policy's), and
+// its own keys (the jwtauth.* keys without the prefix) win.
 func newJWTOfStack(own, m map[string]string, logger *slog.Logger) (policy.AuthenticationPolicy, error) {
-	jm := map[string]string{}
-	for k, v := range m {
-		if strings.HasPrefix(k, Prefix) {
-			jm[k] = v
+	for _, k := range sortedKeys(own) {
+		if isCookieSetting(k) {
+			return nil, keyErr(k, &problem{msg: "unknown setting: it is a setting of jwt_cookie policies, not of jwt", kind: ErrUnknownKey})
 		}
 	}
+	jm := jwtDefaults(m, isCookieSetting)
 	for k, v := range own {
 		jm[Prefix+k] = v
 	}

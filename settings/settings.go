@@ -207,6 +207,7 @@ var setters = []field{
 var knownNames = func() []string {
 	names := []string{kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile}
 	names = append(names, jwksSettings...)
+	names = append(names, cookieSettings...)
 	for _, f := range setters {
 		names = append(names, f.name)
 	}
@@ -293,7 +294,7 @@ func isKnown(name string) bool {
 	if len(name) > len(findGroupsArg) && strings.HasPrefix(name, findGroupsArg) {
 		return true
 	}
-	if slices.Contains(jwksSettings, name) {
+	if slices.Contains(jwksSettings, name) || isCookieSetting(name) {
 		return true
 	}
 	return slices.ContainsFunc(setters, func(f field) bool { return f.name == name })
@@ -438,6 +439,9 @@ func newPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
 		if strings.HasPrefix(k, MultiauthPrefix) && !isUnset(m[k]) {
 			return nil, &Error{Key: k, Err: bad("set, but %s is not: no stack is built", kPolicies)}
 		}
+		if name, ok := strings.CutPrefix(k, Prefix); ok && isCookieSetting(name) && !isUnset(m[k]) {
+			return nil, &Error{Key: k, Err: bad("is a setting of the cookie policy, which a stack builds (%s, and multiauth.policy.NAME.use = jwt_cookie); without %s, the settings make the JWT header policy alone", kPolicies, kPolicies)}
+		}
 	}
 	p, err := newJWT(m, logger)
 	if err != nil {
@@ -458,14 +462,20 @@ func newJWT(m map[string]string, logger *slog.Logger) (*policy.JWT, error) {
 	}
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
-		closeSets(cfg.KeySets)
-		var ce *policy.ConfigError
-		if errors.As(err, &ce) {
-			return nil, keyErr(keyGiven(m, ce.Key), &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})
-		}
-		return nil, err
+		closeKeySets(cfg)
+		return nil, policyErr(m, err)
 	}
 	return p, nil
+}
+
+// policyErr is the settings error of a policy's error: the key of m that
+// set the field a *policy.ConfigError names.
+func policyErr(m map[string]string, err error) error {
+	var ce *policy.ConfigError
+	if errors.As(err, &ce) {
+		return keyErr(keyGiven(m, ce.Key), &problem{msg: ce.Err.Error(), kind: ErrBadValue, cause: err})
+	}
+	return err
 }
 
 // keyGiven is the key of m that set the Config field of the settings key

@@ -236,6 +236,16 @@ func (p *Policy) Forget(r *http.Request) http.Header {
 // header of the Basic scheme that cannot be read is answered 400 with
 // {"error":"invalid_request","error_description":...}, the JWT policy's
 // answer to a malformed header.
+//
+// A request that a page's script made in a browser (FromPageScript) gets
+// the same answer without the Basic challenge: a browser that sees one
+// opens its password dialog, even for a script's fetch, over the page
+// that was to handle the 401 itself. Navigations (a link, an address
+// typed, a form) and clients outside a browser (curl) get the challenge.
+// So a stack challenges a page's fetch with its other policies'
+// challenges only; a Basic policy alone answers such a fetch 401 without
+// WWW-Authenticate, as RFC 7235 does not allow but every browser
+// application needs.
 func (p *Policy) Challenge(w http.ResponseWriter, r *http.Request) {
 	id := policy.IdentityOf(r, p)
 	status := http.StatusUnauthorized
@@ -247,11 +257,23 @@ func (p *Policy) Challenge(w http.ResponseWriter, r *http.Request) {
 			status, body["error"] = http.StatusBadRequest, "invalid_request"
 		}
 	}
-	for k, v := range p.Forget(r) {
-		w.Header()[k] = v
+	if !FromPageScript(r) {
+		for k, v := range p.Forget(r) {
+			w.Header()[k] = v
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// FromPageScript tells whether a browser sent r for a page's script (a
+// fetch, an XMLHttpRequest) or for a subresource, rather than for a
+// navigation: its Sec-Fetch-Mode header (which browsers set, and no page
+// can) is there and is not "navigate". Clients outside a browser send no
+// Sec-Fetch-Mode.
+func FromPageScript(r *http.Request) bool {
+	mode := r.Header.Get("Sec-Fetch-Mode")
+	return mode != "" && mode != "navigate"
 }

@@ -100,6 +100,10 @@ func (p *apiKeyPolicy) EffectivePrincipals(r *http.Request) ([]string, error) {
 
 func (p *apiKeyPolicy) Remember(*http.Request, string) http.Header { return http.Header{} }
 
+// Scheme names the scheme of the policy's challenge, in which a guard's
+// 403 answers.
+func (p *apiKeyPolicy) Scheme() string { return "ApiKey" }
+
 func (p *apiKeyPolicy) Forget(*http.Request) http.Header {
 	return http.Header{"Www-Authenticate": {`ApiKey realm="test"`}}
 }

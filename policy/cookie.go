@@ -1,0 +1,438 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DefaultCookieName is the name of the cookie policy's cookie.
+const DefaultCookieName = "jwt"
+
+// CookieConfig configures a cookie policy: the token settings of a JWT
+// policy, and the cookie's own. The zero value of each field is its
+// default. The settings package builds it from the jwtauth.* keys and
+// the cookie_* ones of a jwt_cookie policy; each field's doc names its key.
+type CookieConfig struct {
+	// Config is the tokens' configuration, as for NewJWT: keys, claim
+	// checks, expiration (the cookie's lifetime too), group finder,
+	// logger, clock. The policy signs the tokens it remembers, so it
+	// needs a master secret or a private key. Schemes must be empty: a
+	// cookie is read from no Authorization header.
+	Config
+
+	// Name is the cookie's name (cookie_name), default DefaultCookieName:
+	// an RFC 6265 token. A name that starts with "__Host-" needs Secure, the
+	// Path "/" and no Domain; one that starts with "__Secure-" needs
+	// Secure, as browsers require.
+	Name string
+	// Insecure leaves the Secure attribute out (cookie_secure = false),
+	// so that a browser sends the cookie over plain HTTP: for development
+	// only; the policy logs a warning when built. Browsers treat
+	// http://localhost and http://127.0.0.1 as secure, so a Secure cookie
+	// works there without it.
+	Insecure bool
+	// SameSite is the SameSite attribute (cookie_samesite): Lax (the
+	// default, for the zero value), Strict, or None, which needs Secure.
+	// http.SameSiteDefaultMode is refused: say which one.
+	SameSite http.SameSite
+	// Path is the Path attribute (cookie_path), default "/".
+	Path string
+	// Domain is the Domain attribute (cookie_domain), left out by
+	// default: the cookie then goes back only to the host that set it,
+	// which is safer than any Domain.
+	Domain string
+	// ReissueAfter makes sessions slide (cookie_reissue_time): a request
+	// that the cookie authenticates and whose token was issued (iat) longer
+	// ago than this gets a fresh cookie on its response, with the same
+	// claims but iat and exp. Zero: never. It must be shorter than the
+	// token's lifetime (Expiration), or the token expires first.
+	ReissueAfter time.Duration
+	// TrustedOrigins are origins ("https://app.example.com") whose pages may
+	// send the requests with unsafe methods that the cookie authenticates
+	// (cookie_trusted_origins), besides the page's own origin (see
+	// Cookie.Admit).
+	TrustedOrigins []string
+}
+
+// Cookie is the JWT policy whose transport is a cookie, for browser
+// applications: pyramid_jwt's cookie policy. Remember signs a token and
+// returns the Set-Cookie header that stores it (HttpOnly, so that no page
+// script reads it); Forget returns the one that deletes it; its Admit, which
+// Authenticate asks before the handler, refuses cross-origin requests with
+// unsafe methods that the cookie authenticates (CSRF), and slides the
+// session (CookieConfig.ReissueAfter). It verifies its tokens with a
+// Verifier of its own, by the rules of the JWT policy, whose header
+// policy it sits beside in a stack. It is safe for concurrent use.
+type Cookie struct {
+	tokenIdentities
+	cookie  http.Cookie // the attributes of the cookies it sets
+	reissue time.Duration
+	csrf    *http.CrossOriginProtection
+}
+
+var (
+	_ AuthenticationPolicy = (*Cookie)(nil)
+	_ Identifier           = (*Cookie)(nil)
+	_ Admitter             = (*Cookie)(nil)
+)
+
+// NewCookie checks cfg and builds the cookie policy and its Verifier.
+// Every error matches ErrConfig and names the setting at fault; none
+// holds key material.
+func NewCookie(cfg CookieConfig) (*Cookie, error) {
+	if len(cfg.Schemes) > 0 {
+		return nil, configErr("scheme", "is a setting of the JWT header policy: a cookie policy reads no Authorization header")
+	}
+	cfg.Schemes = []string{DefaultScheme} // never read
+	c := http.Cookie{Name: cfg.Name, Path: cfg.Path, Domain: cfg.Domain, HttpOnly: true, Secure: !cfg.Insecure}
+	if c.Name == "" {
+		c.Name = DefaultCookieName
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	switch cfg.SameSite {
+	case 0, http.SameSiteLaxMode:
+		c.SameSite = http.SameSiteLaxMode
+	case http.SameSiteStrictMode:
+		c.SameSite = http.SameSiteStrictMode
+	case http.SameSiteNoneMode:
+		if cfg.Insecure {
+			return nil, configErr("cookie_samesite", "None needs the Secure attribute, which cookie_secure = false leaves out: browsers refuse such a cookie")
+		}
+		c.SameSite = http.SameSiteNoneMode
+	default:
+		return nil, configErr("cookie_samesite", "must be Lax, Strict or None")
+	}
+	if err := checkCookie(c); err != nil {
+		return nil, err
+	}
+	csrf := http.NewCrossOriginProtection()
+	for _, o := range cfg.TrustedOrigins {
+		if err := csrf.AddTrustedOrigin(o); err != nil {
+			return nil, configErr("cookie_trusted_origins", "%w", err)
+		}
+	}
+	if cfg.ReissueAfter < 0 {
+		return nil, configErr("cookie_reissue_time", "must not be negative")
+	}
+	ti, err := newTokenIdentities(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	if !ti.v.CanSign() {
+		return nil, configErr("master_secret", "the cookie policy signs the tokens it remembers: configure a master secret or a private key")
+	}
+	if cfg.ReissueAfter > 0 && ti.cfg.Expiration > 0 && cfg.ReissueAfter >= ti.cfg.Expiration {
+		return nil, configErr("cookie_reissue_time", "%v is not shorter than the tokens' lifetime (expiration, %v): they would expire first", cfg.ReissueAfter, ti.cfg.Expiration)
+	}
+	if cfg.Insecure {
+		ti.cfg.Logger.Warn("jwtauth: the cookie policy's cookie is not Secure (jwtauth.cookie_secure = false): browsers send it over plain HTTP, where anyone on the path can read it; for development only", "cookie", c.Name)
+	}
+	return &Cookie{tokenIdentities: ti, cookie: c, reissue: cfg.ReissueAfter, csrf: csrf}, nil
+}
+
+// checkCookie checks the cookie's name and attributes, as net/http would
+// (it drops invalid attributes from Set-Cookie quietly) and as browsers
+// enforce the name prefixes.
+func checkCookie(c http.Cookie) error {
+	probe := c
+	probe.Value = "x"
+	if err := probe.Valid(); err != nil {
+		key := "cookie_name"
+		switch {
+		case strings.Contains(err.Error(), "Path"):
+			key = "cookie_path"
+		case strings.Contains(err.Error(), "Domain"):
+			key = "cookie_domain"
+		}
+		return configErr(key, "%w", err)
+	}
+	switch {
+	case strings.HasPrefix(c.Name, "__Host-") && (!c.Secure || c.Path != "/" || c.Domain != ""):
+		return configErr("cookie_name", "%q starts with __Host-, which browsers accept only with Secure, the Path / and no Domain", c.Name)
+	case strings.HasPrefix(c.Name, "__Secure-") && !c.Secure:
+		return configErr("cookie_name", "%q starts with __Secure-, which browsers accept only with Secure", c.Name)
+	}
+	return nil
+}
+
+// CookieName returns the name of the policy's cookie.
+func (c *Cookie) CookieName() string { return c.cookie.Name }
+
+// Verifier returns the policy's verifier.
+func (c *Cookie) Verifier() *Verifier { return c.v }
+
+// Close stops the background work of the policy's key sets and cache.
+func (c *Cookie) Close() error { return c.v.Close() }
+
+// Identify works out r's identity in one pass: the token from the
+// policy's cookie, the verifier, the CSRF rule, then the userid's
+// principals (the reserved prefixes, the group finder). A request without
+// the cookie has no credentials; one with several cookies of its name has
+// invalid ones (ErrMalformedCookie), since a cookie set by a sibling host
+// could otherwise shadow the real one. A request whose cookie verifies
+// but whose method is unsafe and which comes from another origin than the
+// page's own or a trusted one (http.CrossOriginProtection's check: the
+// Sec-Fetch-Site header, else Origin against Host) is a user rejected
+// (ErrUserRejected and ErrCrossOrigin): the browser attached the cookie to
+// a request that another site's page made.
+func (c *Cookie) Identify(r *http.Request) Identity {
+	t, presented := c.readCookie(r)
+	if presented && t.Err == nil {
+		if err := c.csrf.Check(r); err != nil {
+			c.cfg.Logger.Info("jwtauth: user rejected", "reason", "cross-origin request with an unsafe method, authenticated by a cookie (CSRF)", "method", r.Method, "remote", r.RemoteAddr)
+			return Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Principals: []string{Everyone}, Err: crossOrigin(err)}
+		}
+	}
+	return c.identity(r, t, presented)
+}
+
+// crossOrigin is the error of a request refused by the CSRF rule.
+func crossOrigin(cause error) error {
+	return fmt.Errorf("%w: %w (%w)", ErrUserRejected, ErrCrossOrigin, cause)
+}
+
+// readCookie is the token stage: find the token in the policy's cookie
+// and verify it. presented is false when no cookie of its name came.
+func (c *Cookie) readCookie(r *http.Request) (t VerifiedToken, presented bool) {
+	raw, found, err := c.cookieOf(r)
+	switch {
+	case !found:
+		return VerifiedToken{}, false
+	case err != nil:
+		t = VerifiedToken{Err: invalid(ErrMalformedCookie, err)}
+		c.logInvalid(r, t.Err)
+		return t, true
+	}
+	return c.verified(r, raw, true), true
+}
+
+// cookieOf returns the value of the policy's cookie; found is false when
+// the request has none, and more than one is an error.
+func (c *Cookie) cookieOf(r *http.Request) (raw string, found bool, err error) {
+	if len(r.Header["Cookie"]) == 0 {
+		return "", false, nil
+	}
+	cookies := r.CookiesNamed(c.cookie.Name)
+	switch len(cookies) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return cookies[0].Value, true, nil
+	}
+	return "", true, fmt.Errorf("%d cookies named %q", len(cookies), c.cookie.Name)
+}
+
+// AuthenticatedUserID returns the userid of a cookie whose token verified
+// and whose user the group finder accepted. Otherwise its error matches
+// ErrNoCredentials, ErrInvalidCredentials (with the reason) or
+// ErrUserRejected (and ErrCrossOrigin for the CSRF rule).
+func (c *Cookie) AuthenticatedUserID(r *http.Request) (string, error) {
+	id := IdentityOf(r, c)
+	return id.UserID, id.Err
+}
+
+// UnauthenticatedUserID returns the userid the cookie's token claims,
+// without verifying it, as the JWT policy does.
+func (c *Cookie) UnauthenticatedUserID(r *http.Request) (string, bool) {
+	id := IdentityOf(r, c)
+	return id.Claimed, id.HasClaim
+}
+
+// EffectivePrincipals returns [userid, Everyone, Authenticated, groups...]
+// for an authenticated user and [Everyone] otherwise; the error is set, and
+// matches ErrInvalidCredentials, when the cookie's token failed.
+func (c *Cookie) EffectivePrincipals(r *http.Request) ([]string, error) {
+	return IdentityOf(r, c).PrincipalsAnswer()
+}
+
+// Claims returns a copy of the verified claims of the request's cookie
+// (a deep one); the error is as AuthenticatedUserID's.
+func (c *Cookie) Claims(r *http.Request) (Claims, error) {
+	id := IdentityOf(r, c)
+	return id.Claims(), id.Err
+}
+
+// tokenClaimsKey is the context key of WithTokenClaims.
+type tokenClaimsKey struct{}
+
+// WithTokenClaims returns r carrying claims for the tokens that Remember
+// makes for it (the cookie policy's; a policy that makes no token ignores
+// them), since Remember takes none: such as {"groups": [...]}, for a
+// group finder that reads them. The registered claims the policy sets
+// (iat, exp, and aud and iss when configured) and the userid claim are
+// the policy's, whatever claims says.
+func WithTokenClaims(r *http.Request, claims map[string]any) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), tokenClaimsKey{}, maps.Clone(claims)))
+}
+
+// CookieFor makes the cookie that signs userid in: a new token for userid
+// (Verifier.NewToken) with claims, in a cookie with the policy's
+// attributes and Max-Age the token's lifetime (none when its tokens do not
+// expire: the cookie lasts the browser session). A userid with a reserved
+// prefix is refused, since its token would authenticate nobody.
+func (c *Cookie) CookieFor(userid string, claims map[string]any) (*http.Cookie, error) {
+	if prefix, reserved := c.reserved.Of(userid); reserved {
+		return nil, fmt.Errorf("jwtauth: cannot remember the userid: it starts with the reserved principal prefix %q", prefix)
+	}
+	extra := maps.Clone(claims)
+	for _, k := range []string{"iat", "exp", "aud", "iss", c.cfg.UserIDClaim} {
+		delete(extra, k)
+	}
+	token, err := c.v.NewToken(userid, extra)
+	if err != nil {
+		return nil, err
+	}
+	return c.withToken(token), nil
+}
+
+// withToken is the policy's cookie holding token.
+func (c *Cookie) withToken(token string) *http.Cookie {
+	out := c.cookie
+	out.Value = token
+	if c.cfg.Expiration > 0 {
+		out.MaxAge = int(c.cfg.Expiration / time.Second)
+	}
+	return &out
+}
+
+// Remember returns the Set-Cookie header that stores a new token for
+// userid (CookieFor), with the claims WithTokenClaims gave r. When no
+// token can be made (a reserved userid, claims that do not encode as
+// JSON, a signer that fails), it logs the error and returns no header. It
+// takes back the cookie a reissue put on r's response.
+func (c *Cookie) Remember(r *http.Request, userid string) http.Header {
+	c.takeReissue(r)
+	claims, _ := r.Context().Value(tokenClaimsKey{}).(map[string]any)
+	cookie, err := c.CookieFor(userid, claims)
+	if err != nil {
+		c.cfg.Logger.Error("jwtauth: the cookie policy cannot remember the user", "error", err.Error())
+		return http.Header{}
+	}
+	return http.Header{"Set-Cookie": {cookie.String()}}
+}
+
+// Forget returns the Set-Cookie header that deletes the policy's cookie:
+// the same name, Path and Domain, Max-Age=0. It takes back the cookie a
+// reissue put on r's response.
+func (c *Cookie) Forget(r *http.Request) http.Header {
+	c.takeReissue(r)
+	return http.Header{"Set-Cookie": {c.deletion()}}
+}
+
+// deletion is the Set-Cookie value that deletes the cookie.
+func (c *Cookie) deletion() string {
+	out := c.cookie
+	out.MaxAge = -1 // Max-Age=0
+	return out.String()
+}
+
+// takeReissue removes the cookie Admit put on the response of r, if any.
+func (c *Cookie) takeReissue(r *http.Request) {
+	if s := stateOf(r.Context(), c); s != nil {
+		s.reissued.Swap(nil).take()
+	}
+}
+
+// Challenge answers 401 with a JSON body: {"error":"unauthorized"}, or,
+// when the cookie's token failed, RFC 6750's error "invalid_token" and the
+// reason as error_description, with the Set-Cookie header that deletes the
+// cookie. A cookie is no HTTP authentication scheme, so the answer has no
+// WWW-Authenticate header of the policy's own (in a stack, the other
+// policies' challenges give it one).
+func (c *Cookie) Challenge(w http.ResponseWriter, r *http.Request) {
+	id := IdentityOf(r, c)
+	body := map[string]string{"error": "unauthorized"}
+	var ite *InvalidTokenError
+	if errors.As(id.Err, &ite) {
+		body = map[string]string{"error": "invalid_token", "error_description": ite.Reason.Error()}
+		w.Header().Add("Set-Cookie", c.deletion())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// Admit is asked by Authenticate before the handler runs (see Admitter).
+// It refuses, with 403 and {"error":"csrf"}, a request that the CSRF rule
+// rejected (see Identify) and that no other policy of root authenticated:
+// a request that another site's page made, carrying the user's cookie. A
+// request authenticated by a header is not subject to the rule, since no
+// browser attaches a header by itself (Pyramid's CSRF rule for
+// credentials other than cookies).
+//
+// With ReissueAfter, a request that the cookie authenticates (for root:
+// in a stack, one whose chosen policy is this one) and whose token was
+// issued longer ago than that gets, on w, a new cookie with the same
+// claims but iat (now) and exp (the configured expiration from now); a
+// token without iat is not re-issued. Remember and Forget on the request
+// take that cookie back, so that a response never carries it beside
+// theirs.
+func (c *Cookie) Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) bool {
+	if len(r.Header["Cookie"]) == 0 {
+		return true // not even a cookie: nothing to refuse or re-issue
+	}
+	id := IdentityOf(r, c)
+	if errors.Is(id.Err, ErrCrossOrigin) {
+		if IdentityOf(r, root).Err == nil {
+			return true // another policy's credentials (a header)
+		}
+		WriteCrossOriginRefusal(w)
+		return false
+	}
+	if c.reissue > 0 && id.Err == nil && samePolicy(IdentityOf(r, root).by, c) {
+		c.reissueFor(w, r, id)
+	}
+	return true
+}
+
+// reissueFor puts a new cookie on w when the token of id is old enough.
+func (c *Cookie) reissueFor(w http.ResponseWriter, r *http.Request, id Identity) {
+	claims := id.claims.get()
+	iat, present, err := claims.numericDate("iat")
+	if !present || err != nil {
+		return
+	}
+	now := c.cfg.Now()
+	if float64(now.Unix())-iat < c.reissue.Seconds() {
+		return // issued recently enough
+	}
+	fresh := claims.Clone()
+	fresh["iat"] = now.Unix()
+	delete(fresh, "exp")
+	if c.cfg.Expiration > 0 {
+		fresh["exp"] = now.Add(c.cfg.Expiration).Unix()
+	}
+	token, err := c.v.Encode(map[string]any(fresh))
+	if err != nil {
+		c.cfg.Logger.Error("jwtauth: the cookie policy cannot re-issue the cookie", "error", err.Error())
+		return
+	}
+	value := c.withToken(token).String()
+	w.Header().Add("Set-Cookie", value)
+	if s := stateOf(r.Context(), c); s != nil {
+		s.reissued.Store(&pendingCookie{header: w.Header(), value: value})
+	}
+	c.cfg.Logger.Debug("jwtauth: cookie re-issued", "remote", r.RemoteAddr)
+}
+
+// WriteCrossOriginRefusal answers a request refused by the CSRF rule of
+// the cookie policy (ErrCrossOrigin): 403 with the JSON body
+// {"error":"csrf","error_description":"..."}.
+func WriteCrossOriginRefusal(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(map[string]string{
+		"error":             "csrf",
+		"error_description": "cross-origin request refused: a request with an unsafe method that a cookie authenticates must come from the site's own pages (CSRF protection)",
+	})
+}

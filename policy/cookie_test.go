@@ -1,0 +1,502 @@
+package policy_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/multiauth"
+)
+
+// newCookie builds a cookie policy with testSecret and the fixed clock,
+// then applies mod.
+func newCookie(t testing.TB, mod func(*policy.CookieConfig)) *policy.Cookie {
+	t.Helper()
+	cfg := policy.CookieConfig{Config: policy.Config{MasterSecret: testSecret, Now: clock, Logger: discard}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	p, err := policy.NewCookie(cfg)
+	if err != nil {
+		t.Fatalf("NewCookie: %v", err)
+	}
+	return p
+}
+
+// setCookieParts splits a Set-Cookie value into its name=value and its
+// attributes.
+func setCookieParts(t testing.TB, v string) (name, value string, attrs []string) {
+	t.Helper()
+	parts := strings.Split(v, "; ")
+	name, value, ok := strings.Cut(parts[0], "=")
+	if !ok {
+		t.Fatalf("Set-Cookie %q has no name=value", v)
+	}
+	return name, value, parts[1:]
+}
+
+// onlySetCookie returns the one Set-Cookie value of h.
+func onlySetCookie(t testing.TB, h http.Header) string {
+	t.Helper()
+	if v := h.Values("Set-Cookie"); len(v) != 1 {
+		t.Fatalf("Set-Cookie = %q; want one", v)
+	}
+	return h.Get("Set-Cookie")
+}
+
+// TestCookieAttributes: Remember's and Forget's Set-Cookie, attribute by
+// attribute, for each setting; the token Remember stores verifies with
+// go-jose and carries the claims asked for, but none that the policy owns.
+func TestCookieAttributes(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mod    func(*policy.CookieConfig)
+		cookie string
+		attrs  []string // of Remember's cookie; Forget's are the same with Max-Age=0
+		maxAge string
+	}{
+		{"defaults", nil, "jwt", []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax"}, "Max-Age=3600"},
+		{"name", func(c *policy.CookieConfig) { c.Name = "session" }, "session", []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax"}, "Max-Age=3600"},
+		{"__Host- name", func(c *policy.CookieConfig) { c.Name = "__Host-jwt" }, "__Host-jwt", []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax"}, "Max-Age=3600"},
+		{"insecure", func(c *policy.CookieConfig) { c.Insecure = true }, "jwt", []string{"Path=/", "HttpOnly", "SameSite=Lax"}, "Max-Age=3600"},
+		{"strict", func(c *policy.CookieConfig) { c.SameSite = http.SameSiteStrictMode }, "jwt", []string{"Path=/", "HttpOnly", "Secure", "SameSite=Strict"}, "Max-Age=3600"},
+		{"none", func(c *policy.CookieConfig) { c.SameSite = http.SameSiteNoneMode }, "jwt", []string{"Path=/", "HttpOnly", "Secure", "SameSite=None"}, "Max-Age=3600"},
+		{"path", func(c *policy.CookieConfig) { c.Path = "/app" }, "jwt", []string{"Path=/app", "HttpOnly", "Secure", "SameSite=Lax"}, "Max-Age=3600"},
+		{"domain", func(c *policy.CookieConfig) { c.Domain = "example.com" }, "jwt", []string{"Path=/", "Domain=example.com", "HttpOnly", "Secure", "SameSite=Lax"}, "Max-Age=3600"},
+		{"expiration", func(c *policy.CookieConfig) { c.Expiration = 20 * time.Minute }, "jwt", []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax"}, "Max-Age=1200"},
+		{"no expiration", func(c *policy.CookieConfig) { c.Expiration = policy.NoExpiration }, "jwt", []string{"Path=/", "HttpOnly", "Secure", "SameSite=Lax"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newCookie(t, tt.mod)
+			r := policy.WithTokenClaims(httptest.NewRequest("POST", "/login", nil), map[string]any{
+				"groups": []string{"editors"}, "sub": "mallory", "iat": 1, "exp": 2,
+			})
+			name, value, attrs := setCookieParts(t, onlySetCookie(t, p.Remember(r, "alice")))
+			want := withMaxAge(tt.attrs, tt.maxAge)
+			if name != tt.cookie || !reflect.DeepEqual(attrs, want) {
+				t.Errorf("Remember: %s=…; %q; want %s=…; %q", name, attrs, tt.cookie, want)
+			}
+			claims := verifyWithJose(t, value, jose.HS256, testSecret)
+			wantClaims := map[string]any{"sub": "alice", "iat": float64(testNow.Unix()), "groups": []any{"editors"}}
+			if tt.maxAge != "" {
+				exp := testNow.Add(time.Hour)
+				if tt.name == "expiration" {
+					exp = testNow.Add(20 * time.Minute)
+				}
+				wantClaims["exp"] = float64(exp.Unix())
+			}
+			if !reflect.DeepEqual(claims, wantClaims) {
+				t.Errorf("the remembered token's claims = %v; want %v", claims, wantClaims)
+			}
+
+			name, value, attrs = setCookieParts(t, onlySetCookie(t, p.Forget(r)))
+			if want := withMaxAge(tt.attrs, "Max-Age=0"); name != tt.cookie || value != "" || !reflect.DeepEqual(attrs, want) {
+				t.Errorf("Forget: %s=%s; %q; want %s=; %q", name, value, attrs, tt.cookie, want)
+			}
+		})
+	}
+}
+
+// withMaxAge puts maxAge where net/http writes it: after Path and Domain.
+func withMaxAge(attrs []string, maxAge string) []string {
+	if maxAge == "" {
+		return attrs
+	}
+	i := 0
+	for i < len(attrs) && (strings.HasPrefix(attrs[i], "Path=") || strings.HasPrefix(attrs[i], "Domain=")) {
+		i++
+	}
+	out := append([]string{}, attrs[:i]...)
+	out = append(out, maxAge)
+	return append(out, attrs[i:]...)
+}
+
+// TestCookieRememberRefuses: no cookie for a userid that could never
+// authenticate, nor for claims that do not encode.
+func TestCookieRememberRefuses(t *testing.T) {
+	log, buf := bufLogger()
+	p := newCookie(t, func(c *policy.CookieConfig) { c.Logger = log })
+	r := httptest.NewRequest("POST", "/login", nil)
+	if h := p.Remember(r, "group:admins"); len(h) != 0 {
+		t.Errorf("Remember(group:admins) = %v; want no header", h)
+	}
+	if h := p.Remember(policy.WithTokenClaims(r, map[string]any{"bad": func() {}}), "alice"); len(h) != 0 {
+		t.Errorf("Remember with a claim that does not encode = %v; want no header", h)
+	}
+	if n := strings.Count(buf.String(), "level=ERROR msg=\"jwtauth: the cookie policy cannot remember the user\""); n != 2 {
+		t.Errorf("logged %d refusals; want 2:\n%s", n, buf)
+	}
+	if _, err := p.CookieFor("system.Everyone", nil); err == nil {
+		t.Error("CookieFor(system.Everyone) made a cookie")
+	}
+}
+
+// TestCookieRoundTrip: a browser's cookie jar keeps what Remember sets,
+// presents it, and drops it on Forget, over real HTTPS.
+func TestCookieRoundTrip(t *testing.T) {
+	p := newCookie(t, func(c *policy.CookieConfig) { c.Now = time.Now })
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range p.Remember(r, r.FormValue("user")) {
+			w.Header()[k] = v
+		}
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range p.Forget(r) {
+			w.Header()[k] = v
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		userid, err := p.AuthenticatedUserID(r)
+		if err != nil {
+			p.Challenge(w, r)
+			return
+		}
+		io.WriteString(w, userid)
+	})
+	srv := httptest.NewTLSServer(policy.Authenticate(p)(mux))
+	defer srv.Close()
+	client := srv.Client()
+	client.Jar, _ = cookiejar.New(nil)
+
+	me := func(want int, wantBody string) {
+		t.Helper()
+		res, err := client.Get(srv.URL + "/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want || want == 200 && string(body) != wantBody {
+			t.Fatalf("GET /me: %d %s; want %d %s", res.StatusCode, body, want, wantBody)
+		}
+	}
+	post := func(path, form string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("POST %s: %d", path, res.StatusCode)
+		}
+	}
+	me(401, "")
+	post("/login", "user=alice")
+	me(200, "alice")
+	post("/logout", "")
+	me(401, "")
+}
+
+// reissueClock is a clock the reissue tests move.
+type reissueClock struct{ now atomic.Int64 }
+
+func (c *reissueClock) Now() time.Time { return time.Unix(c.now.Load(), 0) }
+
+// TestCookieReissue: a request whose cookie's token is older than
+// ReissueAfter gets a fresh cookie, with the same claims but iat and exp;
+// never beside Remember's or Forget's, never for a request a header
+// authenticated, never for a fresh token, a token without iat or a failed
+// one.
+func TestCookieReissue(t *testing.T) {
+	clk := &reissueClock{}
+	clk.now.Store(testNow.Unix())
+	mod := func(c *policy.CookieConfig) {
+		c.Now, c.ReissueAfter, c.Expiration = clk.Now, 10*time.Minute, time.Hour
+	}
+	cookie := newCookie(t, mod)
+	header := newPolicy(t, func(c *policy.Config) { c.Now = clk.Now })
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "api", Policy: header}, {Name: "web", Policy: cookie}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimsAt := func(iat time.Time) map[string]any {
+		return map[string]any{"sub": "alice", "iat": iat.Unix(), "exp": iat.Add(time.Hour).Unix(), "groups": []string{"editors"}, "tenant": map[string]any{"id": 7}}
+	}
+	old := mintHS(t, claimsAt(testNow.Add(-11*time.Minute)))
+	fresh := mintHS(t, claimsAt(testNow.Add(-9*time.Minute)))
+	noIat := mintHS(t, map[string]any{"sub": "alice", "exp": testNow.Add(time.Hour).Unix()})
+	expired := mintHS(t, claimsAt(testNow.Add(-2*time.Hour)))
+
+	serve := func(p policy.AuthenticationPolicy, r *http.Request, handler func(w http.ResponseWriter, r *http.Request)) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		policy.Authenticate(p)(http.HandlerFunc(handler)).ServeHTTP(rec, r)
+		return rec
+	}
+	withCookie := func(tok string) *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "jwt", Value: tok})
+		return r
+	}
+	nothing := func(http.ResponseWriter, *http.Request) {}
+
+	t.Run("an old token gets a fresh cookie", func(t *testing.T) {
+		for _, p := range []policy.AuthenticationPolicy{cookie, stack} {
+			rec := serve(p, withCookie(old), nothing)
+			name, value, attrs := setCookieParts(t, onlySetCookie(t, rec.Header()))
+			if want := []string{"Path=/", "Max-Age=3600", "HttpOnly", "Secure", "SameSite=Lax"}; name != "jwt" || !reflect.DeepEqual(attrs, want) {
+				t.Errorf("re-issued %s=…; %q; want jwt=…; %q", name, attrs, want)
+			}
+			got := verifyWithJose(t, value, jose.HS256, testSecret)
+			want := verifyWithJose(t, old, jose.HS256, testSecret)
+			want["iat"], want["exp"] = float64(testNow.Unix()), float64(testNow.Add(time.Hour).Unix())
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("re-issued claims = %v; want %v", got, want)
+			}
+		}
+	})
+	for _, tt := range []struct {
+		name    string
+		p       policy.AuthenticationPolicy
+		r       *http.Request
+		handler func(w http.ResponseWriter, r *http.Request)
+		want    []string // the Set-Cookie values' names and Max-Age
+	}{
+		{"a fresh token", cookie, withCookie(fresh), nothing, nil},
+		{"a token without iat", cookie, withCookie(noIat), nothing, nil},
+		{"an expired token", cookie, withCookie(expired), nothing, nil},
+		{"no cookie", cookie, httptest.NewRequest("GET", "/", nil), nothing, nil},
+		{"Forget", cookie, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range cookie.Forget(r) {
+				w.Header()[k] = append(w.Header()[k], v...)
+			}
+		}, []string{"jwt Max-Age=0"}},
+		{"Forget through the stack", stack, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range stack.Forget(r) {
+				w.Header()[k] = append(w.Header()[k], v...)
+			}
+		}, []string{"jwt Max-Age=0"}},
+		{"Remember", cookie, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range cookie.Remember(r, "bob") {
+				w.Header()[k] = append(w.Header()[k], v...)
+			}
+		}, []string{"jwt Max-Age=3600"}},
+		{"a header authenticated the request", stack, func() *http.Request {
+			r := withCookie(old)
+			r.Header.Set("Authorization", jwtAuth(mintHS(t, validClaims("bob"))))
+			return r
+		}(), nothing, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := serve(tt.p, tt.r, tt.handler)
+			var got []string
+			for _, v := range rec.Header().Values("Set-Cookie") {
+				name, _, attrs := setCookieParts(t, v)
+				for _, a := range attrs {
+					if strings.HasPrefix(a, "Max-Age=") {
+						name += " " + a
+					}
+				}
+				got = append(got, name)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Set-Cookie = %q; want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("the clock decides", func(t *testing.T) {
+		defer clk.now.Store(testNow.Unix())
+		clk.now.Store(testNow.Add(2 * time.Minute).Unix()) // fresh is now 11 minutes old
+		if rec := serve(cookie, withCookie(fresh), nothing); len(rec.Header().Values("Set-Cookie")) != 1 {
+			t.Errorf("after two minutes, Set-Cookie = %q; want a re-issued cookie", rec.Header().Values("Set-Cookie"))
+		}
+	})
+}
+
+// TestCookieCSRF: a request with an unsafe method that only the cookie
+// authenticates is refused (403, {"error":"csrf"}, the handler not run)
+// unless it comes from the site's own pages or a trusted origin; safe
+// methods and requests a header authenticates are never refused.
+func TestCookieCSRF(t *testing.T) {
+	cookie := newCookie(t, func(c *policy.CookieConfig) { c.TrustedOrigins = []string{"https://app.example"} })
+	header := newPolicy(t, nil)
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "api", Policy: header}, {Name: "web", Policy: cookie}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookieFirst, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "web", Policy: cookie}, {Name: "api", Policy: header}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokCookie, tokHeader := mintHS(t, validClaims("alice")), mintHS(t, validClaims("bob"))
+
+	origins := []struct {
+		name    string
+		headers map[string]string
+		refused bool // for an unsafe method with the cookie alone
+	}{
+		{"same origin", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}, false},
+		{"typed by the user", map[string]string{"Sec-Fetch-Site": "none"}, false},
+		{"another site", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, true},
+		{"a sibling site", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://sub.example.com"}, true},
+		{"another Origin, no Sec-Fetch-Site", map[string]string{"Origin": "https://evil.example"}, true},
+		{"the same Origin, no Sec-Fetch-Site", map[string]string{"Origin": "http://example.com"}, false},
+		{"no Origin", nil, false},
+		{"a trusted origin", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example"}, false},
+	}
+	creds := []struct {
+		name           string
+		p              policy.AuthenticationPolicy
+		cookie, header bool
+		user           string // who the handler sees
+	}{
+		{"cookie, cookie policy", cookie, true, false, "alice"},
+		{"cookie, stack", stack, true, false, "alice"},
+		{"cookie, stack with the cookie first", cookieFirst, true, false, "alice"},
+		{"header, stack", stack, false, true, "bob"},
+		{"header and cookie, stack", stack, true, true, "bob"},
+		{"header and cookie, stack with the cookie first", cookieFirst, true, true, "alice"},
+	}
+	for _, method := range []string{"GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH"} {
+		unsafe := method != "GET" && method != "HEAD" && method != "OPTIONS"
+		for _, o := range origins {
+			for _, c := range creds {
+				r := httptest.NewRequest(method, "http://example.com/articles/1", nil)
+				for k, v := range o.headers {
+					r.Header.Set(k, v)
+				}
+				if c.cookie {
+					r.AddCookie(&http.Cookie{Name: "jwt", Value: tokCookie})
+				}
+				if c.header {
+					r.Header.Set("Authorization", jwtAuth(tokHeader))
+				}
+				refused := unsafe && o.refused && !c.header
+				user := c.user
+				if unsafe && o.refused && c.header {
+					user = "bob" // the cookie is refused; the header is not
+				}
+				var saw string
+				ran := false
+				rec := httptest.NewRecorder()
+				policy.Authenticate(c.p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					ran = true
+					saw, _ = policy.UserIDFrom(r.Context())
+				})).ServeHTTP(rec, r)
+				what := method + " from " + o.name + " with " + c.name
+				if refused {
+					var body map[string]string
+					json.Unmarshal(rec.Body.Bytes(), &body)
+					if rec.Code != 403 || ran || body["error"] != "csrf" {
+						t.Errorf("%s: %d %s, handler ran %v; want 403 csrf", what, rec.Code, rec.Body, ran)
+					}
+					continue
+				}
+				if rec.Code != 200 || !ran || saw != user {
+					t.Errorf("%s: %d, handler saw %q; want 200 for %q", what, rec.Code, saw, user)
+				}
+			}
+		}
+	}
+
+	// Without Authenticate, the policy's own answers refuse the cookie of a
+	// cross-site request as well.
+	r := httptest.NewRequest("POST", "http://example.com/", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.AddCookie(&http.Cookie{Name: "jwt", Value: tokCookie})
+	if userid, err := cookie.AuthenticatedUserID(r); !errors.Is(err, policy.ErrUserRejected) || !errors.Is(err, policy.ErrCrossOrigin) || userid != "" {
+		t.Errorf("AuthenticatedUserID of a cross-site POST = %q, %v; want ErrUserRejected and ErrCrossOrigin", userid, err)
+	}
+	if pr, _ := cookie.EffectivePrincipals(r); !reflect.DeepEqual(pr, []string{policy.Everyone}) {
+		t.Errorf("EffectivePrincipals of a cross-site POST = %q", pr)
+	}
+}
+
+// TestCookieCredentials: what a request's cookies are.
+func TestCookieCredentials(t *testing.T) {
+	log, buf := bufLogger()
+	p := newCookie(t, func(c *policy.CookieConfig) { c.Logger = log })
+	tok := mintHS(t, validClaims("alice"))
+	for _, tt := range []struct {
+		name    string
+		cookies string
+		userid  string
+		err     error
+	}{
+		{"none", "", "", policy.ErrNoCredentials},
+		{"others only", "theme=dark; lang=en", "", policy.ErrNoCredentials},
+		{"one", "theme=dark; jwt=" + tok, "alice", nil},
+		{"quoted", `jwt="` + tok + `"`, "alice", nil},
+		{"two", "jwt=" + tok + "; jwt=" + tok, "", policy.ErrMalformedCookie},
+		{"not a token", "jwt=hello", "", policy.ErrMalformedToken},
+		{"a forged one", "jwt=" + tok[:len(tok)-4] + "AAAA", "", policy.ErrInvalidSignature},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tt.cookies != "" {
+				r.Header.Set("Cookie", tt.cookies)
+			}
+			userid, err := p.AuthenticatedUserID(r)
+			if userid != tt.userid || (tt.err == nil) != (err == nil) || tt.err != nil && !errors.Is(err, tt.err) {
+				t.Fatalf("AuthenticatedUserID = %q, %v; want %q, %v", userid, err, tt.userid, tt.err)
+			}
+			rec := httptest.NewRecorder()
+			p.Challenge(rec, r)
+			deletes := rec.Header().Get("Set-Cookie") != ""
+			if rec.Code != 401 || rec.Header().Get("WWW-Authenticate") != "" || deletes != errors.Is(err, policy.ErrInvalidCredentials) {
+				t.Errorf("Challenge: %d, WWW-Authenticate %q, Set-Cookie %q; want 401, none, a deletion only for failed credentials", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Header().Values("Set-Cookie"))
+			}
+		})
+	}
+	if strings.Contains(buf.String(), tok[:20]) {
+		t.Errorf("the log holds the token:\n%s", buf)
+	}
+}
+
+// TestCookieConfigErrors: each bad setting is refused, naming its key.
+func TestCookieConfigErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		mod  func(*policy.CookieConfig)
+		key  string
+	}{
+		{"a scheme", func(c *policy.CookieConfig) { c.Schemes = []string{"Bearer"} }, "scheme"},
+		{"SameSite None without Secure", func(c *policy.CookieConfig) {
+			c.SameSite, c.Insecure = http.SameSiteNoneMode, true
+		}, "cookie_samesite"},
+		{"SameSite default mode", func(c *policy.CookieConfig) { c.SameSite = http.SameSiteDefaultMode }, "cookie_samesite"},
+		{"a name that is no token", func(c *policy.CookieConfig) { c.Name = "my cookie" }, "cookie_name"},
+		{"__Host- with a Domain", func(c *policy.CookieConfig) { c.Name, c.Domain = "__Host-jwt", "example.com" }, "cookie_name"},
+		{"__Host- with a Path", func(c *policy.CookieConfig) { c.Name, c.Path = "__Host-jwt", "/app" }, "cookie_name"},
+		{"__Secure- without Secure", func(c *policy.CookieConfig) { c.Name, c.Insecure = "__Secure-jwt", true }, "cookie_name"},
+		{"a path with a semicolon", func(c *policy.CookieConfig) { c.Path = "/a;b" }, "cookie_path"},
+		{"a bad domain", func(c *policy.CookieConfig) { c.Domain = "exa mple.com" }, "cookie_domain"},
+		{"a trusted origin with a path", func(c *policy.CookieConfig) { c.TrustedOrigins = []string{"https://app.example/x"} }, "cookie_trusted_origins"},
+		{"a negative reissue time", func(c *policy.CookieConfig) { c.ReissueAfter = -time.Second }, "cookie_reissue_time"},
+		{"a reissue time past the lifetime", func(c *policy.CookieConfig) { c.ReissueAfter = time.Hour }, "cookie_reissue_time"},
+		{"no signing key", func(c *policy.CookieConfig) {
+			c.MasterSecret, c.Algorithm, c.PublicKey = nil, "RS256", &rsaKeyOnce().PublicKey
+		}, "master_secret"},
+		{"a JWT setting", func(c *policy.CookieConfig) { c.Leeway = -time.Second }, "leeway"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := policy.CookieConfig{Config: policy.Config{MasterSecret: testSecret, Logger: discard}}
+			tt.mod(&cfg)
+			_, err := policy.NewCookie(cfg)
+			var ce *policy.ConfigError
+			if !errors.As(err, &ce) || ce.Key != tt.key || !errors.Is(err, policy.ErrConfig) {
+				t.Fatalf("NewCookie: %v; want a ConfigError for %s", err, tt.key)
+			}
+		})
+	}
+	log, buf := bufLogger()
+	newCookie(t, func(c *policy.CookieConfig) { c.Insecure, c.Logger = true, log })
+	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "cookie_secure") {
+		t.Errorf("an insecure cookie logged no warning naming cookie_secure:\n%s", buf)
+	}
+}
