@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -67,6 +68,14 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger) (policy.Aut
 	var cc policy.CookieConfig
 	if err := parseCookie(jm, &cc); err != nil {
 		return nil, err
+	}
+	err = parsed.check(func(cfg policy.Config) (io.Closer, error) {
+		c := cc
+		c.Config = cfg
+		return policy.NewCookie(c)
+	})
+	if err != nil {
+		return nil, policyErr(jm, err)
 	}
 	cfg, err := parsed.Build(logger)
 	if err != nil {

@@ -1,7 +1,9 @@
 package settings
 
 import (
+	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -110,6 +112,38 @@ func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
 		cfg.KeySets = append(cfg.KeySets, s)
 	}
 	return cfg, nil
+}
+
+// pendingSet stands in, for the checks of policy.NewJWT, for a key set not
+// built yet: it has the issuer of the set, and no key.
+type pendingSet struct{ issuer string }
+
+func (s pendingSet) Issuer() string                                   { return s.issuer }
+func (pendingSet) Keys(context.Context, string) ([]policy.Key, error) { return nil, nil }
+func (pendingSet) Version() uint64                                    { return 0 }
+func (pendingSet) Close() error                                       { return nil }
+
+// check runs the checks that build, a policy's constructor such as
+// policy.NewJWT, makes of p's Config with key sets, before any set is
+// built: with stand-ins for the sets, no cache and no logger, so that a
+// configuration the policy refuses fetches nothing, and no set is built
+// only to be closed. The policy it made is closed.
+func (p Parsed) check(build func(policy.Config) (io.Closer, error)) error {
+	if len(p.KeySets) == 0 {
+		return nil
+	}
+	cfg := p.Config
+	cfg.KeySets = nil
+	for _, spec := range p.KeySets {
+		cfg.KeySets = append(cfg.KeySets, pendingSet{spec.Issuer})
+	}
+	cfg.CacheSize = policy.NoCache
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	made, err := build(cfg)
+	if err != nil {
+		return err
+	}
+	return made.Close()
 }
 
 // keySets reads the key sets the settings name, without building them:

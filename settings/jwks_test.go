@@ -361,3 +361,29 @@ func closeAll(sets []policy.KeySet) {
 		s.Close()
 	}
 }
+
+// A setting that only the policy's constructor refuses (here token_type)
+// fails NewPolicy before any key set is built: nothing is fetched, and no
+// set is built only to be closed.
+func TestJWKSPolicyChecksFirst(t *testing.T) {
+	good := newIDP(t, jwk(1, "key-a"))
+	for _, m := range []map[string]string{
+		{"jwtauth.jwks_url": good.srv.URL + "/jwks", "jwtauth.token_type": "not a media type"},
+		{"jwtauth.oidc_issuer": good.srv.URL, "jwtauth.userid_in_claim": "bad\x00claim"},
+	} {
+		if _, err := settings.Parse(m, nil); err != nil {
+			t.Fatalf("Parse(%q): %v", m, err)
+		}
+		_, err := settings.NewPolicy(m, nil, nil)
+		if err == nil {
+			t.Fatalf("NewPolicy(%q): no error", m)
+		}
+		var se *settings.Error
+		if !errors.As(err, &se) || (se.Key != "jwtauth.token_type" && se.Key != "jwtauth.userid_in_claim") {
+			t.Errorf("NewPolicy(%q): %v, want the setting named", m, err)
+		}
+	}
+	if n := good.hits.Load(); n != 0 {
+		t.Errorf("%d requests for settings the policy refuses, want none", n)
+	}
+}

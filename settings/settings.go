@@ -15,6 +15,7 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -413,8 +414,9 @@ func (p *Parsed) parse(m map[string]string) error {
 // the keys that came from one (Load and FromEnv return it; nil when none
 // did). logger receives the policies' logs and their key sets' (nil:
 // slog.Default()); NewPolicy builds and starts the key sets the settings
-// name (Parsed.Build), after every check of the settings but policy.NewJWT's
-// own, so that nothing is fetched for settings Parse refuses. Every
+// name (Parsed.Build) after every check of the settings, policy.NewJWT's
+// included (made on stand-ins for the sets), so that nothing is fetched
+// for settings that fail, and no set is built only to be closed. Every
 // error is an *Error naming the key at fault, and its variable; it matches
 // policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of the
 // policies are kept: errors.As finds the *policy.ConfigError. The policy's
@@ -455,6 +457,9 @@ func newJWT(m map[string]string, logger *slog.Logger) (*policy.JWT, error) {
 	parsed, err := parse(m)
 	if err != nil {
 		return nil, err
+	}
+	if err := parsed.check(func(cfg policy.Config) (io.Closer, error) { return policy.NewJWT(cfg) }); err != nil {
+		return nil, policyErr(m, err)
 	}
 	cfg, err := parsed.Build(logger)
 	if err != nil {
