@@ -122,7 +122,8 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 }
 
 // newApp wires the example's routes to p, the JWT policy alone or a stack
-// (settings.NewPolicy): every route answers any policy's user alike. POST
+// (settings.NewPolicy): every route answers any policy's user alike. GET /
+// serves the page (routePage). POST
 // /login signs its tokens with p's JWT policy (tokenMaker), and answers 501
 // without one or when it cannot sign. users may be empty: POST /login then
 // refuses every login. debug logs every authorization decision.
@@ -130,6 +131,7 @@ func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, lo
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
 	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
+	routePage(r)
 	r.Post("/login", login(signer(p), users))
 	r.Get("/public", func(w http.ResponseWriter, r *http.Request) {
 		var userid *string
