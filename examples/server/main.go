@@ -259,10 +259,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // demo users' passwords. Otherwise the help says where a token comes from
 // (made elsewhere, with this configuration's key or by the issuer of its
 // keys) and prints no Basic credentials, since example:basiccheck, the one
-// check of this program, then knows no users. Its last line is always the
-// DELETE of the secret article.
+// check of this program, then knows no users. It gives the address of the
+// page, and, with a cookie policy, why its Secure cookie works on
+// http://127.0.0.1. Its last line is always the DELETE of the secret
+// article.
 func printHelp(w io.Writer, base string, p policy.AuthenticationPolicy, demo bool) {
 	fmt.Fprintf(w, "jwtauth example listening on %s\n\n", base)
+	switch {
+	case cookieSigner(p) == nil:
+		fmt.Fprintf(w, "The page: %s/ in a browser tries the routes; its sign-in form answers 501, as no policy of this configuration sets a cookie (jwt_cookie).\n\n", base)
+	case !demo:
+		fmt.Fprintf(w, "The page: %s/ in a browser tries the routes; its sign-in form knows no users without -demo-users.\n\n", base)
+	default:
+		fmt.Fprintf(w, "The page: open %s/ in a browser, sign in there as a demo user and try the routes.\n", base)
+		fmt.Fprintf(w, "The session is an HttpOnly cookie, Secure unless cookie_secure = false: browsers treat http://127.0.0.1 and\nhttp://localhost as secure contexts and keep it there over plain HTTP; anywhere else, serve HTTPS.\n\n")
+	}
 	jwtp, signs := tokenMaker(p), signer(p) != nil
 	basicUsers := demo && hasBasic(p)
 	if demo && (signs || basicUsers) {
