@@ -446,3 +446,236 @@ func TestLogout(t *testing.T) {
 		t.Errorf("GET /logout: %d, want 405", got.status)
 	}
 }
+
+// TestPageScriptChallenge: a 401 to a page's script (Sec-Fetch-Mode
+// other than navigate) carries the JWT challenge but not Basic's, which
+// would open the browser's password dialog over the page; a navigation
+// and a client outside a browser (no Sec-Fetch-Mode, as curl) get both.
+// A cookie that fails is answered invalid_token and deleted, for a page's
+// script too.
+func TestPageScriptChallenge(t *testing.T) {
+	p, _ := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+	jwtOnly := map[string]bool{"JWT": true}
+	for _, rt := range []struct{ method, path string }{
+		{http.MethodGet, "/auth"},
+		{http.MethodPut, "/articles/1"},
+		{http.MethodDelete, "/articles/secret"},
+	} {
+		for mode, want := range map[string]map[string]bool{
+			"cors":        jwtOnly,
+			"same-origin": jwtOnly,
+			"no-cors":     jwtOnly,
+			"navigate":    defaultChallenges,
+			"":            defaultChallenges,
+		} {
+			h := headers("Sec-Fetch-Mode", mode)
+			if mode != "" {
+				h.Set("Sec-Fetch-Site", "same-origin")
+			}
+			got := send(t, http.DefaultClient, rt.method, srv.URL+rt.path, h, "")
+			if got.status != http.StatusUnauthorized || !reflect.DeepEqual(challengeSet(got.header), want) || len(got.header.Values("WWW-Authenticate")) != len(want) {
+				t.Errorf("%s %s, Sec-Fetch-Mode %q: %d, WWW-Authenticate %q, want 401 and %v", rt.method, rt.path, mode, got.status, got.header.Values("WWW-Authenticate"), slices.Sorted(maps.Keys(want)))
+			}
+		}
+	}
+
+	broken := testkit.BreakSignature(t, formLoginCookie(t, srv.URL, "alice"))
+	got := send(t, http.DefaultClient, http.MethodGet, srv.URL+"/auth", headers("Cookie", "jwt="+broken, "Sec-Fetch-Mode", "cors", "Sec-Fetch-Site", "same-origin"), "")
+	if got.status != http.StatusUnauthorized || !strings.Contains(got.body, `"error":"invalid_token"`) {
+		t.Errorf("GET /auth with a broken cookie: %d %s, want 401 invalid_token", got.status, got.body)
+	}
+	if !reflect.DeepEqual(challengeSet(got.header), jwtOnly) {
+		t.Errorf("GET /auth with a broken cookie, page script: WWW-Authenticate %q, want JWT only", got.header.Values("WWW-Authenticate"))
+	}
+	if sc := got.header.Values("Set-Cookie"); !reflect.DeepEqual(sc, []string{wantDeletion}) {
+		t.Errorf("GET /auth with a broken cookie: Set-Cookie %q, want the deletion", redacted(sc))
+	}
+}
+
+// TestCookieReissue: a cookie whose token is older than the default's
+// cookie_reissue_time (600 s) gets a fresh cookie on the response, with
+// the same claims but iat and exp, checked with go-jose; a younger one
+// does not; a sign-in or a sign-out on a request with an old cookie
+// answers its own cookie only.
+func TestCookieReissue(t *testing.T) {
+	p, secret := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+	c := noRedirects(http.DefaultClient)
+	issuedAgo := func(d time.Duration) string {
+		iat := time.Now().Add(-d).Unix()
+		return mint(t, secret, map[string]any{"sub": "alice", "groups": []string{"editors"}, "iat": iat, "exp": iat + 3600})
+	}
+
+	old := issuedAgo(601 * time.Second)
+	got := send(t, c, http.MethodGet, srv.URL+"/auth", headers("Cookie", "jwt="+old), "")
+	if got.status != http.StatusOK || strings.TrimSpace(got.body) != `{"policy":"cookie","userid":"alice"}` {
+		t.Fatalf("GET /auth with a cookie of 601 s: %d %s", got.status, got.body)
+	}
+	set := got.header.Values("Set-Cookie")
+	if len(set) != 1 || !strings.HasPrefix(set[0], "jwt=") || !strings.HasSuffix(set[0], wantCookieAttrs) {
+		t.Fatalf("GET /auth with a cookie of 601 s: Set-Cookie %q, want a fresh jwt cookie%s", redacted(set), wantCookieAttrs)
+	}
+	fresh := strings.TrimSuffix(strings.TrimPrefix(set[0], "jwt="), wantCookieAttrs)
+	if fresh == old {
+		t.Fatal("the cookie re-issued is the old one")
+	}
+	std, groups := verifyToken(t, fresh, secret)
+	if std.Subject != "alice" || !reflect.DeepEqual(groups, []string{"editors"}) {
+		t.Errorf("the re-issued token: sub %q, groups %q, want alice, [editors]", std.Subject, groups)
+	}
+	if d := time.Since(std.IssuedAt.Time()); d < -time.Minute || d > time.Minute {
+		t.Errorf("the re-issued token was issued %v ago, want now", d)
+	}
+	if std.Expiry.Time().Sub(std.IssuedAt.Time()) != time.Hour {
+		t.Errorf("the re-issued token lives %v, want an hour", std.Expiry.Time().Sub(std.IssuedAt.Time()))
+	}
+
+	young := issuedAgo(300 * time.Second)
+	if got := send(t, c, http.MethodGet, srv.URL+"/auth", headers("Cookie", "jwt="+young), ""); got.status != http.StatusOK || len(got.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("GET /auth with a cookie of 300 s: %d, Set-Cookie %q, want 200 and none", got.status, redacted(got.header.Values("Set-Cookie")))
+	}
+	if got := send(t, c, http.MethodPost, srv.URL+"/logout", form("Cookie", "jwt="+old), ""); !reflect.DeepEqual(got.header.Values("Set-Cookie"), []string{wantDeletion}) {
+		t.Errorf("sign-out with an old cookie: Set-Cookie %q, want the deletion only", redacted(got.header.Values("Set-Cookie")))
+	}
+	got = send(t, c, http.MethodPost, srv.URL+"/login", form("Cookie", "jwt="+old), credentials("bob", "bob"))
+	if set := got.header.Values("Set-Cookie"); got.status != http.StatusSeeOther || len(set) != 1 {
+		t.Fatalf("sign-in as bob with alice's old cookie: %d, Set-Cookie %q, want 303 and one cookie", got.status, redacted(set))
+	}
+	value, _, _ := strings.Cut(strings.TrimPrefix(got.header.Get("Set-Cookie"), "jwt="), ";")
+	if std, _ := verifyToken(t, value, secret); std.Subject != "bob" {
+		t.Errorf("sign-in as bob with alice's old cookie: the cookie is %q's", std.Subject)
+	}
+}
+
+// TestPage: GET / serves the page's HTML with its Content-Security-Policy
+// (script-src 'self', no inline script, nothing from elsewhere), the
+// forms that post to /login and /logout, and the stable ids a browser test
+// uses; every id the script looks up is on the page; the script and the
+// style sheet are served with their types.
+func TestPage(t *testing.T) {
+	p, _ := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+
+	got := send(t, http.DefaultClient, http.MethodGet, srv.URL+"/", nil, "")
+	if got.status != http.StatusOK || got.header.Get("Content-Type") != htmlType {
+		t.Fatalf("GET /: %d %q", got.status, got.header.Get("Content-Type"))
+	}
+	csp := got.header.Get("Content-Security-Policy")
+	directives := map[string]string{}
+	for _, d := range strings.Split(csp, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+		directives[name] = value
+	}
+	for name, want := range map[string]string{
+		"default-src": "'none'", "script-src": "'self'", "style-src": "'self'", "connect-src": "'self'",
+		"form-action": "'self'", "base-uri": "'none'", "frame-ancestors": "'none'",
+	} {
+		if directives[name] != want {
+			t.Errorf("Content-Security-Policy %q: %s %q, want %q", csp, name, directives[name], want)
+		}
+	}
+	if got.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("GET /: no X-Content-Type-Options: nosniff")
+	}
+	html := got.body
+
+	// Scripts only from the page's origin, no inline script or style, no
+	// event handler attributes, nothing from another host.
+	scripts := regexp.MustCompile(`<script\b[^>]*>`).FindAllString(html, -1)
+	if len(scripts) != 1 || !strings.Contains(scripts[0], `src="/app.js"`) || !strings.Contains(html, `<script src="/app.js" defer></script>`) {
+		t.Errorf("the page's scripts %q, want <script src=\"/app.js\" defer></script> only", scripts)
+	}
+	for _, bad := range []*regexp.Regexp{
+		regexp.MustCompile(`\son[a-z]+\s*=`), regexp.MustCompile(`\sstyle\s*=`), regexp.MustCompile(`<style`),
+		regexp.MustCompile(`(?:src|href|action)="(?:https?:)?//`), regexp.MustCompile(`javascript:`),
+	} {
+		if m := bad.FindString(html); m != "" {
+			t.Errorf("the page has %q, which its CSP refuses or which loads from elsewhere", m)
+		}
+	}
+
+	ids := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(html, -1) {
+		if ids[m[1]] {
+			t.Errorf("the id %q is given twice", m[1])
+		}
+		ids[m[1]] = true
+	}
+	want := []string{"status", "who", "userid", "policy", "principals", "login-form", "username", "password", "login", "logout-form", "logout"}
+	for _, m := range []string{"get", "put", "delete"} {
+		for _, a := range []string{"1", "secret"} {
+			want = append(want, "try-"+m+"-"+a, "status-"+m+"-"+a, "body-"+m+"-"+a)
+			button := regexp.MustCompile(`<button type="button" id="try-` + m + `-` + a + `" data-method="` + strings.ToUpper(m) + `" data-path="/articles/` + a + `" data-result="` + m + `-` + a + `">`)
+			if !button.MatchString(html) {
+				t.Errorf("no button %s /articles/%s with the id try-%s-%s and its result", strings.ToUpper(m), a, m, a)
+			}
+		}
+	}
+	for _, id := range want {
+		if !ids[id] {
+			t.Errorf("the page has no element with the id %q", id)
+		}
+	}
+	for _, f := range []string{
+		`<form id="login-form" method="post" action="/login">`, `name="username"`, `name="password" type="password"`,
+		`<form id="logout-form" method="post" action="/logout" hidden>`, `<button id="logout" type="submit">`,
+	} {
+		if !strings.Contains(html, f) {
+			t.Errorf("the page lacks %s", f)
+		}
+	}
+
+	js := send(t, http.DefaultClient, http.MethodGet, srv.URL+"/app.js", nil, "")
+	if js.status != http.StatusOK || js.header.Get("Content-Type") != "text/javascript; charset=utf-8" || js.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("GET /app.js: %d %q", js.status, js.header.Get("Content-Type"))
+	}
+	lookups := regexp.MustCompile(`byId\("([^"]+)"\)`).FindAllStringSubmatch(js.body, -1)
+	if len(lookups) < 8 {
+		t.Errorf("the script looks up %d ids; the test reads them with byId(\"...\")", len(lookups))
+	}
+	for _, m := range lookups {
+		if !ids[m[1]] {
+			t.Errorf("the script looks up the id %q, which the page lacks", m[1])
+		}
+	}
+	if strings.Contains(js.body, "document.cookie") || strings.Contains(js.body, "innerHTML") || regexp.MustCompile(`https?://`).MatchString(js.body) {
+		t.Error("the script reads cookies, writes HTML or calls another host")
+	}
+	if css := send(t, http.DefaultClient, http.MethodGet, srv.URL+"/app.css", nil, ""); css.status != http.StatusOK || css.header.Get("Content-Type") != "text/css; charset=utf-8" {
+		t.Errorf("GET /app.css: %d %q", css.status, css.header.Get("Content-Type"))
+	}
+}
+
+// TestNoCookiePolicy: a configuration without a jwt_cookie policy (the JWT
+// policy alone, with -demo-users) answers a form login 501 before it reads
+// the credentials, and sets no cookie; the JSON login, the page and the
+// sign-out (the JWT policy's Forget only) still work.
+func TestNoCookiePolicy(t *testing.T) {
+	p := policyFromINI(t, writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+	))
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+	c := noRedirects(http.DefaultClient)
+	for _, body := range []string{credentials("alice", "alice"), credentials("alice", "wrong")} {
+		got := send(t, c, http.MethodPost, srv.URL+"/login", form(), body)
+		if got.status != http.StatusNotImplemented || len(got.header.Values("Set-Cookie")) != 0 {
+			t.Errorf("form login without a cookie policy: %d, Set-Cookie %q, want 501 and none", got.status, redacted(got.header.Values("Set-Cookie")))
+		}
+	}
+	if got := postLogin(t, srv.URL, `{"username":"alice","password":"alice"}`); got.status != http.StatusOK {
+		t.Errorf("JSON login: %d %s", got.status, got.raw)
+	}
+	if got := send(t, c, http.MethodGet, srv.URL+"/", nil, ""); got.status != http.StatusOK {
+		t.Errorf("GET /: %d", got.status)
+	}
+	got := send(t, c, http.MethodPost, srv.URL+"/logout", nil, "")
+	if got.status != http.StatusNoContent || len(got.header.Values("Set-Cookie")) != 0 || !reflect.DeepEqual(got.header.Values("WWW-Authenticate"), []string{"JWT"}) {
+		t.Errorf("POST /logout: %d, Set-Cookie %q, WWW-Authenticate %q, want 204, none, [JWT]", got.status, redacted(got.header.Values("Set-Cookie")), got.header.Values("WWW-Authenticate"))
+	}
+}
