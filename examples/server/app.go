@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -248,21 +251,29 @@ func isForm(r *http.Request) bool {
 // maxLoginBody bounds the body of POST /login.
 const maxLoginBody = 4096
 
-// login answers POST /login. With a form body (the page's form, fields
-// username and password) it signs the browser in (formLogin); with any
-// other body, JSON {"username","password"}, it answers {"token": ...}
-// (jsonLogin).
+// login answers POST /login. A form (application/x-www-form-urlencoded,
+// the page's form: fields username and password) signs the browser in
+// (formLogin); any other body, JSON {"username","password"}, is answered
+// {"token": ...} (jsonLogin). A body labelled as a form that begins with
+// "{" is JSON: curl -d sends that label by default, and POST /login has
+// always read its body as JSON whatever the label (no form's body begins
+// so, since a form encodes "{").
 func login(p policy.AuthenticationPolicy, users map[string]user) http.HandlerFunc {
 	fromForm, fromJSON := formLogin(p, cookieSigner(p) != nil, users), jsonLogin(signer(p), users)
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
-		if isForm(r) {
-			fromForm(w, r)
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLoginBody))
+		if isForm(r) && !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
+			fromForm(w, r, body, err)
 			return
 		}
-		fromJSON(w, r)
+		fromJSON(w, r, body, err)
 	}
 }
+
+// loginHandler answers a POST /login whose body (at most maxLoginBody
+// bytes) login has read: readErr is the error of that reading, such as a
+// body too large.
+type loginHandler func(w http.ResponseWriter, r *http.Request, body []byte, readErr error)
 
 // checkUser returns the user of users named username whose password is
 // password (compared in constant time); ok is false for an unknown user
@@ -281,18 +292,19 @@ func checkUser(users map[string]user, username, password string) (u user, ok boo
 // (loginFailed), with no cookie. Without a cookie policy (hasCookie false)
 // it answers 501 to every request, before it reads the credentials, as
 // jsonLogin does without a signer.
-func formLogin(p policy.AuthenticationPolicy, hasCookie bool, users map[string]user) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func formLogin(p policy.AuthenticationPolicy, hasCookie bool, users map[string]user) loginHandler {
+	return func(w http.ResponseWriter, r *http.Request, body []byte, readErr error) {
 		if !hasCookie {
 			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server sets no cookies: it has no jwt_cookie policy"})
 			return
 		}
-		if err := r.ParseForm(); err != nil {
+		form, err := url.ParseQuery(string(body))
+		if readErr != nil || err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected a form with the fields username and password"})
 			return
 		}
-		username := r.PostForm.Get("username")
-		u, ok := checkUser(users, username, r.PostForm.Get("password"))
+		username := form.Get("username")
+		u, ok := checkUser(users, username, form.Get("password"))
 		if !ok {
 			loginFailed(w, r)
 			return
@@ -314,8 +326,8 @@ func formLogin(p policy.AuthenticationPolicy, hasCookie bool, users map[string]u
 // server without a JWT policy that signs) it answers 501 to every request,
 // before it reads the credentials: a route that makes no tokens is no
 // password oracle either.
-func jsonLogin(p *policy.JWT, users map[string]user) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func jsonLogin(p *policy.JWT, users map[string]user) loginHandler {
+	return func(w http.ResponseWriter, r *http.Request, raw []byte, readErr error) {
 		if p == nil {
 			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server makes no tokens: it has no JWT policy that signs"})
 			return
@@ -324,7 +336,7 @@ func jsonLogin(p *policy.JWT, users map[string]user) http.HandlerFunc {
 			Username string `json:"username"`
 			Password string `json:"password"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); readErr != nil || err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected JSON {\"username\", \"password\"}"})
 			return
 		}

@@ -233,7 +233,7 @@ func TestFormLoginRefused(t *testing.T) {
 		"empty password": credentials("alice", ""),
 		"unknown user":   credentials("mallory", "mallory"),
 		"no fields":      "x=1",
-		"a JSON body":    `{"username":"alice","password":"alice"}`,
+		"a JSON field":   url.Values{"username": {`{"username":"alice","password":"alice"}`}}.Encode(),
 	} {
 		got := send(t, c, http.MethodPost, srv.URL+"/login", form(), body)
 		if got.status != http.StatusUnauthorized {
@@ -246,11 +246,20 @@ func TestFormLoginRefused(t *testing.T) {
 			t.Errorf("%s: WWW-Authenticate %q on a form's 401", name, ch)
 		}
 		if ct := got.header.Get("Content-Type"); ct != htmlType || !strings.Contains(got.body, `id="login-error"`) {
-			t.Errorf("%s: %q %q, want the HTML of a failed sign-in", name, ct, got.body)
+			t.Errorf("%s: %q, %d bytes, want the HTML of a failed sign-in", name, ct, len(got.body))
 		}
 		if got.header.Get("Content-Security-Policy") != pageCSP {
 			t.Errorf("%s: Content-Security-Policy %q", name, got.header.Get("Content-Security-Policy"))
 		}
+	}
+
+	// curl -d labels a JSON body as a form: it is JSON all the same.
+	j := send(t, c, http.MethodPost, srv.URL+"/login", form(), "\n "+`{"username":"alice","password":"alice"}`)
+	if j.status != http.StatusOK || !strings.HasPrefix(j.body, `{"token":"`) || len(j.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("a JSON body labelled as a form: %d, Set-Cookie %q, want 200, a token and no cookie", j.status, redacted(j.header.Values("Set-Cookie")))
+	}
+	if j := send(t, c, http.MethodPost, srv.URL+"/login", form(), `{"username":"alice","password":"wrong"}`); j.status != http.StatusUnauthorized || j.header.Get("Content-Type") != "application/json" {
+		t.Errorf("a JSON body labelled as a form, wrong password: %d %q, want 401 JSON", j.status, j.header.Get("Content-Type"))
 	}
 
 	big := credentials("alice", "alice") + "&pad=" + strings.Repeat("x", maxLoginBody)

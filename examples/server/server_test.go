@@ -111,8 +111,10 @@ func doBasic(t *testing.T, method, url, username, password string) response {
 	return doWith(t, method, url, func(req *http.Request) { req.SetBasicAuth(username, password) }, "")
 }
 
-// doWith sends a request that auth, when not nil, gives its credentials,
-// with an optional body, and decodes the JSON answer.
+// doWith sends a request that auth, when not nil, gives its credentials
+// (and any other header), with an optional body (labelled
+// application/json unless auth gave a Content-Type), and decodes the JSON
+// answer.
 func doWith(t *testing.T, method, url string, auth func(*http.Request), body string) response {
 	t.Helper()
 	var rd io.Reader
@@ -126,7 +128,7 @@ func doWith(t *testing.T, method, url string, auth func(*http.Request), body str
 	if auth != nil {
 		auth(req)
 	}
-	if body != "" {
+	if body != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	client := &http.Client{Timeout: startupTimeout}
@@ -1583,7 +1585,8 @@ func shellWords(t *testing.T, line string, vars map[string]string) (words []stri
 }
 
 // curl sends the request of a curl command's words (-i, -s, -X, -H, -u, -d
-// and one URL, all the help uses) and returns the answer.
+// and one URL, all the help uses) as curl would (-d labels its body
+// application/x-www-form-urlencoded) and returns the answer.
 func curl(t *testing.T, words []string) response {
 	t.Helper()
 	if len(words) == 0 || words[0] != "curl" {
@@ -1618,6 +1621,11 @@ func curl(t *testing.T, words []string) response {
 			if method == "" {
 				method = http.MethodPost
 			}
+			// As curl does, unless a -H gives another one (the
+			// header funcs run after this one).
+			auth = slices.Insert(auth, 0, func(r *http.Request) {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			})
 		case strings.HasPrefix(w, "http://") && url == "":
 			url = w
 		default:
