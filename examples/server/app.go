@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/pyramid-go/jwtauth/chiadapter"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/policy/basic"
+	"github.com/pyramid-go/jwtauth/policy/multiauth"
 	"github.com/pyramid-go/jwtauth/settings"
 )
 
@@ -122,15 +126,21 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 }
 
 // newApp wires the example's routes to p, the JWT policy alone or a stack
-// (settings.NewPolicy): every route answers any policy's user alike. POST
-// /login signs its tokens with p's JWT policy (tokenMaker), and answers 501
-// without one or when it cannot sign. users may be empty: POST /login then
-// refuses every login. debug logs every authorization decision.
+// (settings.NewPolicy): every route answers any policy's user alike, a
+// cookie's as a header's. GET / serves the page (routePage). POST /login
+// with JSON signs its tokens with p's JWT policy (tokenMaker), and answers
+// 501 without one or when it cannot sign; with a form it signs the browser
+// in through p's Remember, and answers 501 without a cookie policy. POST
+// /logout answers with p's Forget. Both are for the site's own pages only
+// (sameOrigin). users may be empty: POST /login then refuses every login.
+// debug logs every authorization decision.
 func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
 	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
-	r.Post("/login", login(signer(p), users))
+	routePage(r)
+	r.With(sameOrigin()).Post("/login", login(p, users))
+	r.With(sameOrigin()).Post("/logout", logout(p))
 	r.Get("/public", func(w http.ResponseWriter, r *http.Request) {
 		var userid *string
 		if u, ok := p.UnauthenticatedUserID(r); ok {
@@ -195,12 +205,129 @@ func signer(p policy.AuthenticationPolicy) *policy.JWT {
 	return j
 }
 
-// login answers POST /login {"username","password"} with {"token": ...}
-// for one of users, signed by p. With no p (a server without a JWT policy
-// that signs) it answers 501 to every request, before it reads the
-// credentials: a route that makes no tokens is no password oracle either.
-func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
+// cookieSigner returns the cookie policy of p: p itself, or the first of
+// p's stack; nil when there is none.
+func cookieSigner(p policy.AuthenticationPolicy) *policy.Cookie {
+	switch p := p.(type) {
+	case *policy.Cookie:
+		return p
+	case *multiauth.Policy:
+		for _, n := range p.Policies() {
+			if c := cookieSigner(n.Policy); c != nil {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// sameOrigin returns middleware that refuses a browser's cross-origin
+// request (http.CrossOriginProtection: Sec-Fetch-Site, else Origin against
+// Host) with 403 and {"error":"csrf"}, the cookie policy's answer. POST
+// /login and /logout need it although the cookie policy refuses
+// cross-origin requests its cookie authenticates: a browser without the
+// cookie is not refused there, and another site's form could sign it in as
+// the attacker's user (login CSRF). Clients outside a browser send neither
+// header and pass.
+func sameOrigin() func(http.Handler) http.Handler {
+	c := http.NewCrossOriginProtection()
+	c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusForbidden, map[string]string{
+			"error":             "csrf",
+			"error_description": "cross-origin request refused: sign in and out from this site's own pages (CSRF protection)",
+		})
+	}))
+	return c.Handler
+}
+
+// isForm tells whether r's body is an HTML form's
+// (application/x-www-form-urlencoded).
+func isForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// maxLoginBody bounds the body of POST /login.
+const maxLoginBody = 4096
+
+// login answers POST /login. A form (application/x-www-form-urlencoded,
+// the page's form: fields username and password) signs the browser in
+// (formLogin); any other body, JSON {"username","password"}, is answered
+// {"token": ...} (jsonLogin). A body labelled as a form that begins with
+// "{" is JSON: curl -d sends that label by default, and POST /login has
+// always read its body as JSON whatever the label (no form's body begins
+// so, since a form encodes "{").
+func login(p policy.AuthenticationPolicy, users map[string]user) http.HandlerFunc {
+	fromForm, fromJSON := formLogin(p, cookieSigner(p) != nil, users), jsonLogin(signer(p), users)
 	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLoginBody))
+		if isForm(r) && !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
+			fromForm(w, r, body, err)
+			return
+		}
+		fromJSON(w, r, body, err)
+	}
+}
+
+// loginHandler answers a POST /login whose body (at most maxLoginBody
+// bytes) login has read: readErr is the error of that reading, such as a
+// body too large.
+type loginHandler func(w http.ResponseWriter, r *http.Request, body []byte, readErr error)
+
+// checkUser returns the user of users named username whose password is
+// password (compared in constant time); ok is false for an unknown user
+// or a wrong password.
+func checkUser(users map[string]user, username, password string) (u user, ok bool) {
+	u, known := users[username]
+	if !known || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
+		return user{}, false
+	}
+	return u, true
+}
+
+// formLogin signs one of users in: p's Remember (the cookie policy's
+// Set-Cookie) with the user's groups as the token's claims, and 303 See
+// Other to the page. An unknown user or a wrong password is answered 401
+// (loginFailed), with no cookie. Without a cookie policy (hasCookie false)
+// it answers 501 to every request, before it reads the credentials, as
+// jsonLogin does without a signer.
+func formLogin(p policy.AuthenticationPolicy, hasCookie bool, users map[string]user) loginHandler {
+	return func(w http.ResponseWriter, r *http.Request, body []byte, readErr error) {
+		if !hasCookie {
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server sets no cookies: it has no jwt_cookie policy"})
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if readErr != nil || err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected a form with the fields username and password"})
+			return
+		}
+		username := form.Get("username")
+		u, ok := checkUser(users, username, form.Get("password"))
+		if !ok {
+			loginFailed(w, r)
+			return
+		}
+		h := p.Remember(policy.WithTokenClaims(r, map[string]any{"groups": u.Groups}), username)
+		if len(h.Values("Set-Cookie")) == 0 {
+			// Remember logged why (a reserved userid, a signer that
+			// failed).
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot sign you in"})
+			return
+		}
+		addHeaders(w.Header(), h)
+		seeOther(w)
+	}
+}
+
+// jsonLogin answers POST /login {"username","password"} with {"token":
+// ...} for one of users, signed by p, and sets no cookie. With no p (a
+// server without a JWT policy that signs) it answers 501 to every request,
+// before it reads the credentials: a route that makes no tokens is no
+// password oracle either.
+func jsonLogin(p *policy.JWT, users map[string]user) loginHandler {
+	return func(w http.ResponseWriter, r *http.Request, raw []byte, readErr error) {
 		if p == nil {
 			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "this server makes no tokens: it has no JWT policy that signs"})
 			return
@@ -209,12 +336,12 @@ func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
 			Username string `json:"username"`
 			Password string `json:"password"`
 		}
-		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+		if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); readErr != nil || err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "expected JSON {\"username\", \"password\"}"})
 			return
 		}
-		u, known := users[body.Username]
-		if !known || subtle.ConstantTimeCompare([]byte(u.Password), []byte(body.Password)) != 1 {
+		u, ok := checkUser(users, body.Username, body.Password)
+		if !ok {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown user or wrong password"})
 			return
 		}
@@ -225,6 +352,39 @@ func login(p *policy.JWT, users map[string]user) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"token": token})
 	}
+}
+
+// logout answers POST /logout with the Forget headers of p (of each policy
+// of a stack: the cookie policy's Set-Cookie that deletes its cookie, the
+// header policies' WWW-Authenticate), and 303 See Other to the page for a
+// form (the page's sign-out button), 204 No Content otherwise. It needs no
+// credentials: signing out twice is no error.
+func logout(p policy.AuthenticationPolicy) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		addHeaders(w.Header(), p.Forget(r))
+		if isForm(r) {
+			seeOther(w)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// addHeaders adds every value of src to dst.
+func addHeaders(dst, src http.Header) {
+	for k, vs := range src {
+		for _, v := range vs {
+			dst.Add(k, v)
+		}
+	}
+}
+
+// seeOther answers 303 See Other to the page, GET /.
+func seeOther(w http.ResponseWriter) {
+	w.Header().Set("Location", "/")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,5 +1,6 @@
 // Command server is the jwtauth example: a JSON API whose routes show what
-// the authentication policies answer.
+// the authentication policies answer, and a page (GET /) that signs a
+// browser in and out with the cookie policy and tries the routes.
 //
 //	go run ./examples/server [-config FILE [-demo-users]] [-addr HOST:PORT]
 //
@@ -10,11 +11,11 @@
 // private key) and send their password to the Basic check
 // example:basiccheck only with -demo-users. Without -config, an embedded
 // default serves: a stack of the JWT policy (HS256 with a secret made at
-// start) and HTTP Basic, and the demo users, who can get a token from POST
-// /login or send their password with Basic. In both cases JWTAUTH_* and
-// MULTIAUTH_*
-// environment variables override the settings (for example
-// JWTAUTH_MASTER_SECRET sets jwtauth.master_secret).
+// start), the cookie policy (jwt_cookie, the same secret) and HTTP Basic,
+// and the demo users, who can get a token from POST /login, sign a browser
+// in with the page's form, or send their password with Basic. In both
+// cases JWTAUTH_* and MULTIAUTH_* environment variables override the
+// settings (for example JWTAUTH_MASTER_SECRET sets jwtauth.master_secret).
 package main
 
 import (
@@ -77,11 +78,13 @@ func demoCheck() basic.Check {
 
 // defaultSettings returns the embedded default: a stack of the JWT policy
 // (HS256 with a fresh random secret, so that tokens do not outlive the
-// process, and one-hour tokens) and Basic with the demo users' check, the
-// example's group finder shared by both. The JWT policy's settings are
-// jwtauth.* keys, which the stack's jwt policy takes as its defaults, so
-// that JWTAUTH_* variables override them; it has no find_groups of its own,
-// or the finder would be asked twice about each token.
+// process, and one-hour tokens), the cookie policy (the same tokens in a
+// Secure, HttpOnly, SameSite=Lax cookie, re-issued when older than ten
+// minutes) and Basic with the demo users' check, the example's group
+// finder shared by all three. The token settings are jwtauth.* keys,
+// which the stack's jwt and jwt_cookie policies take as their defaults,
+// so that JWTAUTH_* variables override them; neither has a find_groups of
+// its own, or the finder would be asked twice about each token.
 func defaultSettings() map[string]string {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -89,8 +92,10 @@ func defaultSettings() map[string]string {
 		"jwtauth.algorithm":                             "HS256",
 		"jwtauth.master_secret":                         hex.EncodeToString(secret),
 		"jwtauth.expiration":                            "3600",
-		"multiauth.policies":                            "jwt basic",
+		"multiauth.policies":                            "jwt cookie basic",
 		"multiauth.policy.jwt.use":                      "jwt",
+		"multiauth.policy.cookie.use":                   "jwt_cookie",
+		"multiauth.policy.cookie.cookie_reissue_time":   "600",
 		"multiauth.policy.basic.use":                    "basic",
 		"multiauth.policy.basic.check":                  BasicCheckName,
 		"multiauth.policy.basic.check_" + checkUsersArg: demoUsersValue,
@@ -254,10 +259,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // demo users' passwords. Otherwise the help says where a token comes from
 // (made elsewhere, with this configuration's key or by the issuer of its
 // keys) and prints no Basic credentials, since example:basiccheck, the one
-// check of this program, then knows no users. Its last line is always the
-// DELETE of the secret article.
+// check of this program, then knows no users. It gives the address of the
+// page, and, with a cookie policy, why its Secure cookie works on
+// http://127.0.0.1. Its last line is always the DELETE of the secret
+// article.
 func printHelp(w io.Writer, base string, p policy.AuthenticationPolicy, demo bool) {
 	fmt.Fprintf(w, "jwtauth example listening on %s\n\n", base)
+	switch {
+	case cookieSigner(p) == nil:
+		fmt.Fprintf(w, "The page: %s/ in a browser tries the routes; its sign-in form answers 501, as no policy of this configuration sets a cookie (jwt_cookie).\n\n", base)
+	case !demo:
+		fmt.Fprintf(w, "The page: %s/ in a browser tries the routes; its sign-in form knows no users without -demo-users.\n\n", base)
+	default:
+		fmt.Fprintf(w, "The page: open %s/ in a browser, sign in there as a demo user and try the routes.\n", base)
+		fmt.Fprintf(w, "The session is an HttpOnly cookie, Secure unless cookie_secure = false: browsers treat http://127.0.0.1 and\nhttp://localhost as secure contexts and keep it there over plain HTTP; anywhere else, serve HTTPS.\n\n")
+	}
 	jwtp, signs := tokenMaker(p), signer(p) != nil
 	basicUsers := demo && hasBasic(p)
 	if demo && (signs || basicUsers) {

@@ -111,8 +111,10 @@ func doBasic(t *testing.T, method, url, username, password string) response {
 	return doWith(t, method, url, func(req *http.Request) { req.SetBasicAuth(username, password) }, "")
 }
 
-// doWith sends a request that auth, when not nil, gives its credentials,
-// with an optional body, and decodes the JSON answer.
+// doWith sends a request that auth, when not nil, gives its credentials
+// (and any other header), with an optional body (labelled
+// application/json unless auth gave a Content-Type), and decodes the JSON
+// answer.
 func doWith(t *testing.T, method, url string, auth func(*http.Request), body string) response {
 	t.Helper()
 	var rd io.Reader
@@ -126,7 +128,7 @@ func doWith(t *testing.T, method, url string, auth func(*http.Request), body str
 	if auth != nil {
 		auth(req)
 	}
-	if body != "" {
+	if body != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	client := &http.Client{Timeout: startupTimeout}
@@ -444,7 +446,8 @@ type demoCaller struct {
 
 // TestEndToEndDefaultStack runs the table of routes on the embedded
 // default's stack for each demo user and anonymous, each user once with a
-// token from POST /login and once with Basic credentials: both ways answer
+// token from POST /login in the Authorization header, once with the cookie
+// of the form login and once with Basic credentials: the three ways answer
 // the same statuses, bodies and challenges, but for the policy /auth
 // names.
 func TestEndToEndDefaultStack(t *testing.T) {
@@ -484,9 +487,11 @@ func TestEndToEndDefaultStack(t *testing.T) {
 			if got.status != OK || token == "" {
 				t.Fatalf("login %s: %d %s", c.name, got.status, got.raw)
 			}
+			cookie := formLoginCookie(t, srv.URL, c.name)
 			ways = map[string]func(*http.Request){
-				"jwt":   func(req *http.Request) { req.Header.Set("Authorization", "JWT token="+token) },
-				"basic": func(req *http.Request) { req.SetBasicAuth(c.name, c.name) },
+				"jwt":    func(req *http.Request) { req.Header.Set("Authorization", "JWT token="+token) },
+				"cookie": func(req *http.Request) { req.AddCookie(&http.Cookie{Name: "jwt", Value: cookie}) },
+				"basic":  func(req *http.Request) { req.SetBasicAuth(c.name, c.name) },
 			}
 		}
 		for way, auth := range ways {
@@ -1237,7 +1242,7 @@ func TestRunServes(t *testing.T) {
 }
 
 // TestRunDefault runs without -config: the embedded default with its demo
-// users, /login and Basic.
+// users, /login (JSON and form), the cookie, the page and Basic.
 func TestRunDefault(t *testing.T) {
 	r := startRun(t, "-addr", "127.0.0.1:0")
 	out := r.stdout.String()
@@ -1270,8 +1275,20 @@ func TestRunDefault(t *testing.T) {
 	if got := do(t, http.MethodGet, r.base+"/auth", "", ""); got.status != http.StatusUnauthorized || !reflect.DeepEqual(challengeSet(got.header), defaultChallenges) {
 		t.Errorf("GET /auth anonymous: %d %q, want 401 and both challenges", got.status, got.header.Values("WWW-Authenticate"))
 	}
+	// The page's form login: the cookie authenticates alice.
+	cookie := formLoginCookie(t, r.base, "alice")
+	withCookie := func(req *http.Request) { req.AddCookie(&http.Cookie{Name: "jwt", Value: cookie}) }
+	if got := doWith(t, http.MethodGet, r.base+"/auth", withCookie, ""); got.status != http.StatusOK || !reflect.DeepEqual(got.body, obj("userid", "alice", "policy", "cookie")) {
+		t.Errorf("GET /auth with alice's cookie: %d %s", got.status, got.raw)
+	}
+	if page := send(t, http.DefaultClient, http.MethodGet, r.base+"/", nil, ""); page.status != http.StatusOK || page.header.Get("Content-Security-Policy") != pageCSP {
+		t.Errorf("GET /: %d, Content-Security-Policy %q", page.status, page.header.Get("Content-Security-Policy"))
+	}
 	if code := r.stop(); code != 0 {
 		t.Errorf("run returned %d; stderr %q", code, r.stderr.String())
+	}
+	if strings.Contains(r.stderr.String(), cookie) {
+		t.Error("the log shows the cookie's token")
 	}
 }
 
@@ -1568,7 +1585,8 @@ func shellWords(t *testing.T, line string, vars map[string]string) (words []stri
 }
 
 // curl sends the request of a curl command's words (-i, -s, -X, -H, -u, -d
-// and one URL, all the help uses) and returns the answer.
+// and one URL, all the help uses) as curl would (-d labels its body
+// application/x-www-form-urlencoded) and returns the answer.
 func curl(t *testing.T, words []string) response {
 	t.Helper()
 	if len(words) == 0 || words[0] != "curl" {
@@ -1603,6 +1621,11 @@ func curl(t *testing.T, words []string) response {
 			if method == "" {
 				method = http.MethodPost
 			}
+			// As curl does, unless a -H gives another one (the
+			// header funcs run after this one).
+			auth = slices.Insert(auth, 0, func(r *http.Request) {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			})
 		case strings.HasPrefix(w, "http://") && url == "":
 			url = w
 		default:
@@ -1723,6 +1746,19 @@ func TestRunHelpByMode(t *testing.T) {
 		"multiauth.policy.svc.check = example:basiccheck",
 		"multiauth.groupfinder = example:groupfinder",
 	}
+	cookieStack := []string{
+		"multiauth.policies = api web svc",
+		"multiauth.policy.api.use = jwt",
+		"multiauth.policy.web.use = jwt_cookie",
+		"multiauth.policy.svc.use = basic",
+		"multiauth.policy.svc.check = example:basiccheck",
+		"multiauth.groupfinder = example:groupfinder",
+		"jwtauth.master_secret = " + testSecret,
+	}
+	const (
+		pageLine     = "The page: open BASE/ in a browser, sign in there as a demo user and try the routes."
+		noCookieLine = "The page: BASE/ in a browser tries the routes; its sign-in form answers 501, as no policy of this configuration sets a cookie (jwt_cookie)."
+	)
 	basicOnly := []string{
 		"multiauth.policies = svc",
 		"multiauth.policy.svc.use = basic",
@@ -1762,12 +1798,24 @@ func TestRunHelpByMode(t *testing.T) {
 		{
 			name: "embedded default", login: http.StatusOK,
 			want: lines([]string{loginLine}, head, tokenLines, basicLines, tokenArticles),
-			say:  []string{"Demo users"},
+			say:  []string{"Demo users", pageLine, "Secure unless cookie_secure = false: browsers treat http://127.0.0.1 and\nhttp://localhost as secure contexts"},
+		},
+		{
+			name: "cookie stack, -demo-users", args: []string{"-demo-users"}, ini: cookieStack, login: http.StatusOK,
+			want: lines([]string{loginLine}, head, tokenLines, basicLines, tokenArticles),
+			say:  []string{"Demo users", pageLine},
+		},
+		{
+			name: "cookie stack", ini: cookieStack, login: http.StatusUnauthorized, tokens: secretToken,
+			want:   lines(head, tokenLines, tokenArticles),
+			say:    []string{"The page: BASE/ in a browser tries the routes; its sign-in form knows no users without -demo-users."},
+			notSay: []string{"Demo users", pageLine},
 		},
 		{
 			name: "secret, -demo-users", args: []string{"-demo-users"}, ini: jwtOnly, login: http.StatusOK,
-			want: lines([]string{loginLine}, head, tokenLines, tokenArticles),
-			say:  []string{"Demo users"},
+			want:   lines([]string{loginLine}, head, tokenLines, tokenArticles),
+			say:    []string{"Demo users", noCookieLine},
+			notSay: []string{pageLine},
 		},
 		{
 			name: "secret", ini: jwtOnly, login: http.StatusUnauthorized, tokens: secretToken,
