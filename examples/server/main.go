@@ -179,8 +179,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if stderr == os.Stderr {
-		// The program's logger for everything, the key sets that
-		// settings.Parse starts included.
+		// The program's logger for everything; the policies and their
+		// key sets are given it too (settings.NewPolicy below).
 		slog.SetDefault(logger)
 	}
 
