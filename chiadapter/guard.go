@@ -56,7 +56,7 @@ func DecisionOf(r *http.Request) (d authorizer.Decision, ok bool) {
 // the group finder by Forbidden.
 func (g *Guard) Authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, id, p, ok := g.identity(w, r)
+		w, r, id, p, ok := g.identity(w, r)
 		switch {
 		case !ok:
 		case id.Err == nil:
@@ -77,7 +77,7 @@ func (g *Guard) Authenticated(next http.Handler) http.Handler {
 func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r, id, p, ok := g.identity(w, r)
+			w, r, id, p, ok := g.identity(w, r)
 			if !ok {
 				return
 			}
@@ -101,12 +101,12 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 	}
 }
 
-// identity returns r's identity with the guard's policy, r carrying it
-// for the handlers below, and the policy (nil when there is none). A
-// guard given its own policy admits the request with it, as Authenticate
-// would (policy.Admit): ok is false when an Admitter answered it (a cookie
-// policy's CSRF refusal).
-func (g *Guard) identity(w http.ResponseWriter, r *http.Request) (_ *http.Request, _ policy.Identity, _ policy.AuthenticationPolicy, ok bool) {
+// identity returns r's identity with the guard's policy, the response and
+// r carrying it for the handlers below, and the policy (nil when there is
+// none). A guard given its own policy admits the request with it, as
+// Authenticate would (policy.Admit): ok is false when an Admitter answered
+// it (a cookie policy's CSRF refusal).
+func (g *Guard) identity(w http.ResponseWriter, r *http.Request) (_ http.ResponseWriter, _ *http.Request, _ policy.Identity, _ policy.AuthenticationPolicy, ok bool) {
 	if g.Policy == nil {
 		p, ok := policy.PolicyFrom(r.Context())
 		if !ok {
@@ -114,13 +114,13 @@ func (g *Guard) identity(w http.ResponseWriter, r *http.Request) (_ *http.Reques
 			// Treat it as anonymous, and say so in the log.
 			g.logger().ErrorContext(r.Context(), "chiadapter: a Guard without a Policy, and no Authenticate middleware above it")
 		}
-		return r, policy.IdentityOf(r, nil), p, true
+		return w, r, policy.IdentityOf(r, nil), p, true
 	}
-	r, ok = policy.Admit(w, r, g.Policy)
+	w, r, ok = policy.Admit(w, r, g.Policy)
 	if !ok {
-		return r, policy.Identity{}, g.Policy, false
+		return w, r, policy.Identity{}, g.Policy, false
 	}
-	return r, policy.IdentityOf(r, g.Policy), g.Policy, true
+	return w, r, policy.IdentityOf(r, g.Policy), g.Policy, true
 }
 
 func (g *Guard) authorizer() authorizer.Authorizer {

@@ -1,11 +1,13 @@
 package policy
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -73,7 +75,7 @@ type Cookie struct {
 	tokenIdentities
 	cookie  http.Cookie // the attributes of the cookies it sets
 	reissue time.Duration
-	csrf    *http.CrossOriginProtection
+	csrf    *CrossOriginRule
 }
 
 var (
@@ -113,14 +115,19 @@ func NewCookie(cfg CookieConfig) (*Cookie, error) {
 	if err := checkCookie(c); err != nil {
 		return nil, err
 	}
-	csrf := http.NewCrossOriginProtection()
-	for _, o := range cfg.TrustedOrigins {
-		if err := csrf.AddTrustedOrigin(o); err != nil {
-			return nil, configErr("cookie_trusted_origins", "%w", err)
-		}
+	csrf, err := NewCrossOriginRule(cfg.TrustedOrigins)
+	if err != nil {
+		return nil, configErr("cookie_trusted_origins", "%w", err)
 	}
-	if cfg.ReissueAfter < 0 {
+	switch {
+	case cfg.DisableVerifySignature:
+		return nil, configErr("disable_verify_signature", "a cookie policy verifies the tokens it signs: a forged cookie would otherwise be re-issued signed")
+	case cfg.ReissueAfter < 0:
 		return nil, configErr("cookie_reissue_time", "must not be negative")
+	case cfg.ReissueAfter > 0 && cfg.Expiration < 0:
+		return nil, configErr("cookie_reissue_time", "slides a session's expiry, but the tokens do not expire (expiration = 0)")
+	case cfg.ReissueAfter > 0 && cfg.DisableVerifyExp:
+		return nil, configErr("disable_verify_exp", "cannot be combined with cookie_reissue_time: an expired cookie would be re-issued")
 	}
 	ti, err := newTokenIdentities(cfg.Config)
 	if err != nil {
@@ -129,7 +136,7 @@ func NewCookie(cfg CookieConfig) (*Cookie, error) {
 	if !ti.v.CanSign() {
 		return nil, configErr("master_secret", "the cookie policy signs the tokens it remembers: configure a master secret or a private key")
 	}
-	if cfg.ReissueAfter > 0 && ti.cfg.Expiration > 0 && cfg.ReissueAfter >= ti.cfg.Expiration {
+	if cfg.ReissueAfter > 0 && cfg.ReissueAfter >= ti.cfg.Expiration {
 		return nil, configErr("cookie_reissue_time", "%v is not shorter than the tokens' lifetime (expiration, %v): they would expire first", cfg.ReissueAfter, ti.cfg.Expiration)
 	}
 	if cfg.Insecure {
@@ -173,30 +180,18 @@ func (c *Cookie) Verifier() *Verifier { return c.v }
 func (c *Cookie) Close() error { return c.v.Close() }
 
 // Identify works out r's identity in one pass: the token from the
-// policy's cookie, the verifier, the CSRF rule, then the userid's
-// principals (the reserved prefixes, the group finder). A request without
-// the cookie has no credentials; one with several cookies of its name has
-// invalid ones (ErrMalformedCookie), since a cookie set by a sibling host
-// could otherwise shadow the real one. A request whose cookie verifies
-// but whose method is unsafe and which comes from another origin than the
-// page's own or a trusted one (http.CrossOriginProtection's check: the
-// Sec-Fetch-Site header, else Origin against Host) is a user rejected
-// (ErrUserRejected and ErrCrossOrigin): the browser attached the cookie to
-// a request that another site's page made.
+// policy's cookie, the verifier, the userid's principals (the reserved
+// prefixes, the group finder), then the CSRF rule (CrossOriginRule.Reject).
+// A request without the cookie has no credentials; one with several
+// cookies of its name has invalid ones (ErrMalformedCookie), since a
+// cookie set by a sibling host could otherwise shadow the real one. A
+// request that the cookie authenticates but whose method is unsafe and
+// which comes from another origin than the site's own or a trusted one is
+// a user rejected (ErrUserRejected and ErrCrossOrigin): the browser
+// attached the cookie to a request that another site's page made.
 func (c *Cookie) Identify(r *http.Request) Identity {
 	t, presented := c.readCookie(r)
-	if presented && t.Err == nil {
-		if err := c.csrf.Check(r); err != nil {
-			c.cfg.Logger.Info("jwtauth: user rejected", "reason", "cross-origin request with an unsafe method, authenticated by a cookie (CSRF)", "method", r.Method, "remote", r.RemoteAddr)
-			return Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Principals: []string{Everyone}, Err: crossOrigin(err)}
-		}
-	}
-	return c.identity(r, t, presented)
-}
-
-// crossOrigin is the error of a request refused by the CSRF rule.
-func crossOrigin(cause error) error {
-	return fmt.Errorf("%w: %w (%w)", ErrUserRejected, ErrCrossOrigin, cause)
+	return c.csrf.Reject(r, c.identity(r, t, presented), c.cfg.Logger)
 }
 
 // readCookie is the token stage: find the token in the policy's cookie
@@ -277,7 +272,9 @@ func WithTokenClaims(r *http.Request, claims map[string]any) *http.Request {
 // (Verifier.NewToken) with claims, in a cookie with the policy's
 // attributes and Max-Age the token's lifetime (none when its tokens do not
 // expire: the cookie lasts the browser session). A userid with a reserved
-// prefix is refused, since its token would authenticate nobody.
+// prefix is refused, since its token would authenticate nobody, and so is
+// a cookie larger than MaxCookieBytes. It is the typed path of Remember,
+// for a handler that must know why no cookie came.
 func (c *Cookie) CookieFor(userid string, claims map[string]any) (*http.Cookie, error) {
 	if prefix, reserved := c.reserved.Of(userid); reserved {
 		return nil, fmt.Errorf("jwtauth: cannot remember the userid: it starts with the reserved principal prefix %q", prefix)
@@ -290,8 +287,17 @@ func (c *Cookie) CookieFor(userid string, claims map[string]any) (*http.Cookie, 
 	if err != nil {
 		return nil, err
 	}
-	return c.withToken(token), nil
+	cookie := c.withToken(token)
+	if n := len(cookie.Name) + len(cookie.Value); n > MaxCookieBytes {
+		return nil, fmt.Errorf("jwtauth: the cookie would be %d bytes, more than the %d browsers keep: put fewer claims in it", n, MaxCookieBytes)
+	}
+	return cookie, nil
 }
+
+// MaxCookieBytes bounds a cookie's name and value together, as browsers
+// do (RFC 6265 section 6.1 asks them to keep at least that much): a
+// larger cookie would be dropped, and its user never signed in.
+const MaxCookieBytes = 4096
 
 // withToken is the policy's cookie holding token.
 func (c *Cookie) withToken(token string) *http.Cookie {
@@ -304,12 +310,19 @@ func (c *Cookie) withToken(token string) *http.Cookie {
 }
 
 // Remember returns the Set-Cookie header that stores a new token for
-// userid (CookieFor), with the claims WithTokenClaims gave r. When no
-// token can be made (a reserved userid, claims that do not encode as
-// JSON, a signer that fails), it logs the error and returns no header. It
-// takes back the cookie a reissue put on r's response.
+// userid (CookieFor), with the claims WithTokenClaims gave r. It returns
+// no header, and logs why, when no token can be made (a reserved userid,
+// claims that do not encode as JSON or make too large a cookie, a signer
+// that fails) and when r is an unsafe request from another site's page
+// (CrossOriginRule.Check), which must not sign the browser in as a user
+// of its choosing (login CSRF). A session slid by Admit leaves r's
+// response alone.
 func (c *Cookie) Remember(r *http.Request, userid string) http.Header {
-	c.takeReissue(r)
+	c.signedInOrOut(r)
+	if err := c.csrf.Check(r); err != nil {
+		c.cfg.Logger.Info("jwtauth: the cookie policy does not remember a user for a cross-origin request (login CSRF)", "method", r.Method, "remote", r.RemoteAddr)
+		return http.Header{}
+	}
 	claims, _ := r.Context().Value(tokenClaimsKey{}).(map[string]any)
 	cookie, err := c.CookieFor(userid, claims)
 	if err != nil {
@@ -320,10 +333,10 @@ func (c *Cookie) Remember(r *http.Request, userid string) http.Header {
 }
 
 // Forget returns the Set-Cookie header that deletes the policy's cookie:
-// the same name, Path and Domain, Max-Age=0. It takes back the cookie a
-// reissue put on r's response.
+// the same name, Path and Domain, Max-Age=0. A session slid by Admit
+// leaves r's response alone.
 func (c *Cookie) Forget(r *http.Request) http.Header {
-	c.takeReissue(r)
+	c.signedInOrOut(r)
 	return http.Header{"Set-Cookie": {c.deletion()}}
 }
 
@@ -334,10 +347,11 @@ func (c *Cookie) deletion() string {
 	return out.String()
 }
 
-// takeReissue removes the cookie Admit put on the response of r, if any.
-func (c *Cookie) takeReissue(r *http.Request) {
+// signedInOrOut notes, for Admit's sliding session, that r's response
+// signs the browser in or out.
+func (c *Cookie) signedInOrOut(r *http.Request) {
 	if s := stateOf(r.Context(), c); s != nil {
-		s.reissued.Swap(nil).take()
+		s.signedInOrOut.Store(true)
 	}
 }
 
@@ -362,77 +376,137 @@ func (c *Cookie) Challenge(w http.ResponseWriter, r *http.Request) {
 }
 
 // Admit is asked by Authenticate before the handler runs (see Admitter).
-// It refuses, with 403 and {"error":"csrf"}, a request that the CSRF rule
-// rejected (see Identify) and that no other policy of root authenticated:
-// a request that another site's page made, carrying the user's cookie. A
-// request authenticated by a header is not subject to the rule, since no
-// browser attaches a header by itself (Pyramid's CSRF rule for
-// credentials other than cookies).
+// It refuses, with 403 and {"error":"csrf"} (CrossOriginRule.Refuse), a
+// request that the CSRF rule rejected (see Identify) and that no other
+// policy of root authenticated: a request that another site's page made,
+// carrying the user's cookie. A request that a header authenticated is
+// not subject to the rule.
 //
 // With ReissueAfter, a request that the cookie authenticates (for root:
-// in a stack, one whose chosen policy is this one) and whose token was
-// issued longer ago than that gets, on w, a new cookie with the same
-// claims but iat (now) and exp (the configured expiration from now); a
-// token without iat is not re-issued. Remember and Forget on the request
-// take that cookie back, so that a response never carries it beside
-// theirs.
-func (c *Cookie) Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) bool {
+// Identity.AuthenticatedBy; in a stack, one whose chosen policy is this
+// one) and whose token was issued longer ago than that gets a new cookie
+// on its response, with the same claims but iat (now) and exp (the
+// configured expiration from now): Admit wraps w, and the cookie is added
+// when the handler writes the response's header (WriteHeader, Write or
+// Flush; a handler that writes nothing gets none). It is not added to a
+// response that sets the policy's cookie itself, nor to the response of
+// a request whose Remember or Forget was called, nor to a response a
+// shared cache may keep (Cache-Control public or s-maxage), where it would
+// hand the session to others. A token without iat is not re-issued.
+func (c *Cookie) Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) (http.ResponseWriter, bool) {
 	if len(r.Header["Cookie"]) == 0 {
-		return true // not even a cookie: nothing to refuse or re-issue
+		return w, true // not even a cookie: nothing to refuse or slide
 	}
-	id := IdentityOf(r, c)
-	if errors.Is(id.Err, ErrCrossOrigin) {
-		if IdentityOf(r, root).Err == nil {
-			return true // another policy's credentials (a header)
+	if c.csrf.Refuse(w, r, c, root) {
+		return w, false
+	}
+	if c.reissue > 0 {
+		if id := IdentityOf(r, root); id.AuthenticatedBy(c) && c.due(id) {
+			return &slidingWriter{ResponseWriter: w, c: c, r: r, id: id}, true
 		}
-		WriteCrossOriginRefusal(w)
-		return false
 	}
-	if c.reissue > 0 && id.Err == nil && samePolicy(IdentityOf(r, root).by, c) {
-		c.reissueFor(w, r, id)
-	}
-	return true
+	return w, true
 }
 
-// reissueFor puts a new cookie on w when the token of id is old enough.
-func (c *Cookie) reissueFor(w http.ResponseWriter, r *http.Request, id Identity) {
-	claims := id.claims.get()
-	iat, present, err := claims.numericDate("iat")
-	if !present || err != nil {
-		return
-	}
+// due tells whether the token of id is old enough to be re-issued.
+func (c *Cookie) due(id Identity) bool {
+	iat, present, err := id.claims.get().numericDate("iat")
+	return present && err == nil && float64(c.cfg.Now().Unix())-iat >= c.reissue.Seconds()
+}
+
+// reissued is the Set-Cookie value of a new token with the claims of id
+// but iat and exp.
+func (c *Cookie) reissued(id Identity) (string, error) {
 	now := c.cfg.Now()
-	if float64(now.Unix())-iat < c.reissue.Seconds() {
-		return // issued recently enough
-	}
-	fresh := claims.Clone()
+	fresh := id.claims.get().Clone()
 	fresh["iat"] = now.Unix()
-	delete(fresh, "exp")
-	if c.cfg.Expiration > 0 {
-		fresh["exp"] = now.Add(c.cfg.Expiration).Unix()
-	}
+	fresh["exp"] = now.Add(c.cfg.Expiration).Unix()
 	token, err := c.v.Encode(map[string]any(fresh))
 	if err != nil {
-		c.cfg.Logger.Error("jwtauth: the cookie policy cannot re-issue the cookie", "error", err.Error())
-		return
+		return "", err
 	}
-	value := c.withToken(token).String()
-	w.Header().Add("Set-Cookie", value)
-	if s := stateOf(r.Context(), c); s != nil {
-		s.reissued.Store(&pendingCookie{header: w.Header(), value: value})
-	}
-	c.cfg.Logger.Debug("jwtauth: cookie re-issued", "remote", r.RemoteAddr)
+	return c.withToken(token).String(), nil
 }
 
-// WriteCrossOriginRefusal answers a request refused by the CSRF rule of
-// the cookie policy (ErrCrossOrigin): 403 with the JSON body
-// {"error":"csrf","error_description":"..."}.
-func WriteCrossOriginRefusal(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusForbidden)
-	_ = json.NewEncoder(w).Encode(map[string]string{
-		"error":             "csrf",
-		"error_description": "cross-origin request refused: a request with an unsafe method that a cookie authenticates must come from the site's own pages (CSRF protection)",
-	})
+// slidingWriter is the response of a request whose session slides: the
+// re-issued cookie is added when the header is written.
+type slidingWriter struct {
+	http.ResponseWriter
+	c    *Cookie
+	r    *http.Request
+	id   Identity
+	done bool
+}
+
+// slide adds the re-issued cookie to the header, once, unless the
+// response must go without it.
+func (w *slidingWriter) slide() {
+	if w.done {
+		return
+	}
+	w.done = true
+	h := w.Header()
+	if s := stateOf(w.r.Context(), w.c); s != nil && s.signedInOrOut.Load() || setsCookie(h, w.c.cookie.Name) || sharedCacheable(h) {
+		return
+	}
+	value, err := w.c.reissued(w.id)
+	if err != nil {
+		w.c.cfg.Logger.Error("jwtauth: the cookie policy cannot re-issue the cookie", "error", err.Error())
+		return
+	}
+	h.Add("Set-Cookie", value)
+	w.c.cfg.Logger.Debug("jwtauth: cookie re-issued", "remote", w.r.RemoteAddr)
+}
+
+// WriteHeader adds the cookie to a final response, then writes the header.
+func (w *slidingWriter) WriteHeader(status int) {
+	if status >= 200 {
+		w.slide()
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Write adds the cookie, then writes b.
+func (w *slidingWriter) Write(b []byte) (int, error) {
+	w.slide()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush adds the cookie, then flushes the response, if it can be.
+func (w *slidingWriter) Flush() {
+	w.slide()
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over, if the response can, without a
+// cookie.
+func (w *slidingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap returns the response it wraps, for http.ResponseController.
+func (w *slidingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// setsCookie tells whether h sets the cookie name.
+func setsCookie(h http.Header, name string) bool {
+	for _, v := range h["Set-Cookie"] {
+		if n, _, _ := strings.Cut(v, "="); strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedCacheable tells whether h lets a shared cache keep the response
+// (Cache-Control public or s-maxage).
+func sharedCacheable(h http.Header) bool {
+	for _, v := range h["Cache-Control"] {
+		for _, d := range strings.Split(v, ",") {
+			d = strings.ToLower(strings.TrimSpace(d))
+			if d == "public" || strings.HasPrefix(d, "s-maxage") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -243,11 +244,12 @@ func TestCookieReissue(t *testing.T) {
 		r.AddCookie(&http.Cookie{Name: "jwt", Value: tok})
 		return r
 	}
-	nothing := func(http.ResponseWriter, *http.Request) {}
+	// The re-issued cookie goes on when the handler writes the header.
+	ok := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }
 
 	t.Run("an old token gets a fresh cookie", func(t *testing.T) {
 		for _, p := range []policy.AuthenticationPolicy{cookie, stack} {
-			rec := serve(p, withCookie(old), nothing)
+			rec := serve(p, withCookie(old), ok)
 			name, value, attrs := setCookieParts(t, onlySetCookie(t, rec.Header()))
 			if want := []string{"Path=/", "Max-Age=3600", "HttpOnly", "Secure", "SameSite=Lax"}; name != "jwt" || !reflect.DeepEqual(attrs, want) {
 				t.Errorf("re-issued %s=…; %q; want jwt=…; %q", name, attrs, want)
@@ -267,30 +269,61 @@ func TestCookieReissue(t *testing.T) {
 		handler func(w http.ResponseWriter, r *http.Request)
 		want    []string // the Set-Cookie values' names and Max-Age
 	}{
-		{"a fresh token", cookie, withCookie(fresh), nothing, nil},
-		{"a token without iat", cookie, withCookie(noIat), nothing, nil},
-		{"an expired token", cookie, withCookie(expired), nothing, nil},
-		{"no cookie", cookie, httptest.NewRequest("GET", "/", nil), nothing, nil},
+		{"a fresh token", cookie, withCookie(fresh), ok, nil},
+		{"a token without iat", cookie, withCookie(noIat), ok, nil},
+		{"an expired token", cookie, withCookie(expired), ok, nil},
+		{"no cookie", cookie, httptest.NewRequest("GET", "/", nil), ok, nil},
+		{"a handler that writes nothing", cookie, withCookie(old), func(http.ResponseWriter, *http.Request) {}, nil},
+		{"a 1xx answer first", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusNoContent)
+		}, []string{"jwt Max-Age=3600"}},
+		{"a flush", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.(http.Flusher).Flush()
+		}, []string{"jwt Max-Age=3600"}},
+		{"a response for shared caches", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=60, Public")
+			io.WriteString(w, "ok")
+		}, nil},
+		{"a response for shared caches (s-maxage)", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Cache-Control", "s-maxage=60")
+			w.WriteHeader(200)
+		}, nil},
+		{"a private response", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Cache-Control", "private, max-age=60")
+			w.WriteHeader(200)
+		}, []string{"jwt Max-Age=3600"}},
+		{"the handler sets the cookie itself", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "jwt", Value: "x", MaxAge: 60})
+			w.WriteHeader(200)
+		}, []string{"jwt Max-Age=60"}},
+		{"Forget, its headers not sent", cookie, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
+			cookie.Forget(r)
+			w.WriteHeader(200)
+		}, nil},
 		{"Forget", cookie, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
 			for k, v := range cookie.Forget(r) {
 				w.Header()[k] = append(w.Header()[k], v...)
 			}
+			io.WriteString(w, "ok")
 		}, []string{"jwt Max-Age=0"}},
 		{"Forget through the stack", stack, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
 			for k, v := range stack.Forget(r) {
 				w.Header()[k] = append(w.Header()[k], v...)
 			}
+			io.WriteString(w, "ok")
 		}, []string{"jwt Max-Age=0"}},
 		{"Remember", cookie, withCookie(old), func(w http.ResponseWriter, r *http.Request) {
 			for k, v := range cookie.Remember(r, "bob") {
 				w.Header()[k] = append(w.Header()[k], v...)
 			}
+			io.WriteString(w, "ok")
 		}, []string{"jwt Max-Age=3600"}},
 		{"a header authenticated the request", stack, func() *http.Request {
 			r := withCookie(old)
 			r.Header.Set("Authorization", jwtAuth(mintHS(t, validClaims("bob"))))
 			return r
-		}(), nothing, nil},
+		}(), ok, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := serve(tt.p, tt.r, tt.handler)
@@ -312,7 +345,7 @@ func TestCookieReissue(t *testing.T) {
 	t.Run("the clock decides", func(t *testing.T) {
 		defer clk.now.Store(testNow.Unix())
 		clk.now.Store(testNow.Add(2 * time.Minute).Unix()) // fresh is now 11 minutes old
-		if rec := serve(cookie, withCookie(fresh), nothing); len(rec.Header().Values("Set-Cookie")) != 1 {
+		if rec := serve(cookie, withCookie(fresh), ok); len(rec.Header().Values("Set-Cookie")) != 1 {
 			t.Errorf("after two minutes, Set-Cookie = %q; want a re-issued cookie", rec.Header().Values("Set-Cookie"))
 		}
 	})
@@ -498,5 +531,235 @@ func TestCookieConfigErrors(t *testing.T) {
 	newCookie(t, func(c *policy.CookieConfig) { c.Insecure, c.Logger = true, log })
 	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "cookie_secure") {
 		t.Errorf("an insecure cookie logged no warning naming cookie_secure:\n%s", buf)
+	}
+}
+
+// TestCookieAdmittedOnce: an Authenticate of the cookie policy above an
+// Authenticate of a stack that holds it (and a stack that holds it twice)
+// slides the session once; a place given by WithIdentity above is no
+// admission, so the CSRF rule still refuses.
+func TestCookieAdmittedOnce(t *testing.T) {
+	cookie := newCookie(t, func(c *policy.CookieConfig) { c.ReissueAfter = 10 * time.Minute })
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "a", Policy: cookie}, {Name: "b", Policy: cookie}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := mintHS(t, map[string]any{"sub": "alice", "iat": testNow.Add(-time.Hour / 2).Unix(), "exp": testNow.Add(time.Hour / 2).Unix()})
+	write := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"cookie above stack", policy.Authenticate(cookie)(policy.Authenticate(stack)(write))},
+		{"stack above cookie", policy.Authenticate(stack)(policy.Authenticate(cookie)(write))},
+		{"a stack holding it twice", policy.Authenticate(stack)(write)},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "jwt", Value: old})
+		rec := httptest.NewRecorder()
+		tt.h.ServeHTTP(rec, r)
+		if got := rec.Header().Values("Set-Cookie"); len(got) != 1 {
+			t.Errorf("%s: %d Set-Cookie headers; want the one re-issued cookie", tt.name, len(got))
+		}
+	}
+
+	r := httptest.NewRequest("PUT", "/", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.AddCookie(&http.Cookie{Name: "jwt", Value: mintHS(t, validClaims("alice"))})
+	r = policy.WithIdentity(r, cookie)
+	rec := httptest.NewRecorder()
+	ran := false
+	policy.Authenticate(cookie)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true })).ServeHTTP(rec, r)
+	if rec.Code != 403 || ran {
+		t.Errorf("a cross-site PUT with a place from WithIdentity: %d, handler ran %v; want 403", rec.Code, ran)
+	}
+}
+
+// TestCookieMethodOverride: a method changed below Authenticate (a method
+// override) is worked out afresh, so a cross-site GET turned DELETE loses
+// the cookie's user.
+func TestCookieMethodOverride(t *testing.T) {
+	p := newCookie(t, nil)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.AddCookie(&http.Cookie{Name: "jwt", Value: mintHS(t, validClaims("alice"))})
+	var before, after error
+	policy.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, before = p.AuthenticatedUserID(r)
+		r.Method = http.MethodDelete
+		_, after = p.AuthenticatedUserID(r)
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	if before != nil || !errors.Is(after, policy.ErrCrossOrigin) {
+		t.Errorf("GET: %v; turned DELETE: %v; want alice, then ErrCrossOrigin", before, after)
+	}
+}
+
+// TestCookieTrustedOrigins: trusted origins are matched as browsers spell
+// an Origin (lowercase, no default port).
+func TestCookieTrustedOrigins(t *testing.T) {
+	p := newCookie(t, func(c *policy.CookieConfig) {
+		c.TrustedOrigins = []string{"https://App.Example:443", "http://localhost:8080", "HTTP://Other.Example:80"}
+	})
+	tok := mintHS(t, validClaims("alice"))
+	for origin, want := range map[string]bool{
+		"https://app.example":   true,
+		"http://localhost:8080": true,
+		"http://other.example":  true,
+		"https://evil.example":  false,
+		"http://localhost:8081": false,
+	} {
+		r := httptest.NewRequest("PUT", "https://api.example/", nil)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		r.Header.Set("Origin", origin)
+		r.AddCookie(&http.Cookie{Name: "jwt", Value: tok})
+		if _, err := p.AuthenticatedUserID(r); (err == nil) != want {
+			t.Errorf("a PUT from %s: %v; want allowed %v", origin, err, want)
+		}
+	}
+	for _, bad := range []string{"https://*.example", "https://app.example/", "app.example", "ftp://app.example", "https://user@app.example"} {
+		_, err := policy.NewCookie(policy.CookieConfig{Config: policy.Config{MasterSecret: testSecret, Logger: discard}, TrustedOrigins: []string{bad}})
+		var ce *policy.ConfigError
+		if !errors.As(err, &ce) || ce.Key != "cookie_trusted_origins" {
+			t.Errorf("trusted origin %q: %v; want a ConfigError for cookie_trusted_origins", bad, err)
+		}
+	}
+}
+
+// TestCookieRememberLoginCSRF: another site's page cannot sign a browser
+// in: Remember makes no cookie for an unsafe cross-origin request.
+func TestCookieRememberLoginCSRF(t *testing.T) {
+	p := newCookie(t, nil)
+	for _, tt := range []struct {
+		site string
+		want bool
+	}{{"cross-site", false}, {"same-site", false}, {"same-origin", true}, {"", true}} {
+		r := httptest.NewRequest("POST", "/login", nil)
+		if tt.site != "" {
+			r.Header.Set("Sec-Fetch-Site", tt.site)
+		}
+		if got := p.Remember(r, "mallory").Get("Set-Cookie") != ""; got != tt.want {
+			t.Errorf("Remember for a POST with Sec-Fetch-Site %q: a cookie %v; want %v", tt.site, got, tt.want)
+		}
+	}
+}
+
+// TestCookieTooLarge: a cookie browsers would drop is refused.
+func TestCookieTooLarge(t *testing.T) {
+	p := newCookie(t, nil)
+	groups := make([]string, 400)
+	for i := range groups {
+		groups[i] = "group-with-a-long-name"
+	}
+	if _, err := p.CookieFor("alice", map[string]any{"groups": groups}); err == nil || !strings.Contains(err.Error(), "4096") {
+		t.Errorf("CookieFor with 400 groups: %v; want an error naming the bound", err)
+	}
+	if _, err := p.CookieFor("alice", map[string]any{"groups": groups[:10]}); err != nil {
+		t.Errorf("CookieFor with 10 groups: %v", err)
+	}
+}
+
+// TestCookieRefusesUnsafeChecks: the settings that would let a sliding
+// session sign what it never verified are refused.
+func TestCookieRefusesUnsafeChecks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		mod  func(*policy.CookieConfig)
+		key  string
+	}{
+		{"no signature check", func(c *policy.CookieConfig) { c.DisableVerifySignature = true }, "disable_verify_signature"},
+		{"no exp check, sliding", func(c *policy.CookieConfig) { c.DisableVerifyExp, c.ReissueAfter = true, time.Minute }, "disable_verify_exp"},
+		{"sliding without an expiry", func(c *policy.CookieConfig) { c.Expiration, c.ReissueAfter = policy.NoExpiration, time.Minute }, "cookie_reissue_time"},
+	} {
+		cfg := policy.CookieConfig{Config: policy.Config{MasterSecret: testSecret, Logger: discard}}
+		tt.mod(&cfg)
+		_, err := policy.NewCookie(cfg)
+		var ce *policy.ConfigError
+		if !errors.As(err, &ce) || ce.Key != tt.key {
+			t.Errorf("%s: %v; want a ConfigError for %s", tt.name, err, tt.key)
+		}
+	}
+}
+
+// TestTokenTypeOfOwnTokens: with token_type, the tokens the policies make
+// carry it, and verify.
+func TestTokenTypeOfOwnTokens(t *testing.T) {
+	jwtP := newPolicy(t, func(c *policy.Config) { c.TokenType = "at+jwt" })
+	tok, err := jwtP.NewToken("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if userid, err := jwtP.AuthenticatedUserID(newRequest(jwtAuth(tok))); err != nil || userid != "alice" {
+		t.Errorf("the policy's own at+jwt token: %q, %v", userid, err)
+	}
+	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.HS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ := jws.Signatures[0].Header.ExtraHeaders["typ"]; typ != "at+jwt" {
+		t.Errorf("typ = %v; want at+jwt", typ)
+	}
+	cookie := newCookie(t, func(c *policy.CookieConfig) { c.TokenType = "at+jwt" })
+	c, err := cookie.CookieFor("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	if userid, err := cookie.AuthenticatedUserID(r); err != nil || userid != "alice" {
+		t.Errorf("the cookie policy's own at+jwt token: %q, %v", userid, err)
+	}
+}
+
+// countingAdmitter is a policy of the application's that counts the
+// times it is asked to admit a request.
+type countingAdmitter struct {
+	*policy.JWT
+	n *atomic.Int32
+}
+
+func (c countingAdmitter) Admit(w http.ResponseWriter, _ *http.Request, _ policy.AuthenticationPolicy) (http.ResponseWriter, bool) {
+	c.n.Add(1)
+	return w, true
+}
+
+// TestAdmitterAskedOnce: each Admitter is asked once per request, however
+// many Authenticates and stacks hold it.
+func TestAdmitterAskedOnce(t *testing.T) {
+	a := countingAdmitter{newPolicy(t, nil), &atomic.Int32{}}
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "a", Policy: a}, {Name: "b", Policy: a}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := policy.Authenticate(a)(policy.Authenticate(stack)(policy.Authenticate(a)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if n := a.n.Load(); n != 1 {
+		t.Errorf("the Admitter was asked %d times; want once", n)
+	}
+}
+
+// TestPrintedWithoutSecrets: a policy or its configuration printed with
+// fmt or logged with slog shows no secret.
+func TestPrintedWithoutSecrets(t *testing.T) {
+	cfg := policy.Config{MasterSecret: testSecret, Logger: discard}
+	jwtP, err := policy.NewJWT(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := newCookie(t, nil)
+	rsaCfg := policy.Config{Algorithm: "RS256", PrivateKey: rsaKeyOnce(), Logger: discard}
+	rsaP, err := policy.NewJWT(rsaCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, buf := bufLogger()
+	for _, v := range []any{jwtP, cookie, jwtP.Verifier(), cfg, policy.CookieConfig{Config: cfg}, rsaP, rsaCfg} {
+		out := fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
+		log.Info("printed", "value", v)
+		if strings.Contains(out, string(testSecret[:16])) || strings.Contains(out, fmt.Sprint(testSecret[:8])) || strings.Contains(out, rsaKeyOnce().D.String()[:20]) {
+			t.Errorf("%T printed a secret: %s", v, out)
+		}
+	}
+	if s := buf.String(); strings.Contains(s, string(testSecret[:16])) || strings.Contains(s, fmt.Sprint(testSecret[:8])) || strings.Contains(s, rsaKeyOnce().D.String()[:20]) {
+		t.Errorf("slog logged a secret:\n%s", s)
 	}
 }

@@ -31,13 +31,21 @@ type Identity struct {
 
 	claims *claimSet // the verified claims, when the policy has them
 	// by is the policy whose credentials authenticated the request (in a
-	// stack, the policy chosen), nil when none did: it tells a cookie's
-	// identity from a header's (see Cookie.Admit).
+	// stack, the policy chosen), nil when none did (AuthenticatedBy).
 	by AuthenticationPolicy
 }
 
 // Authenticated tells whether the request has an authenticated user.
 func (id Identity) Authenticated() bool { return id.Err == nil }
+
+// AuthenticatedBy tells whether p's credentials authenticated the request:
+// p is the policy that worked the identity out, or, for a stack's, the
+// policy it chose. It tells a cookie's identity from a header's, for an
+// Admitter that acts only on requests its own credentials authenticate.
+// Policies are told apart as IdentityOf tells them.
+func (id Identity) AuthenticatedBy(p AuthenticationPolicy) bool {
+	return id.Err == nil && id.by != nil && samePolicy(id.by, p)
+}
 
 // Claims returns a copy of the verified claims of an authenticated user's
 // token, decoded when first asked for; nil when the user is not

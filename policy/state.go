@@ -16,9 +16,10 @@ import (
 // handlers ask and through requests copied with WithContext. Before the
 // handler runs, it asks every Admitter among p and the policies p stacks
 // (see Admit): a cookie policy refuses there a cross-origin request its
-// cookie authenticates (CSRF) and re-issues its cookie. A request that
+// cookie authenticates (CSRF) and slides its session. A request that
 // already has p's identity above (the same middleware twice, or
-// chiadapter.Authenticate, which is this one) keeps it.
+// chiadapter.Authenticate, which is this one) keeps it, and each Admitter
+// is asked once per request.
 //
 // Like http.Handle, it panics when p is nil (a nil interface or a nil
 // pointer): a program built so is wrong before any request comes.
@@ -29,7 +30,7 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 	admitters := admittersOf(p, nil)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r, ok := admit(w, r, p, admitters); ok {
+			if w, r, ok := admit(w, r, p, admitters); ok {
 				next.ServeHTTP(w, r)
 			}
 		})
@@ -38,57 +39,65 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 
 // An Admitter is a policy with a say on each request before its handler
 // runs: Authenticate (and Admit) asks every Admitter among its policy and
-// the policies that one stacks, in stack order, and runs the handler only
-// when each admits the request. The cookie policy is one (see
-// Cookie.Admit).
+// the policies that one stacks, in stack order, once per request, and
+// runs the handler only when each admits the request. The cookie policy
+// and the Basic policy are Admitters (their CSRF rule, CrossOriginRule).
 type Admitter interface {
 	// Admit is called with the response and the request as the handler
 	// would get them; root is the policy Authenticate was given (a stack
 	// that holds the Admitter, or the Admitter itself), whose identity of
-	// r is the request's (IdentityOf(r, root)). It may set headers on w.
-	// It returns false when it has answered the request itself: the
-	// handler is not run.
-	Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) bool
+	// r is the request's (IdentityOf(r, root); Identity.AuthenticatedBy
+	// tells whether the Admitter's credentials made it). It returns the
+	// response the handler is to write to (w, or w wrapped, as the cookie
+	// policy wraps it to slide a session) and true; or false when it has
+	// answered the request itself: the handler is not run.
+	Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) (http.ResponseWriter, bool)
 }
 
 // Admit gives r its place for an identity with p, as Authenticate does,
-// and asks the Admitters among p and the policies it stacks: false means
-// one of them answered the request on w, and the request must not be
-// served. A request that has p's place already (an Authenticate of p, or
-// of a stack that holds p, ran above) is returned as it is: it was
-// admitted there. It is for a middleware that is not a
+// and asks the Admitters among p and the policies it stacks that no
+// Authenticate above asked already. It returns the response and the
+// request to serve, or false when an Admitter answered the request on w,
+// which must then not be served. It is for a middleware that is not a
 // func(http.Handler) http.Handler, such as a guard given its own policy.
-func Admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy) (*http.Request, bool) {
+func Admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy) (http.ResponseWriter, *http.Request, bool) {
 	if isNil(p) {
 		panic("policy: Admit with a nil policy")
 	}
 	return admit(w, r, p, admittersOf(p, nil))
 }
 
+// admitter is an Admitter among a policy's, and the policy it is.
+type admitter struct {
+	p AuthenticationPolicy
+	a Admitter
+}
+
 // admit is Admit with p's Admitters found already.
-func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []Admitter) (*http.Request, bool) {
-	if stateOf(r.Context(), p) != nil {
-		return r, true
-	}
-	r = withPlace(r, p)
+func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []admitter) (http.ResponseWriter, *http.Request, bool) {
+	r = WithIdentity(r, p)
 	for _, a := range admitters {
-		if !a.Admit(w, r, p) {
-			return r, false
+		if s := stateOf(r.Context(), a.p); s == nil || !s.admitted.CompareAndSwap(false, true) {
+			continue // asked by an Authenticate above, or a second time in a stack
+		}
+		var ok bool
+		if w, ok = a.a.Admit(w, r, p); !ok {
+			return w, r, false
 		}
 	}
-	return r, true
+	return w, r, true
 }
 
 // admittersOf appends the Admitters among p and the policies it stacks,
 // in stack order, to out.
-func admittersOf(p AuthenticationPolicy, out []Admitter) []Admitter {
+func admittersOf(p AuthenticationPolicy, out []admitter) []admitter {
 	if s, ok := p.(Stack); ok {
 		for _, inner := range s.Stacked() {
 			out = admittersOf(inner, out)
 		}
 	}
 	if a, ok := p.(Admitter); ok {
-		out = append(out, a)
+		out = append(out, admitter{p, a})
 	}
 	return out
 }
@@ -211,40 +220,27 @@ type requestState struct {
 
 	once sync.Once
 	id   Identity
-	// Copies of the credential headers the identity was worked out from,
-	// to tell a request whose headers a handler changed in place.
+	// Copies of the credential headers and the method the identity was
+	// worked out from, to tell a request whose headers a handler changed
+	// in place, or whose method a method override changed (the CSRF rule
+	// reads it).
 	authorization, cookie headerValues
+	method                string
 
-	// reissued is the cookie a cookie policy's Admit put on the response,
-	// which its Remember and Forget take back.
-	reissued atomic.Pointer[pendingCookie]
-}
-
-// pendingCookie is one Set-Cookie value put on a response's headers.
-type pendingCookie struct {
-	header http.Header
-	value  string
-}
-
-// take removes the cookie from the headers it was put on.
-func (c *pendingCookie) take() {
-	if c == nil {
-		return
-	}
-	if i := slices.Index(c.header["Set-Cookie"], c.value); i >= 0 {
-		c.header["Set-Cookie"] = slices.Delete(c.header["Set-Cookie"], i, i+1)
-		if len(c.header["Set-Cookie"]) == 0 {
-			delete(c.header, "Set-Cookie")
-		}
-	}
+	// admitted is set once the policy's Admit ran for the request.
+	admitted atomic.Bool
+	// signedInOrOut is set by a cookie policy's Remember and Forget, so
+	// that its sliding session leaves their response alone.
+	signedInOrOut atomic.Bool
 }
 
 // get returns the identity, worked out on first use (or, when r is nil,
 // for the request Authenticate saw). The kept identity answers for the
 // requests that share the headers of that request (its copies made with
-// WithContext) while their Authorization and Cookie headers are unchanged;
-// any other request (a request made on this context, a Clone, headers
-// changed in place) is worked out afresh, and nothing is kept of it.
+// WithContext) while their Authorization and Cookie headers and their
+// method are unchanged; any other request (a request made on this
+// context, a Clone, headers changed in place, a method overridden) is
+// worked out afresh, and nothing is kept of it.
 func (s *requestState) get(r *http.Request) Identity {
 	if r == nil {
 		r = s.r
@@ -254,9 +250,10 @@ func (s *requestState) get(r *http.Request) Identity {
 	}
 	s.once.Do(func() {
 		s.authorization, s.cookie = valuesOf(r.Header["Authorization"]), valuesOf(r.Header["Cookie"])
+		s.method = r.Method
 		s.id = Identify(s.p, r)
 	})
-	if !s.authorization.equal(r.Header["Authorization"]) || !s.cookie.equal(r.Header["Cookie"]) {
+	if !s.authorization.equal(r.Header["Authorization"]) || !s.cookie.equal(r.Header["Cookie"]) || r.Method != s.method {
 		return Identify(s.p, r)
 	}
 	return s.id

@@ -28,15 +28,21 @@ func (v *Verifier) CanSign() bool { return v.signingKey != nil }
 func (p *JWT) CanSign() bool { return p.v.CanSign() }
 
 // Encode signs claims (any value that encodes as a JSON object) with the
-// verifier's signing key and algorithm and returns the compact token. It
-// fails with ErrNoSigningKey when there is only a public key.
+// verifier's signing key and algorithm and returns the compact token,
+// whose typ header is Config.TokenType when one is configured (so that the
+// verifier accepts its own tokens), JWT otherwise. It fails with
+// ErrNoSigningKey when there is only a public key.
 func (v *Verifier) Encode(claims any) (string, error) {
 	if v.signingKey == nil {
 		return "", ErrNoSigningKey
 	}
+	typ := jose.ContentType("JWT")
+	if v.cfg.TokenType != "" {
+		typ = jose.ContentType(v.cfg.TokenType) // the type the verifier requires
+	}
 	signer, err := jose.NewSigner(
 		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(v.cfg.Algorithm), Key: v.signingKey},
-		(&jose.SignerOptions{}).WithType("JWT"),
+		(&jose.SignerOptions{}).WithType(typ),
 	)
 	if err != nil {
 		return "", fmt.Errorf("jwtauth: cannot sign: %w", err)

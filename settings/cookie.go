@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/pyramid-go/jwtauth/policy"
@@ -38,8 +39,8 @@ func isCookieSetting(name string) bool {
 }
 
 // newCookieOfStack is the jwt_cookie factory: the cookie policy
-// (policy.NewCookie). The jwtauth.* keys of m are its defaults, but
-// jwtauth.scheme, which is the header policy's; its own keys (the
+// (policy.NewCookie). The jwtauth.* keys of m are its defaults, but those
+// of an identity provider's tokens (notCookieDefault); its own keys (the
 // jwtauth.* keys without the prefix, and the cookie_* ones) win:
 //
 //   - cookie_name: the cookie's name, default jwt;
@@ -57,7 +58,7 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger) (policy.Aut
 	if _, ok := own[kScheme]; ok {
 		return nil, keyErr(kScheme, bad("is a setting of the jwt policy: a jwt_cookie policy reads its token from a cookie"))
 	}
-	jm := jwtDefaults(m, func(name string) bool { return name == kScheme })
+	jm := jwtDefaults(m, notCookieDefault)
 	for k, v := range own {
 		jm[Prefix+k] = v
 	}
@@ -88,6 +89,14 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger) (policy.Aut
 		return nil, policyErr(jm, err)
 	}
 	return p, nil
+}
+
+// notCookieDefault tells the jwtauth.* keys that are no default of a
+// jwt_cookie policy: scheme, which is the header policy's, and those that
+// describe an identity provider's tokens (the key sets, token_type), which
+// a stack's header policy verifies while the cookie policy signs its own.
+func notCookieDefault(name string) bool {
+	return name == kScheme || name == kTokenType || slices.Contains(jwksSettings, name)
 }
 
 // parseCookie reads the cookie_* settings of m into cc.

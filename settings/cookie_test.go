@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/policy/multiauth"
 	"github.com/pyramid-go/jwtauth/settings"
@@ -482,5 +483,36 @@ func TestCookieDefaultsLeaveTheHeaderPolicyAlone(t *testing.T) {
 	r := request("JWT", tok)
 	if id := policy.Identify(stack, r); id.Err != nil || id.UserID != "alice" || id.Policy != "api" {
 		t.Errorf("a JWT header: %q by %q, %v; want alice by api", id.UserID, id.Policy, id.Err)
+	}
+}
+
+// TestCookieBesideAnIdentityProvider: the stack most applications want,
+// an identity provider's tokens for the API (top-level key set keys) and
+// the application's own cookie session, builds: the key set keys and
+// token_type are no defaults of the jwt_cookie policy.
+func TestCookieBesideAnIdentityProvider(t *testing.T) {
+	a := jwk(1, "key-a")
+	path := writeFile(t, "jwks.json", testkit.PublicJWKS(t, a))
+	p, err := settings.NewPolicy(map[string]string{
+		"multiauth.policies":                 "api web",
+		"multiauth.policy.api.use":           "jwt",
+		"multiauth.policy.web.use":           "jwt_cookie",
+		"multiauth.policy.web.master_secret": secret,
+		"jwtauth.jwks_file":                  path,
+		"jwtauth.token_type":                 "at+jwt",
+	}, nil, quiet)
+	if err != nil {
+		t.Fatalf("NewPolicy: %v", err)
+	}
+	defer p.Close()
+	r := httptest.NewRequest("POST", "/login", nil)
+	c, err := http.ParseSetCookie(p.Remember(r, "alice").Get("Set-Cookie"))
+	if err != nil {
+		t.Fatalf("the stack's Remember made no cookie: %v", err)
+	}
+	r = httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	if userid, err := p.AuthenticatedUserID(r); err != nil || userid != "alice" {
+		t.Errorf("the cookie: %q, %v; want alice", userid, err)
 	}
 }

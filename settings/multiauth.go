@@ -272,14 +272,17 @@ func newJWTOfStack(own, m map[string]string, logger *slog.Logger) (policy.Authen
 
 // The settings of a basic policy, besides use.
 const (
-	kCheck         = "check"
-	kRealm         = "realm"
-	checkArgPrefix = kCheck + "_"
+	kCheck          = "check"
+	kRealm          = "realm"
+	kTrustedOrigins = "trusted_origins"
+	checkArgPrefix  = kCheck + "_"
 )
 
 // newBasicOfStack is the basic factory: check names a registered password
 // check (check_<arg> keys are its arguments), realm the challenge's realm,
-// reserved_principal_prefixes as for the JWT policy.
+// reserved_principal_prefixes as for the JWT policy, trusted_origins the
+// origins whose pages may send unsafe requests with Basic credentials
+// (basic.Config.TrustedOrigins).
 func newBasicOfStack(own, _ map[string]string, logger *slog.Logger) (policy.AuthenticationPolicy, error) {
 	cfg := basic.Config{Realm: own[kRealm], Logger: logger}
 	args := map[string]string{}
@@ -288,10 +291,12 @@ func newBasicOfStack(own, _ map[string]string, logger *slog.Logger) (policy.Auth
 		case k == kCheck || k == kRealm:
 		case k == kReservedPrefixes:
 			cfg.ReservedPrincipalPrefixes = list(own[k])
+		case k == kTrustedOrigins:
+			cfg.TrustedOrigins = list(own[k])
 		case strings.HasPrefix(k, checkArgPrefix) && len(k) > len(checkArgPrefix):
 			args[k[len(checkArgPrefix):]] = own[k]
 		default:
-			return nil, unknownKey("", k, []string{kCheck, kRealm, kReservedPrefixes})
+			return nil, unknownKey("", k, []string{kCheck, kRealm, kReservedPrefixes, kTrustedOrigins})
 		}
 	}
 	name := strings.TrimSpace(own[kCheck])

@@ -219,6 +219,7 @@ func TestStackErrors(t *testing.T) {
 		{"a check that fails", with("multiauth.policy.svc.check_fail", "yes"), "multiauth.policy.svc.check", settings.ErrBadValue, "the password store is closed"},
 		{"an unknown key of the basic policy", with("multiauth.policy.svc.realms", "x"), "multiauth.policy.svc.realms", settings.ErrUnknownKey, "unknown setting"},
 		{"a bad realm", with("multiauth.policy.svc.realm", `a"b`), "multiauth.policy.svc.realm", settings.ErrBadValue, "printable ASCII"},
+		{"a bad trusted origin of the basic policy", with("multiauth.policy.svc.trusted_origins", "https://app.example/path"), "multiauth.policy.svc.trusted_origins", settings.ErrBadValue, "scheme://host[:port]"},
 		{"an unknown shared finder", with("multiauth.groupfinder", "test:none"), "multiauth.groupfinder", settings.ErrBadValue, `no group finder "test:none"`},
 		{"a jwtauth typo beside a basic-only stack", map[string]string{"multiauth.policies": "svc", "multiauth.policy.svc.use": "basic", "multiauth.policy.svc.check": check, "jwtauth.mastr_secret": "x"}, "jwtauth.mastr_secret", settings.ErrUnknownKey, "unknown setting"},
 		{"multiauth keys without policies", map[string]string{"jwtauth.master_secret": secret, "multiauth.groupfinder": "x"}, "multiauth.groupfinder", settings.ErrBadValue, "multiauth.policies is not"},

@@ -96,6 +96,15 @@ type Config struct {
 	// colon, such as "system.", can match. They are accepted all the
 	// same, so that one setting serves this policy and the JWT policy.
 	ReservedPrincipalPrefixes []string
+	// TrustedOrigins are origins ("https://app.example.com") whose pages may
+	// send requests with unsafe methods that Basic credentials
+	// authenticate (trusted_origins), besides the site's own: a browser
+	// that was given a password sends it by itself with every request to
+	// the site, another site's page's included, so the policy holds them
+	// to the cookie policy's CSRF rule (policy.CrossOriginRule). Clients
+	// outside a browser (curl, servers) send neither Sec-Fetch-Site nor
+	// Origin and are not subject to it.
+	TrustedOrigins []string
 }
 
 // Policy is the Basic authentication policy. It is safe for concurrent
@@ -103,11 +112,13 @@ type Config struct {
 type Policy struct {
 	cfg       Config
 	challenge string // the WWW-Authenticate challenge
+	csrf      *policy.CrossOriginRule
 }
 
 var (
 	_ policy.AuthenticationPolicy = (*Policy)(nil)
 	_ policy.Identifier           = (*Policy)(nil)
+	_ policy.Admitter             = (*Policy)(nil)
 )
 
 // New checks cfg and builds the policy. Every error is a
@@ -133,9 +144,13 @@ func New(cfg Config) (*Policy, error) {
 		return nil, configErr("reserved_principal_prefixes", "%w", err)
 	}
 	cfg.ReservedPrincipalPrefixes = reserved
+	csrf, err := policy.NewCrossOriginRule(cfg.TrustedOrigins)
+	if err != nil {
+		return nil, configErr("trusted_origins", "%w", err)
+	}
 	// RFC 7617 section 2.1: charset="UTF-8" tells the client to send the
 	// username and password in UTF-8, the only encoding the policy reads.
-	return &Policy{cfg: cfg, challenge: `Basic realm="` + cfg.Realm + `", charset="UTF-8"`}, nil
+	return &Policy{cfg: cfg, challenge: `Basic realm="` + cfg.Realm + `", charset="UTF-8"`, csrf: csrf}, nil
 }
 
 func configErr(key, format string, args ...any) error {
@@ -146,11 +161,28 @@ func configErr(key, format string, args ...any) error {
 func (p *Policy) Realm() string { return p.cfg.Realm }
 
 // Identify works out r's identity in one pass: the credentials from the
-// Authorization header, the reserved prefixes, then the check. Every
-// method of the policy answers from it, once per request under
-// policy.Authenticate (policy.IdentityOf). Identity.Policy is left empty:
-// a stack of policies names its members.
+// Authorization header, the reserved prefixes, the check, then the CSRF
+// rule (policy.CrossOriginRule.Reject: a user of an unsafe request from
+// another site's page is rejected). Every method of the policy answers
+// from it, once per request under policy.Authenticate
+// (policy.IdentityOf). Identity.Policy is left empty: a stack of policies
+// names its members.
 func (p *Policy) Identify(r *http.Request) policy.Identity {
+	return p.csrf.Reject(r, p.identify(r), p.cfg.Logger)
+}
+
+// Admit refuses, before the handler runs, a request whose Basic
+// credentials the CSRF rule rejected and that no other policy of root
+// authenticated (policy.CrossOriginRule.Refuse): 403 {"error":"csrf"}.
+func (p *Policy) Admit(w http.ResponseWriter, r *http.Request, root policy.AuthenticationPolicy) (http.ResponseWriter, bool) {
+	if len(r.Header["Authorization"]) == 0 {
+		return w, true
+	}
+	return w, !p.csrf.Refuse(w, r, p, root)
+}
+
+// identify is Identify before the CSRF rule.
+func (p *Policy) identify(r *http.Request) policy.Identity {
 	id := policy.Identity{Principals: []string{policy.Everyone}}
 	username, password, found, err := credentials(r.Header["Authorization"])
 	switch {
