@@ -61,7 +61,9 @@ type IssuerResolver interface {
 // NewStaticKeySet returns a KeySet of keys that never change, for tokens
 // of issuer ("" for any): public keys an application was given, say, one
 // per kid. Each key must pass Key.Check and be asymmetric (an HMAC secret
-// is Config.MasterSecret), and no two keys may share a kid. A token that
+// is Config.MasterSecret), and no two keys may share a kid: keys of one's
+// own that do are a mistake, reported here (keyset.ParseJWKS, reading a
+// provider's set, skips such keys and keeps the rest instead). A token that
 // names a kid is verified by the key of that kid, or, when no key has it,
 // by the keys without a kid (of its alg, as always).
 func NewStaticKeySet(issuer string, keys ...Key) (KeySet, error) {
