@@ -50,11 +50,13 @@ type IssuerResolver interface {
 	KeySet
 	// Resolve returns the key set of the tokens of issuer iss, or an
 	// error when iss is not an issuer it accepts, or its keys cannot be
-	// had (yet). It is called for every token of an issuer no other set
-	// names, so it must answer from memory when it can, and never let
-	// tokens of issuers that fail cause a fetch each. Its errors are
-	// logged as a token's reason: they must not hold the whole iss, which
-	// comes from anyone.
+	// had (yet). iss is the token's, not verified yet: anyone's. It is
+	// never "" (a token without iss is refused first), and a set whose
+	// Issuer is not iss exactly is refused. It is called for every token
+	// of an issuer no other set names, so it must answer from memory when
+	// it can, and never let tokens of issuers that fail cause a fetch
+	// each. Its errors are logged as a token's reason: they must not hold
+	// the whole iss.
 	Resolve(ctx context.Context, iss string) (KeySet, error)
 }
 
