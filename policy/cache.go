@@ -86,9 +86,10 @@ func (v *Verifier) Known(raw string) (VerifiedToken, bool) {
 
 // remember caches a verified token's verdict, the second time the token
 // verifies: a token presented once (most tokens of a flood, or of a
-// client that makes one call) never pays for a cache entry.
+// client that makes one call) never pays for a cache entry. A token whose
+// key set was at version 0 is never cached (see KeySet.Version).
 func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used keysUsed) {
-	if v.cache == nil || v.cfg.DisableVerifySignature || !v.seen.again(raw) {
+	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
 		return
 	}
 	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, times: times, keys: used})

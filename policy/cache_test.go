@@ -98,6 +98,36 @@ func TestVerifiedTokenCache(t *testing.T) {
 			t.Fatalf("the keys were asked for %d times; want 2", n)
 		}
 	})
+	t.Run("nothing is cached or answered under version 0", func(t *testing.T) {
+		// Version 0 is a set that vouches for no keys (a resolver's set
+		// once dropped): a token it verifies is verified every time, and
+		// an entry cached under a version before it is not answered.
+		p, set := newSetPolicy(t, 0)
+		tok := token(t, now.Add(time.Hour))
+		set.version.Store(0)
+		for i := range 3 {
+			if u, err := auth(p, tok); err != nil || u != "alice" {
+				t.Fatalf("request %d at version 0: %q, %v", i, u, err)
+			}
+		}
+		if n := set.calls.Load(); n != 3 {
+			t.Fatalf("at version 0 the keys were asked for %d times in 3 requests; want 3 (nothing cached)", n)
+		}
+		set.version.Store(5)
+		for range 3 {
+			if _, err := auth(p, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := set.calls.Load() // cached under version 5
+		set.version.Store(0)
+		if _, err := auth(p, tok); err != nil {
+			t.Fatal(err)
+		}
+		if n := set.calls.Load() - before; n != 1 {
+			t.Errorf("after the version fell to 0 the token was verified %d times; want 1 (not answered from the cache)", n)
+		}
+	})
 	t.Run("an entry answers for its exact bytes only", func(t *testing.T) {
 		// ECDSA signatures have two valid values, (r, s) and (r, n-s),
 		// so one token has two spellings that verify. The cache is keyed

@@ -28,7 +28,10 @@ type KeySet interface {
 	Keys(ctx context.Context, kid string) ([]Key, error)
 	// Version changes whenever the keys change, and only ever grows: a
 	// token verified under one version is answered from the cache only
-	// while the set's version is still that one.
+	// while the set's version is still that one. 0 means the set vouches
+	// for no keys it could keep answering with (none fetched yet, or a
+	// set its resolver dropped or closed): a token it verifies is never
+	// cached, and no entry is answered while it is 0.
 	Version() uint64
 	// Close stops the set's background work.
 	Close() error
@@ -47,18 +50,22 @@ type IssuerResolver interface {
 	KeySet
 	// Resolve returns the key set of the tokens of issuer iss, or an
 	// error when iss is not an issuer it accepts, or its keys cannot be
-	// had (yet). It is called for every token of an issuer no other set
-	// names, so it must answer from memory when it can, and never let
-	// tokens of issuers that fail cause a fetch each. Its errors are
-	// logged as a token's reason: they must not hold the whole iss, which
-	// comes from anyone.
+	// had (yet). iss is the token's, not verified yet: anyone's. It is
+	// never "" (a token without iss is refused first), and a set whose
+	// Issuer is not iss exactly is refused. It is called for every token
+	// of an issuer no other set names, so it must answer from memory when
+	// it can, and never let tokens of issuers that fail cause a fetch
+	// each. Its errors are logged as a token's reason: they must not hold
+	// the whole iss.
 	Resolve(ctx context.Context, iss string) (KeySet, error)
 }
 
 // NewStaticKeySet returns a KeySet of keys that never change, for tokens
 // of issuer ("" for any): public keys an application was given, say, one
 // per kid. Each key must pass Key.Check and be asymmetric (an HMAC secret
-// is Config.MasterSecret), and no two keys may share a kid. A token that
+// is Config.MasterSecret), and no two keys may share a kid: keys of one's
+// own that do are a mistake, reported here (keyset.ParseJWKS, reading a
+// provider's set, skips such keys and keeps the rest instead). A token that
 // names a kid is verified by the key of that kid, or, when no key has it,
 // by the keys without a kid (of its alg, as always).
 func NewStaticKeySet(issuer string, keys ...Key) (KeySet, error) {
@@ -150,6 +157,12 @@ func (k *verifierKeys) stateFor(ctx context.Context, iss string) (*keyState, err
 		}
 	}
 	if k.resolver != nil {
+		if iss == "" {
+			// A resolver stands for issuers it names: a token without
+			// iss names none, and a set "for any issuer" that a resolver
+			// answered with would verify it.
+			return nil, invalid(ErrUnknownIssuer, errors.New("the token has no iss for the resolver to resolve"))
+		}
 		set, err := k.resolver.Resolve(ctx, iss)
 		switch {
 		case err != nil:
@@ -167,9 +180,12 @@ func (k *verifierKeys) stateFor(ctx context.Context, iss string) (*keyState, err
 	return anyIssuer, nil
 }
 
-// stateOf returns the state of a set the resolver returned.
+// stateOf returns the state of a set the resolver returned. A set is
+// kept by its value as a map key, so only when that value can be hashed:
+// a struct whose interface field holds a slice has a comparable type but
+// panics when hashed, which reflect.Value.Comparable tells.
 func (k *verifierKeys) stateOf(set KeySet) *keyState {
-	if !reflect.TypeOf(set).Comparable() {
+	if !reflect.ValueOf(set).Comparable() {
 		return newKeyState(set) // checked on every use
 	}
 	if st, ok := k.resolved.Load(set); ok {
@@ -190,8 +206,11 @@ type keysUsed struct {
 	version uint64
 }
 
-// current tells whether the keys did not change since.
-func (u keysUsed) current() bool { return u.set != nil && u.set.Version() == u.version }
+// current tells whether the keys did not change since. Version 0 is never
+// current: the set vouches for no keys (see KeySet.Version).
+func (u keysUsed) current() bool {
+	return u.set != nil && u.version != 0 && u.set.Version() == u.version
+}
 
 // keysFor returns the keys that may verify the tokens of issuer iss that
 // name kid, and the set they come from.
@@ -212,7 +231,7 @@ func (v *Verifier) keysFor(ctx context.Context, iss, kid string) ([]Key, keysUse
 	if st.static {
 		return keys, used, nil
 	}
-	if set.Version() != used.version {
+	if used.version == 0 || set.Version() != used.version {
 		return v.usableKeys(keys, nil), used, nil
 	}
 	c := st.checked.Load()

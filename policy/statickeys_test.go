@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/elliptic"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -121,6 +122,66 @@ func TestResolverIssuerChecked(t *testing.T) {
 	for _, iss := range []string{"https://liar.example", "https://unknown.example", ""} {
 		if _, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok(iss)))); !errors.Is(err, policy.ErrUnknownIssuer) {
 			t.Errorf("iss %q: %v, want ErrUnknownIssuer", iss, err)
+		}
+	}
+}
+
+// A token without iss never reaches the resolver: a resolver that
+// answered "" with a set for any issuer (Issuer "") would otherwise have
+// it verified, since "" is that set's issuer exactly.
+func TestResolverNotAskedWithoutIss(t *testing.T) {
+	k := testkit.MustEC(elliptic.P256())
+	anyIssuer, err := policy.NewStaticKeySet("", policy.Key{ID: "k", Algorithm: "ES256", Material: &k.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked atomic.Int32
+	r := resolverFunc(func(_ context.Context, iss string) (policy.KeySet, error) {
+		asked.Add(1)
+		return anyIssuer, nil // careless: the same set for every iss
+	})
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{r} })
+	defer p.Close()
+	tok := mintKid(t, k, "k", validClaims("alice")) // no iss
+	if _, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok))); !errors.Is(err, policy.ErrUnknownIssuer) {
+		t.Errorf("a token without iss: %v, want ErrUnknownIssuer", err)
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the resolver was asked %d times for a token without iss", n)
+	}
+}
+
+// valueKeySet is a KeySet held by value, of a comparable struct type
+// whose interface field holds a slice: its type is comparable, but
+// hashing the value (as a map key) panics.
+type valueKeySet struct {
+	iss  string
+	keys any // []policy.Key
+}
+
+func (s valueKeySet) Issuer() string { return s.iss }
+func (s valueKeySet) Keys(context.Context, string) ([]policy.Key, error) {
+	return s.keys.([]policy.Key), nil
+}
+func (s valueKeySet) Version() uint64 { return 1 }
+func (s valueKeySet) Close() error    { return nil }
+
+// A resolver may answer with a set that cannot be a map key: the
+// verifier checks its keys on each use rather than panic hashing it.
+func TestResolvedSetNotHashable(t *testing.T) {
+	k := testkit.MustEC(elliptic.P256())
+	keys := []policy.Key{{ID: "k", Algorithm: "ES256", Material: &k.PublicKey}}
+	r := resolverFunc(func(_ context.Context, iss string) (policy.KeySet, error) {
+		return valueKeySet{iss: iss, keys: keys}, nil
+	})
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{r} })
+	defer p.Close()
+	c := validClaims("alice")
+	c["iss"] = "https://a.example"
+	tok := mintKid(t, k, "k", c)
+	for i := range 3 {
+		if uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok))); err != nil || uid != "alice" {
+			t.Fatalf("request %d: %q, %v", i, uid, err)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -123,4 +125,60 @@ func ExampleNewTenantResolver() {
 	// contoso alice <nil>
 	// fabrikam alice <nil>
 	// woodgrove alice jwtauth: invalid credentials: issuer not accepted: keyset: issuer refused: not an issuer the resolver accepts
+}
+
+func ExampleNewResolver() {
+	srv, sign := exampleProvider("contoso", "fabrikam", "woodgrove")
+	defer srv.Close()
+
+	// The application's tenants, held in memory; they sign up while it
+	// runs.
+	var tenants sync.Map
+	tenants.Store("contoso", true)
+
+	opts := keyset.Options{Client: srv.Client(), RequiredAtStart: true, Logger: slog.New(slog.DiscardHandler)}
+	prefix := srv.URL + "/"
+	r, err := keyset.NewResolver(
+		// A token's iss is not verified yet: anyone can write any URL
+		// there. Accept only the exact issuer of a tenant of ours, without
+		// I/O, before anything is fetched.
+		func(iss string) bool {
+			tenant, ok := strings.CutPrefix(iss, prefix)
+			if !ok {
+				return false
+			}
+			_, ours := tenants.Load(tenant)
+			return ours
+		},
+		// A new set on each call: the resolver owns it, and closes it.
+		// NewOIDC's fetch ends within opts.Timeout, as ctx does.
+		func(ctx context.Context, iss string) (policy.KeySet, error) {
+			return keyset.NewOIDC(iss, opts)
+		},
+		keyset.ResolverOptions{Options: opts},
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{r}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer p.Close() // closes the resolver, and the sets it holds
+
+	tenants.Store("fabrikam", true) // signs up
+	// woodgrove is a tenant of the provider, but not one of the
+	// application's, and ../contoso is no tenant: both are refused
+	// without a fetch.
+	for _, tenant := range []string{"contoso", "fabrikam", "woodgrove", "../contoso"} {
+		t := p.Verifier().Verify(context.Background(), sign(prefix+tenant))
+		fmt.Println(tenant, t.Err)
+	}
+	// Output:
+	// contoso <nil>
+	// fabrikam <nil>
+	// woodgrove jwtauth: invalid credentials: issuer not accepted: keyset: issuer refused: not an issuer the resolver accepts
+	// ../contoso jwtauth: invalid credentials: issuer not accepted: keyset: issuer refused: not an issuer the resolver accepts
 }

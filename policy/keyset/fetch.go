@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -53,7 +54,7 @@ func NewURL(rawURL, issuer string, o Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.url, s.where = u.String(), u.Redacted()
+	s.url, s.where = u.String(), shorten(u.Redacted())
 	return s.begin()
 }
 
@@ -78,7 +79,7 @@ func checkIssuer(issuer string, allowHTTP bool) (*url.URL, error) {
 		return nil, err
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return nil, fmt.Errorf("keyset: the issuer %q has a query", u.Redacted())
+		return nil, fmt.Errorf("keyset: the issuer %q has a query", shorten(u.Redacted()))
 	}
 	return u, nil
 }
@@ -101,7 +102,7 @@ func NewOIDC(issuer string, o Options) (*Set, error) {
 		return nil, err
 	}
 	s.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	s.where = u.Redacted()
+	s.where = shorten(u.Redacted())
 	return s.begin()
 }
 
@@ -128,19 +129,20 @@ func checkURL(raw string, from *url.URL, allowHTTP bool) (*url.URL, error) {
 }
 
 func checkParsedURL(u, from *url.URL, allowHTTP bool) error {
+	shown := shorten(u.Redacted())
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("keyset: %q is not an http(s) URL", u.Redacted())
+		return fmt.Errorf("keyset: %q is not an http(s) URL", shown)
 	case u.Host == "":
-		return fmt.Errorf("keyset: %q names no host", u.Redacted())
+		return fmt.Errorf("keyset: %q names no host", shown)
 	case u.Fragment != "":
-		return fmt.Errorf("keyset: %q has a fragment", u.Redacted())
+		return fmt.Errorf("keyset: %q has a fragment", shown)
 	case u.Scheme == "https" || allowHTTP:
 		return nil
 	case !isLoopback(u.Hostname()):
-		return fmt.Errorf("keyset: %q is not https (http is accepted for loopback hosts, and elsewhere only with AllowHTTP: jwtauth.jwks_allow_http)", u.Redacted())
+		return fmt.Errorf("keyset: %q is not https (http is accepted for loopback hosts, and elsewhere only with AllowHTTP: jwtauth.jwks_allow_http)", shown)
 	case from != nil && !isLoopback(from.Hostname()):
-		return fmt.Errorf("keyset: %q, a loopback URL over http, is not accepted from %q", u.Redacted(), from.Redacted())
+		return fmt.Errorf("keyset: %q, a loopback URL over http, is not accepted from %q", shown, shorten(from.Redacted()))
 	}
 	return nil
 }
@@ -191,7 +193,7 @@ func (s *Set) load(ctx context.Context, onDemand bool) (result, error) {
 	keys, err := s.parse(body, false)
 	if err != nil {
 		u, _ := url.Parse(s.url)
-		return result{maxAge: -1}, fmt.Errorf("%s: %w", u.Redacted(), err)
+		return result{maxAge: -1}, fmt.Errorf("%s: %w", shorten(u.Redacted()), err)
 	}
 	return result{keys: keys, maxAge: maxAge(h)}, nil
 }
@@ -251,10 +253,15 @@ func (s *Set) get(ctx context.Context, rawURL string) ([]byte, http.Header, erro
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, nil, err // a *url.Error: the URL (without a password) and the cause
+		// A *url.Error: the URL (without a password), shortened, and the
+		// cause.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			ue.URL = shorten(ue.URL)
+		}
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	where := req.URL.Redacted()
+	where := shorten(req.URL.Redacted())
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, fmt.Errorf("%s answered %d %s", where, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
@@ -289,7 +296,7 @@ func (s *Set) discover(ctx context.Context) error {
 		return errors.New("the discovery document is not a JSON object of the expected form")
 	}
 	if doc.Issuer != s.issuer {
-		return fmt.Errorf("the discovery document names the issuer %q, not %q", doc.Issuer, s.issuer)
+		return fmt.Errorf("the discovery document names the issuer %q, not %q", shorten(doc.Issuer), shorten(s.issuer))
 	}
 	if doc.JWKSURI == "" {
 		return errors.New("the discovery document names no jwks_uri")
@@ -307,7 +314,7 @@ func (s *Set) discover(ctx context.Context) error {
 		}
 	}
 	s.url, s.algs, s.discoveryURL = u.String(), algs, ""
-	s.log().Info("jwtauth: provider discovered", "issuer", s.where, "jwks_uri", u.Redacted(), "algorithms", algs)
+	s.log().Info("jwtauth: provider discovered", "issuer", s.where, "jwks_uri", shorten(u.Redacted()), "algorithms", algs)
 	return nil
 }
 
@@ -329,3 +336,20 @@ func maxAge(h http.Header) time.Duration {
 	}
 	return -1
 }
+
+// shorten bounds a string that may come from a token (an issuer) or a
+// panic, for an error or a log: its first maxShownBytes bytes (cut at a
+// character's start), and its length.
+func shorten(s string) string {
+	if len(s) <= maxShownBytes {
+		return s
+	}
+	cut := maxShownBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
+}
+
+// maxShownBytes bounds what shorten shows of a string.
+const maxShownBytes = 100

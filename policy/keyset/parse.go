@@ -58,12 +58,19 @@ func (m *jwkMeta) private() bool {
 //     it, and is skipped when none or several do;
 //   - a private key is skipped, unless allowPrivate (a file of one's own),
 //     when its public half is kept;
-//   - two keys with the same kid are both skipped, and the rest of the set
-//     is kept: which of the two a token means cannot be told, and refusing
-//     the whole set would keep the last good set serving, keys the
-//     provider has since retired among them. The kid that counts is the
-//     one go-jose reads;
+//   - a key whose kid another JWK of the set has too is skipped, and the
+//     rest of the set is kept: which of them a token means cannot be told,
+//     and refusing the whole set would keep the last good set serving,
+//     keys the provider has since retired among them. Every JWK's kid
+//     counts, that of a JWK skipped for another reason, or past MaxKeys,
+//     too: a usable key is never kept beside an unusable one of its kid.
+//     The kid that counts is the "kid" member exactly, as go-jose reads
+//     it;
 //   - keys past the first MaxKeys are skipped.
+//
+// policy.NewStaticKeySet has another rule for the same case: it refuses
+// keys that share a kid, since they are the application's own, a mistake
+// to report at once rather than a provider's set to keep serving from.
 //
 // A set without a usable key is an error, as is a body that is not a JSON
 // Web Key Set. Neither the errors nor skipped hold key material.
@@ -77,12 +84,16 @@ func ParseJWKS(data []byte, algorithms []string, allowPrivate bool) (keys []poli
 	if err := json.Unmarshal(data, &set); err != nil || set.Keys == nil {
 		return nil, nil, errors.New("not a JSON Web Key Set")
 	}
+	// The kid of every JWK, go-jose's for those it parses.
+	kids := make([]string, len(set.Keys))
+	for i, raw := range set.Keys {
+		kids[i] = exactKid(raw)
+	}
 	if len(set.Keys) > MaxKeys {
 		skipped = append(skipped, SkippedKey{Reason: fmt.Sprintf("the set holds %d keys; all after the first %d are skipped", len(set.Keys), MaxKeys)})
 		set.Keys = set.Keys[:MaxKeys]
 	}
-	perKid := map[string]int{}
-	for _, raw := range set.Keys {
+	for i, raw := range set.Keys {
 		var m jwkMeta
 		if json.Unmarshal(raw, &m) != nil {
 			skipped = append(skipped, SkippedKey{Reason: "not a JSON Web Key"})
@@ -94,11 +105,15 @@ func ParseJWKS(data []byte, algorithms []string, allowPrivate bool) (keys []poli
 			continue
 		}
 		keys = append(keys, k)
-		perKid[k.ID]++
+		kids[i] = k.ID
+	}
+	perKid := map[string]int{}
+	for _, kid := range kids {
+		perKid[kid]++
 	}
 	keys = slices.DeleteFunc(keys, func(k policy.Key) bool {
 		if k.ID != "" && perKid[k.ID] > 1 {
-			skipped = append(skipped, SkippedKey{k.ID, "another key of the set has the same kid; both are skipped"})
+			skipped = append(skipped, SkippedKey{k.ID, "another JWK of the set has the same kid; every key of that kid is skipped"})
 			return true
 		}
 		return false
@@ -107,6 +122,18 @@ func ParseJWKS(data []byte, algorithms []string, allowPrivate bool) (keys []poli
 		return nil, skipped, fmt.Errorf("the key set holds no usable key (%d skipped)", len(skipped))
 	}
 	return keys, skipped, nil
+}
+
+// exactKid is the "kid" member of a JWK, matched exactly as go-jose
+// matches it (encoding/json into a struct would match "KID" too); "" when
+// there is none, or raw is not a JSON object.
+func exactKid(raw json.RawMessage) string {
+	var members map[string]json.RawMessage
+	var kid string
+	if json.Unmarshal(raw, &members) != nil || json.Unmarshal(members["kid"], &kid) != nil {
+		return ""
+	}
+	return kid
 }
 
 // parseKey reads one JWK into a policy.Key.

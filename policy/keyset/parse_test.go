@@ -3,6 +3,7 @@ package keyset_test
 import (
 	"crypto/ecdsa"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +55,37 @@ func TestDuplicateKid(t *testing.T) {
 	// A set of nothing but one kid twice has no usable key.
 	if _, _, err := keyset.ParseJWKS([]byte(`{"keys":[`+a+`,`+alsoA+`]}`), nil, false); err == nil || !strings.Contains(err.Error(), "no usable key") {
 		t.Errorf("a set of one kid twice: %v, want no usable key", err)
+	}
+}
+
+// Every JWK's kid counts towards a duplicate, that of a JWK skipped for
+// another reason too: a usable key beside an unusable one of its kid (an
+// encryption key, a symmetric key, one past MaxKeys) is skipped, since a
+// token of that kid may mean either.
+func TestDuplicateKidOfUnusableKey(t *testing.T) {
+	good := jwkText(t, ecSigner(0, "a"))
+	other := jwkText(t, rsaSigner(0, "c"))
+	enc := strings.Replace(jwkText(t, ecSigner(1, "a")), `"use":"sig"`, `"use":"enc"`, 1)
+	oct := `{"kty":"oct","kid":"a","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}`
+	var filler []string
+	for i := range keyset.MaxKeys - 2 {
+		filler = append(filler, strings.Replace(jwkText(t, ecSigner(2, "x")), `"kid":"x"`, fmt.Sprintf(`"kid":"x%d"`, i), 1))
+	}
+	for name, set := range map[string]string{
+		"an encryption key":  good + "," + enc + "," + other,
+		"a symmetric key":    oct + "," + good + "," + other,
+		"a key past MaxKeys": good + "," + other + "," + strings.Join(filler, ",") + "," + jwkText(t, ecSigner(1, "a")),
+	} {
+		keys, skipped, err := keyset.ParseJWKS([]byte(`{"keys":[`+set+`]}`), nil, false)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if slices.Contains(keyIDs(keys), "a") || !slices.Contains(keyIDs(keys), "c") {
+			t.Errorf("%s: kept kids %q; want c and not a", name, keyIDs(keys))
+		}
+		if !slices.ContainsFunc(skipped, func(s keyset.SkippedKey) bool { return s.KeyID == "a" && strings.Contains(s.Reason, "same kid") }) {
+			t.Errorf("%s: skipped %+v; want the usable key of kid a, for its kid", name, skipped)
+		}
 	}
 }
 

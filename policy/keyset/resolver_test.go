@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,9 +198,10 @@ func TestResolverStorm(t *testing.T) {
 	}
 }
 
-// With an application's find that accepts every issuer (the worst case),
-// a storm of tokens of many failing issuers costs at most one request per
-// issuer, and a second storm none: each failure is remembered.
+// With an application's own accept and find (accept takes 50 issuers of
+// its own, whose provider is down), a storm of tokens of those failing
+// issuers costs at most one request per issuer, and a second storm none:
+// each failure is remembered.
 func TestResolverStormOfNewIssuers(t *testing.T) {
 	m := newMultiTenant(t, map[string]signer{})
 	var log logBuffer
@@ -207,8 +209,13 @@ func TestResolverStormOfNewIssuers(t *testing.T) {
 	o := resolverOptions(m, &log, clock)
 	so := o.Options
 	so.RequiredAtStart = true
+	const issuers = 50
+	ours := map[string]bool{}
+	for i := range issuers {
+		ours[m.issuer(fmt.Sprintf("t%d", i))] = true
+	}
 	var finds sync.Map
-	r, err := keyset.NewResolver(func(_ context.Context, iss string) (policy.KeySet, error) {
+	r, err := keyset.NewResolver(func(iss string) bool { return ours[iss] }, func(_ context.Context, iss string) (policy.KeySet, error) {
 		if _, again := finds.LoadOrStore(iss, true); again {
 			t.Errorf("find called twice for %q", iss)
 		}
@@ -218,7 +225,6 @@ func TestResolverStormOfNewIssuers(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newPolicy(t, r)
-	const issuers = 50
 	signer := ecSigner(1, "storm")
 	tokens := make([]string, issuers)
 	for i := range tokens {
@@ -273,7 +279,10 @@ func TestResolverBound(t *testing.T) {
 	for _, tenant := range []string{"t0", "t1", "t2"} {
 		tok[tenant] = signers[tenant].token(t, claimsFor(m.issuer(tenant)), nil)
 	}
-	for _, tenant := range []string{"t0", "t0", "t1"} { // t0 twice: cached
+	// t0 twice: its second verification puts its token in the verifier's
+	// cache. A second apart each, so that t0 is the one used least
+	// recently when t2 comes.
+	for _, tenant := range []string{"t0", "t0", "t1"} {
 		mustAccept(t, p, tok[tenant], tenant)
 		clock.advance(time.Second)
 	}
@@ -288,5 +297,465 @@ func TestResolverBound(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "dropped") {
 		t.Errorf("no log of the dropped issuer:\n%s", log.String())
+	}
+}
+
+// staticSet is a static key set of issuer iss holding s's public key.
+func staticSet(t *testing.T, iss string, s signer) policy.KeySet {
+	t.Helper()
+	set, err := policy.NewStaticKeySet(iss, policy.Key{ID: s.kid, Algorithm: s.alg, Material: s.priv.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// closeRecorder is a key set that records its Close.
+type closeRecorder struct {
+	policy.KeySet
+	closed atomic.Bool
+}
+
+func (c *closeRecorder) Close() error { c.closed.Store(true); return c.KeySet.Close() }
+
+// plainOptions are the ResolverOptions of a test without a provider: a
+// log and a fake clock.
+func plainOptions(log *logBuffer, clock *fakeClock) keyset.ResolverOptions {
+	o := keyset.ResolverOptions{Options: keyset.Options{Logger: log.logger()}}
+	keyset.SetClock(&o.Options, clock.now)
+	return o
+}
+
+func acceptAll(string) bool { return true }
+
+// A resolver without an accept function is refused: the issuers it would
+// resolve come from tokens, so anyone's.
+func TestNewResolverNeedsAccept(t *testing.T) {
+	find := func(context.Context, string) (policy.KeySet, error) { return nil, errors.New("no") }
+	if _, err := keyset.NewResolver(nil, find, keyset.ResolverOptions{}); err == nil {
+		t.Error("NewResolver(nil accept) = nil error")
+	}
+}
+
+// A token's iss is not verified when it is resolved. A resolver whose
+// find discovers whatever it is given sends no request for an iss that
+// accept refuses; and it never takes an http issuer, a loopback host's
+// included, unless AllowHTTP says so, even one that accept takes.
+func TestResolverFetchesOnlyWhatAcceptTakes(t *testing.T) {
+	var hits atomic.Int32
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer internal.Close()
+	target := internal.URL + "/admin/delete-everything"
+	tok := ecSigner(0, "k").token(t, claimsFor(target), nil)
+	var log logBuffer
+	for _, c := range []struct {
+		name      string
+		accept    func(string) bool
+		allowHTTP bool
+		wantHits  int32
+	}{
+		{"accept refuses it", func(iss string) bool { return iss == "https://login.example/ours/v2.0" }, false, 0},
+		{"accept takes it, over http without AllowHTTP", func(iss string) bool { return iss == target }, false, 0},
+		{"accept takes it, AllowHTTP", func(iss string) bool { return iss == target }, true, 1},
+	} {
+		hits.Store(0)
+		o := keyset.ResolverOptions{Options: keyset.Options{AllowHTTP: c.allowHTTP, Logger: log.logger()}}
+		r, err := keyset.NewResolver(c.accept, func(_ context.Context, iss string) (policy.KeySet, error) {
+			so := o.Options
+			so.RequiredAtStart = true
+			return keyset.NewOIDC(iss, so)
+		}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newPolicy(t, r)
+		mustRefuse(t, p, tok, policy.ErrUnknownIssuer, c.name)
+		if n := hits.Load(); n != c.wantHits {
+			t.Errorf("%s: %d requests to the server the iss names, want %d", c.name, n, c.wantHits)
+		}
+	}
+}
+
+// find may refuse an issuer itself, with an error that matches
+// ErrIssuerRefused: that is not a failure, so nothing is remembered (the
+// failure of an accepted issuer that is down is not pushed out by any
+// number of them) and nothing is logged above Debug.
+func TestResolverFindRefusalIsNotAFailure(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	down := srv.URL + "/down"
+	var log logBuffer
+	clock := newClock()
+	o := keyset.ResolverOptions{Options: keyset.Options{Client: srv.Client(), Logger: log.logger(), RequiredAtStart: true}, MaxFailed: 50}
+	keyset.SetClock(&o.Options, clock.now)
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		if iss != down {
+			return nil, fmt.Errorf("not a tenant of ours: %w", keyset.ErrIssuerRefused) // no fetch
+		}
+		return keyset.NewOIDC(iss, o.Options)
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, r)
+	s := ecSigner(0, "k")
+	mustRefuse(t, p, s.token(t, claimsFor(down), nil), policy.ErrUnknownIssuer, "down")
+	before := hits.Load()
+	for i := range 100 {
+		clock.advance(time.Millisecond)
+		mustRefuse(t, p, s.token(t, claimsFor(fmt.Sprintf("https://junk-%d.example", i)), nil), policy.ErrUnknownIssuer, "junk")
+	}
+	mustRefuse(t, p, s.token(t, claimsFor(down), nil), policy.ErrUnknownIssuer, "down again, within RetryMin")
+	if n := hits.Load() - before; n != 0 {
+		t.Errorf("the failing issuer was fetched %d more times within its retry time, after 100 issuers find refused", n)
+	}
+	if n := len(log.records("not resolved")); n != 1 {
+		t.Errorf("%d Warn records; want 1, the failing issuer's:\n%s", n, log.String())
+	}
+	if n := len(log.records("refused by the resolver's find")); n != 100 {
+		t.Errorf("%d Debug records of refusals, want 100", n)
+	}
+	for _, rec := range log.records("refused by the resolver's find") {
+		if rec["level"] != "DEBUG" {
+			t.Fatalf("a refusal logged at %v", rec["level"])
+		}
+	}
+}
+
+// Past MaxFailed, the failure forgotten is the one longest ago: an issuer
+// that fails again moves to the back.
+func TestResolverForgetsTheFailureLongestAgo(t *testing.T) {
+	var log logBuffer
+	clock := newClock()
+	o := plainOptions(&log, clock)
+	o.MaxFailed, o.RetryMin, o.RetryMax = 2, time.Minute, time.Minute
+	var mu sync.Mutex
+	finds := map[string]int{}
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		mu.Lock()
+		finds[iss]++
+		mu.Unlock()
+		return nil, errors.New("down")
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	resolve := func(iss string) {
+		if _, err := r.Resolve(context.Background(), iss); !errors.Is(err, keyset.ErrIssuerRefused) {
+			t.Fatalf("%s: %v, want ErrIssuerRefused", iss, err)
+		}
+	}
+	const a, b, c = "https://a.example", "https://b.example", "https://c.example"
+	resolve(a)
+	resolve(b)
+	clock.advance(time.Minute) // both may be tried again
+	resolve(a)                 // fails again: now the latest
+	resolve(c)                 // past MaxFailed: b, the failure longest ago, is forgotten
+	resolve(a)
+	resolve(b)
+	mu.Lock()
+	defer mu.Unlock()
+	if finds[a] != 2 || finds[b] != 2 || finds[c] != 1 {
+		t.Errorf("finds %v; want a twice (remembered), b twice (forgotten, so tried again), c once", finds)
+	}
+}
+
+// hookSet wraps a KeySet; when armed, its next Version call signals
+// entered and waits for release.
+type hookSet struct {
+	policy.KeySet
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *hookSet) Version() uint64 {
+	if h.armed.CompareAndSwap(true, false) {
+		close(h.entered)
+		<-h.release
+	}
+	return h.KeySet.Version()
+}
+
+// A set the resolver drops while a token is being verified under it (its
+// version being read) leaves nothing in the verifier's cache: once the
+// issuer cannot be resolved any more, its token is refused, even one
+// verified before.
+func TestResolverDroppedSetNotAnsweredFromCache(t *testing.T) {
+	const issA, issB = "https://a.example", "https://b.example"
+	sa, sb := ecSigner(0, "ka"), ecSigner(1, "kb")
+	hook := &hookSet{KeySet: staticSet(t, issA, sa), entered: make(chan struct{}), release: make(chan struct{})}
+	var aGone atomic.Bool
+	var log logBuffer
+	o := plainOptions(&log, newClock())
+	o.MaxIssuers, o.RetryMin = 1, time.Hour
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		switch {
+		case iss == issA && !aGone.Load():
+			return hook, nil
+		case iss == issB:
+			return staticSet(t, issB, sb), nil
+		}
+		return nil, errors.New("no such issuer")
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, r)
+	tok := sa.token(t, claimsFor(issA), nil)
+	mustAccept(t, p, tok, "first") // seen once: not cached yet
+
+	hook.armed.Store(true)
+	done := make(chan error)
+	go func() { done <- authenticate(p, tok) }()
+	<-hook.entered
+	if _, err := r.Resolve(context.Background(), issB); err != nil { // drops A
+		t.Fatal(err)
+	}
+	aGone.Store(true)
+	close(hook.release)
+	if err := <-done; err != nil {
+		t.Fatalf("second, verified as A's set was dropped: %v", err)
+	}
+	if got := r.Issuers(); !slices.Equal(got, []string{issB}) {
+		t.Fatalf("Issuers = %q", got)
+	}
+	if err := authenticate(p, tok); !errors.Is(err, policy.ErrUnknownIssuer) {
+		t.Errorf("the token verified by A's dropped set: %v, want ErrUnknownIssuer (not answered from the cache)", err)
+	}
+}
+
+// A tenant whose tokens are all answered from the verifier's cache is in
+// use: it is not the one dropped past MaxIssuers.
+func TestResolverCacheHitsKeepTheirIssuer(t *testing.T) {
+	signers := map[string]signer{"t0": ecSigner(0, "k0"), "t1": ecSigner(1, "k1"), "t2": ecSigner(2, "k2")}
+	m := newMultiTenant(t, signers)
+	var log logBuffer
+	clock := newClock()
+	o := resolverOptions(m, &log, clock)
+	o.MaxIssuers = 2
+	r, err := keyset.NewTenantResolver(m.template(), []string{"t0", "t1", "t2"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, r)
+	tok := func(tenant string) string { return signers[tenant].token(t, claimsFor(m.issuer(tenant)), nil) }
+	t0 := tok("t0")
+	mustAccept(t, p, t0, "t0")
+	mustAccept(t, p, t0, "t0, now cached")
+	clock.advance(time.Second)
+	mustAccept(t, p, tok("t1"), "t1")
+	clock.advance(time.Second)
+	before := m.requests()
+	for range 100 {
+		mustAccept(t, p, t0, "t0, from the cache")
+	}
+	if n := m.requests() - before; n != 0 {
+		t.Fatalf("%d requests for t0's cached token", n)
+	}
+	clock.advance(time.Second)
+	mustAccept(t, p, tok("t2"), "t2")
+	if got := r.Issuers(); !slices.Equal(got, []string{m.issuer("t0"), m.issuer("t2")}) {
+		t.Errorf("Issuers = %q: want t0 (used last, from the cache) and t2; t1 dropped", got)
+	}
+}
+
+// The resolver is never asked for no issuer, and never takes a set for
+// any issuer (Issuer ""), nor another issuer's: find's set is closed.
+func TestResolverRefusesSetForAnyIssuer(t *testing.T) {
+	s := ecSigner(0, "k")
+	var asked []string
+	var sets []*closeRecorder
+	var log logBuffer
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		asked = append(asked, iss)
+		set := &closeRecorder{KeySet: staticSet(t, map[string]string{"https://any.example": "", "https://other.example": "https://else.example"}[iss], s)}
+		sets = append(sets, set)
+		return set, nil
+	}, plainOptions(&log, newClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, iss := range []string{"", "https://any.example", "https://other.example"} {
+		if _, err := r.Resolve(context.Background(), iss); !errors.Is(err, keyset.ErrIssuerRefused) {
+			t.Errorf("Resolve(%q): %v, want ErrIssuerRefused", iss, err)
+		}
+	}
+	if !slices.Equal(asked, []string{"https://any.example", "https://other.example"}) {
+		t.Errorf("find was asked for %q; want never for \"\"", asked)
+	}
+	for i, set := range sets {
+		if !set.closed.Load() {
+			t.Errorf("the set refused for %q was not closed", asked[i])
+		}
+	}
+}
+
+// A find that panics (say, on an iss it parses) does not end the process,
+// which it would in the resolver's goroutine: the panic is an error, the
+// issuer a failure refused until its retry time, and the panic logged.
+func TestResolverFindPanics(t *testing.T) {
+	var log logBuffer
+	clock := newClock()
+	var calls atomic.Int32
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		calls.Add(1)
+		_ = strings.Split(iss, "/")[5] // an application's parse of iss
+		return nil, nil
+	}, plainOptions(&log, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, r)
+	tok := ecSigner(0, "k").token(t, claimsFor("https://x.example"), nil)
+	mustRefuse(t, p, tok, policy.ErrUnknownIssuer, "find panics")
+	mustRefuse(t, p, tok, policy.ErrUnknownIssuer, "again, within the retry time")
+	if n := calls.Load(); n != 1 {
+		t.Errorf("find called %d times; want 1 (the panic is a failure, remembered)", n)
+	}
+	if recs := log.records("panicked"); len(recs) != 1 || recs[0]["level"] != "ERROR" {
+		t.Errorf("panic logs %v, want one at ERROR", recs)
+	}
+}
+
+// Close waits for a find that ignores its ctx no longer than
+// Options.Timeout and a second; it says so, and the set that find returns
+// later is closed.
+func TestResolverCloseDoesNotWaitForeverForFind(t *testing.T) {
+	block := make(chan struct{})
+	late := &closeRecorder{KeySet: staticSet(t, "https://x.example", ecSigner(0, "k"))}
+	found := make(chan struct{})
+	var log logBuffer
+	o := plainOptions(&log, newClock())
+	o.Options.Timeout = 10 * time.Millisecond
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		defer close(found)
+		<-block // ignores its ctx
+		return late, nil
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the caller does not wait
+	r.Resolve(ctx, "https://x.example")
+	closed := make(chan error)
+	go func() { closed <- r.Close() }()
+	select {
+	case err := <-closed:
+		if err == nil || !strings.Contains(err.Error(), "still running") {
+			t.Errorf("Close: %v, want an error about the find still running", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waiting for a find that ignores its ctx after 10s (Timeout 10ms)")
+	}
+	close(block)
+	<-found
+	eventually(t, "the late set closed", late.closed.Load)
+}
+
+// Each call of find makes a new set, which the resolver owns: it closes a
+// set it drops past MaxIssuers, and every set it holds on Close; an
+// issuer dropped is found again (a new set), keys rotated since included.
+func TestResolverOwnsTheSetsFindMakes(t *testing.T) {
+	signers := map[string]signer{"t0": ecSigner(0, "k0"), "t1": ecSigner(1, "k1")}
+	m := newMultiTenant(t, signers)
+	var log logBuffer
+	clock := newClock()
+	o := resolverOptions(m, &log, clock)
+	o.MaxIssuers = 1
+	so := o.Options
+	so.RequiredAtStart = true
+	var mu sync.Mutex
+	var made []*closeRecorder
+	r, err := keyset.NewResolver(acceptAll, func(_ context.Context, iss string) (policy.KeySet, error) {
+		s, err := keyset.NewOIDC(iss, so)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		made = append(made, &closeRecorder{KeySet: s})
+		return made[len(made)-1], nil
+	}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, r)
+	mustAccept(t, p, signers["t0"].token(t, claimsFor(m.issuer("t0")), nil), "t0")
+	clock.advance(time.Second)
+	mustAccept(t, p, signers["t1"].token(t, claimsFor(m.issuer("t1")), nil), "t1, which drops t0")
+	if !made[0].closed.Load() {
+		t.Error("t0's set was not closed when it was dropped")
+	}
+	rotated := ecSigner(2, "k0-new")
+	m.mu.Lock()
+	m.signers["t0"] = rotated
+	m.mu.Unlock()
+	clock.advance(time.Second)
+	mustAccept(t, p, rotated.token(t, claimsFor(m.issuer("t0")), nil), "t0's new key, found again")
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, s := range made {
+		if !s.closed.Load() {
+			t.Errorf("set %d (%s) not closed after Close", i, s.Issuer())
+		}
+	}
+}
+
+// NewTenantResolver refuses, when it is built, a template that makes
+// issuers NewOIDC or a resolver would refuse (a query, http without
+// AllowHTTP, a loopback host's too), and tenants that could leave their
+// place in the issuer or be read otherwise by a server: only ASCII
+// letters, digits, '.', '_' and '-', and not "." or "..".
+func TestTenantResolverRefuses(t *testing.T) {
+	for _, c := range []struct{ tmpl, tenant string }{
+		{"https://idp.example/{tenant}/v2.0?x=1", "a"},
+		{"https://idp.example/?tenant={tenant}", "a"},
+		{"http://127.0.0.1:8080/{tenant}/v2.0", "a"},
+		{"http://idp.example/{tenant}/v2.0", "a"},
+		{"https://user@idp.example/{tenant}/v2.0", "a"},
+		{"https://{tenant}.idp.example/v2.0", "evil.example@"},
+		{"https://{tenant}.idp.example/v2.0", `evil.example\`},
+		{"https://login.example/{tenant}/v2.0", ".."},
+		{"https://login.example/{tenant}/v2.0", "."},
+		{"https://login.example/{tenant}/v2.0", ""},
+		{"https://login.example/{tenant}/v2.0", "%2e%2e%2fadmin"},
+		{"https://login.example/{tenant}/v2.0", "a b"},
+		{"https://login.example/{tenant}/v2.0", "a\tb"},
+		{"https://login.example/{tenant}/v2.0", "a/b"},
+		{"https://login.example/{tenant}/v2.0", "Ünï"},
+	} {
+		if _, err := keyset.NewTenantResolver(c.tmpl, []string{c.tenant}, keyset.ResolverOptions{}); err == nil {
+			t.Errorf("tenant %q in %q: accepted", c.tenant, c.tmpl)
+		}
+	}
+	for _, c := range []struct {
+		tmpl, tenant string
+		allowHTTP    bool
+	}{
+		{"https://login.microsoftonline.com/{tenant}/v2.0", "contoso.onmicrosoft.com", false},
+		{"https://login.microsoftonline.com/{tenant}/v2.0", "72f988bf-86f1-41af-91ab-2d7cd011db47", false},
+		{"https://{tenant}.idp.example/v2.0", "acme_1", false},
+		{"http://127.0.0.1:8080/{tenant}/v2.0", "a", true},
+	} {
+		r, err := keyset.NewTenantResolver(c.tmpl, []string{c.tenant}, keyset.ResolverOptions{Options: keyset.Options{AllowHTTP: c.allowHTTP}})
+		if err != nil {
+			t.Errorf("tenant %q in %q: %v", c.tenant, c.tmpl, err)
+			continue
+		}
+		r.Close()
 	}
 }

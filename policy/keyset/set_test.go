@@ -900,3 +900,31 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.base.RoundTrip(r)
 }
+
+// An issuer comes from a token when a resolver discovers it, and may be
+// as long as the token: NewOIDC's errors show its first bytes and its
+// length, never all of it, whether it is refused before any fetch or its
+// fetch fails.
+func TestNewOIDCShortensLongIssuer(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	gone := httptest.NewTLSServer(http.NotFoundHandler())
+	gone.Close()
+	long := strings.Repeat("a", 8000)
+	var log logBuffer
+	o := keyset.Options{Client: srv.Client(), RequiredAtStart: true, Logger: log.logger()}
+	for name, iss := range map[string]string{
+		"not http(s)":       "ftp://idp.example/" + long,
+		"a query":           "https://idp.example/?" + long,
+		"a 404":             srv.URL + "/" + long,
+		"a refused connect": gone.URL + "/" + long,
+	} {
+		_, err := keyset.NewOIDC(iss, o)
+		if err == nil {
+			t.Fatalf("%s: no error", name)
+		}
+		if msg := err.Error(); len(msg) > 600 || !strings.Contains(msg, "bytes)") {
+			t.Errorf("%s: an error of %d bytes: %.300s", name, len(msg), msg)
+		}
+	}
+}
