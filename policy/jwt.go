@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -169,6 +170,14 @@ type Config struct {
 	// and with them the default allow-list is every asymmetric algorithm,
 	// each key verifying only its own. The policy's Close closes them.
 	KeySets []KeySet
+	// IssuerResolver finds the key sets of issuers not known in advance,
+	// such as the tenants of a multi-tenant provider (keyset.NewResolver,
+	// keyset.NewTenantResolver): a token whose iss no set of KeySets names
+	// is verified with the keys of the set it resolves for that iss. Like
+	// KeySets, it replaces the static keys; it cannot be combined with a
+	// key set for any issuer, nor with Issuer. The policy's Close closes
+	// it.
+	IssuerResolver IssuerResolver
 
 	// GroupFinder is called for each verified userid (find_groups).
 	// Default AcceptAll.
@@ -247,7 +256,7 @@ type Verifier struct {
 // holds key material. Its Close stops the background work of its key sets
 // and cache.
 func NewVerifier(cfg Config) (*Verifier, error) {
-	if len(cfg.KeySets) > 0 {
+	if len(cfg.KeySets) > 0 || cfg.IssuerResolver != nil {
 		if err := checkKeySetConfig(&cfg); err != nil {
 			return nil, err
 		}
@@ -302,12 +311,12 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	for _, a := range cfg.Algorithms {
 		v.algs = append(v.algs, jose.SignatureAlgorithm(a))
 	}
-	if len(cfg.KeySets) == 0 {
+	if len(cfg.KeySets) == 0 && cfg.IssuerResolver == nil {
 		if err := v.setKeys(); err != nil {
 			return nil, err
 		}
 	} else {
-		v.keys.use(cfg.KeySets)
+		v.keys.use(cfg.KeySets, cfg.IssuerResolver)
 	}
 	if cfg.CacheSize > 0 {
 		cache, err := newTokenCache(cfg.CacheSize, cfg.Now)
@@ -344,11 +353,9 @@ func checkKeySetConfig(cfg *Config) error {
 		}
 	}
 	issuers := map[string]bool{}
-	resolvers := 0
 	for _, s := range cfg.KeySets {
-		if _, ok := s.(IssuerResolver); ok {
-			resolvers++
-			continue
+		if isNilKeySet(s) {
+			return configErr("oidc_issuer", "a nil key set")
 		}
 		if issuers[s.Issuer()] {
 			return configErr("oidc_issuer", "two key sets for the issuer %q", s.Issuer())
@@ -356,14 +363,25 @@ func checkKeySetConfig(cfg *Config) error {
 		issuers[s.Issuer()] = true
 	}
 	switch {
-	case resolvers > 1:
-		return configErr("oidc_issuer", "two issuer resolvers; one resolver stands for every issuer it accepts")
-	case resolvers == 1 && issuers[""]:
+	case cfg.IssuerResolver == nil:
+	case isNilKeySet(cfg.IssuerResolver):
+		return configErr("oidc_issuer", "a nil issuer resolver")
+	case issuers[""]:
 		return configErr("oidc_issuer", "an issuer resolver and a key set for any issuer cannot be combined: which one verifies a token of an issuer neither names?")
-	case resolvers == 1 && cfg.Issuer != "":
+	case cfg.Issuer != "":
 		return configErr("issuer", "cannot be combined with an issuer resolver, whose tokens each name their own issuer")
 	}
 	return nil
+}
+
+// isNilKeySet tells a nil key set or resolver, or one holding a nil
+// pointer, which would panic on the first token.
+func isNilKeySet(s any) bool {
+	if s == nil {
+		return true
+	}
+	v := reflect.ValueOf(s)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // setKeys makes the verification keys, one per allowed algorithm, into

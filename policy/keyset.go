@@ -37,17 +37,14 @@ type KeySet interface {
 	Close() error
 }
 
-// IssuerResolver is a KeySet that stands for issuers not known in
-// advance, such as the tenants of a multi-tenant provider, whose tokens'
-// iss names the tenant (https://login.microsoftonline.com/{tenant}/v2.0).
-// In Config.KeySets, it is asked for the set of a token whose iss no
-// other set names; a token is then verified with the keys of the set it
-// returns, whose Issuer must be the token's iss exactly. A resolver names
-// no issuer itself (its Issuer is "") and holds no keys of its own: the
-// verifier never calls its Keys, and its Version is not used. The
-// keyset package's Resolver is one.
+// IssuerResolver finds the key sets of issuers not known in advance, such
+// as the tenants of a multi-tenant provider, whose tokens' iss names the
+// tenant (https://login.microsoftonline.com/{tenant}/v2.0). As
+// Config.IssuerResolver, it is asked for the set of a token whose iss no
+// set of Config.KeySets names; the token is then verified with the keys
+// of the set it returns, whose Issuer must be the token's iss exactly.
+// The keyset package's Resolver is one.
 type IssuerResolver interface {
-	KeySet
 	// Resolve returns the key set of the tokens of issuer iss, or an
 	// error when iss is not an issuer it accepts, or its keys cannot be
 	// had (yet). iss is the token's, not verified yet: anyone's. It is
@@ -58,6 +55,9 @@ type IssuerResolver interface {
 	// each. Its errors are logged as a token's reason: they must not hold
 	// the whole iss.
 	Resolve(ctx context.Context, iss string) (KeySet, error)
+	// Close stops the resolver's background work and closes the sets it
+	// resolved.
+	Close() error
 }
 
 // NewStaticKeySet returns a KeySet of keys that never change, for tokens
@@ -104,7 +104,7 @@ type verifierKeys struct {
 	// keys (staticOnly).
 	sets       []*keyState
 	staticOnly bool
-	// resolver is the one set of sets that resolves issuers, if any.
+	// resolver resolves the issuers no set names (Config.IssuerResolver).
 	resolver IssuerResolver
 	// resolved holds the states of the sets resolver returned (KeySet ->
 	// *keyState), at most maxResolvedSets of them.
@@ -118,28 +118,23 @@ const maxResolvedSets = 1024
 
 // keyState is one key set, and the usable keys of its current version.
 type keyState struct {
-	set      KeySet
-	issuer   string
-	static   bool // its keys were checked when it was made
-	resolver bool
-	checked  atomic.Pointer[checkedKeys]
+	set     KeySet
+	issuer  string
+	static  bool // its keys were checked when it was made
+	checked atomic.Pointer[checkedKeys]
 }
 
 func newKeyState(s KeySet) *keyState {
 	_, static := s.(*staticKeySet)
-	_, resolver := s.(IssuerResolver)
-	return &keyState{set: s, issuer: s.Issuer(), static: static, resolver: resolver}
+	return &keyState{set: s, issuer: s.Issuer(), static: static}
 }
 
-// use makes sets the verifier's key sets.
-func (k *verifierKeys) use(sets []KeySet) {
+// use makes sets and resolver (nil for none) the verifier's.
+func (k *verifierKeys) use(sets []KeySet, resolver IssuerResolver) {
 	for _, s := range sets {
-		st := newKeyState(s)
-		if r, ok := s.(IssuerResolver); ok {
-			k.resolver = r
-		}
-		k.sets = append(k.sets, st)
+		k.sets = append(k.sets, newKeyState(s))
 	}
+	k.resolver = resolver
 }
 
 // stateFor picks the key set of a token by its (unverified) iss: the set
@@ -149,7 +144,6 @@ func (k *verifierKeys) stateFor(ctx context.Context, iss string) (*keyState, err
 	var anyIssuer *keyState
 	for _, s := range k.sets {
 		switch {
-		case s.resolver:
 		case s.issuer == iss:
 			return s, nil
 		case s.issuer == "":
@@ -292,6 +286,9 @@ func (v *Verifier) Close() error {
 	var errs []error
 	for _, s := range v.cfg.KeySets {
 		errs = append(errs, s.Close())
+	}
+	if v.cfg.IssuerResolver != nil {
+		errs = append(errs, v.cfg.IssuerResolver.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/keyset"
 )
 
 // mintKid mints an ES256 token of claims under kid with key.
@@ -82,10 +83,7 @@ type resolverFunc func(ctx context.Context, iss string) (policy.KeySet, error)
 func (f resolverFunc) Resolve(ctx context.Context, iss string) (policy.KeySet, error) {
 	return f(ctx, iss)
 }
-func (resolverFunc) Issuer() string                                     { return "" }
-func (resolverFunc) Keys(context.Context, string) ([]policy.Key, error) { return nil, errors.New("no") }
-func (resolverFunc) Version() uint64                                    { return 0 }
-func (resolverFunc) Close() error                                       { return nil }
+func (resolverFunc) Close() error { return nil }
 
 // A resolver's set verifies the tokens of the issuer it was resolved for
 // only: a resolver that answers with the set of another issuer (a bug of
@@ -109,7 +107,7 @@ func TestResolverIssuerChecked(t *testing.T) {
 		}
 		return nil, errors.New("refused")
 	})
-	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{r} })
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.IssuerResolver = nil, r })
 	defer p.Close()
 	tok := func(iss string) string {
 		c := validClaims("alice")
@@ -140,7 +138,7 @@ func TestResolverNotAskedWithoutIss(t *testing.T) {
 		asked.Add(1)
 		return anyIssuer, nil // careless: the same set for every iss
 	})
-	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{r} })
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.IssuerResolver = nil, r })
 	defer p.Close()
 	tok := mintKid(t, k, "k", validClaims("alice")) // no iss
 	if _, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok))); !errors.Is(err, policy.ErrUnknownIssuer) {
@@ -174,7 +172,7 @@ func TestResolvedSetNotHashable(t *testing.T) {
 	r := resolverFunc(func(_ context.Context, iss string) (policy.KeySet, error) {
 		return valueKeySet{iss: iss, keys: keys}, nil
 	})
-	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.KeySets = nil, []policy.KeySet{r} })
+	p := newPolicy(t, func(c *policy.Config) { c.MasterSecret, c.IssuerResolver = nil, r })
 	defer p.Close()
 	c := validClaims("alice")
 	c["iss"] = "https://a.example"
@@ -187,7 +185,7 @@ func TestResolvedSetNotHashable(t *testing.T) {
 }
 
 // A resolver stands for every issuer no other set names: not beside a
-// second resolver, a set for any issuer, or the issuer setting.
+// set for any issuer, or the issuer setting; and it is no nil pointer.
 func TestResolverConfig(t *testing.T) {
 	r := resolverFunc(func(context.Context, string) (policy.KeySet, error) { return nil, errors.New("no") })
 	k := testkit.MustEC(elliptic.P256())
@@ -196,9 +194,10 @@ func TestResolverConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, cfg := range map[string]policy.Config{
-		"two resolvers":           {KeySets: []policy.KeySet{r, r}},
-		"a set for any issuer":    {KeySets: []policy.KeySet{r, anyIssuer}},
-		"with the issuer setting": {KeySets: []policy.KeySet{r}, Issuer: "https://id.example"},
+		"a set for any issuer":    {IssuerResolver: r, KeySets: []policy.KeySet{anyIssuer}},
+		"with the issuer setting": {IssuerResolver: r, Issuer: "https://id.example"},
+		"a nil resolver":          {IssuerResolver: (*keyset.Resolver)(nil)},
+		"a nil key set":           {KeySets: []policy.KeySet{nil}},
 	} {
 		cfg.Logger = discard
 		if _, err := policy.NewJWT(cfg); !errors.Is(err, policy.ErrConfig) {

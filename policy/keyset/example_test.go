@@ -108,7 +108,7 @@ func ExampleNewTenantResolver() {
 		fmt.Println(err)
 		return
 	}
-	p, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{r}, Logger: slog.New(slog.DiscardHandler)})
+	p, err := policy.NewJWT(policy.Config{IssuerResolver: r, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -161,7 +161,7 @@ func ExampleNewResolver() {
 		fmt.Println(err)
 		return
 	}
-	p, err := policy.NewJWT(policy.Config{KeySets: []policy.KeySet{r}, Logger: slog.New(slog.DiscardHandler)})
+	p, err := policy.NewJWT(policy.Config{IssuerResolver: r, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -335,6 +335,17 @@ func newPolicy(t *testing.T, sets ...policy.KeySet) *policy.JWT {
 	return p
 }
 
+// resolverPolicy is a policy that verifies with the sets r resolves.
+func resolverPolicy(t *testing.T, r policy.IssuerResolver) *policy.JWT {
+	t.Helper()
+	p, err := policy.NewJWT(policy.Config{IssuerResolver: r, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("NewJWT: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
 // authRequest is a request that presents tok.
 func authRequest(tok string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)

@@ -74,7 +74,7 @@ type ResolverOptions struct {
 // Resolver is a policy.IssuerResolver: it finds the key sets of issuers
 // that are not known in advance, such as the tenants of a multi-tenant
 // provider, whose tokens' iss names the tenant. Put it in
-// policy.Config.KeySets. Each issuer it accepts is resolved once, by one
+// policy.Config.IssuerResolver. Each issuer it accepts is resolved once, by one
 // call of its find function however many tokens ask at once, and its set
 // is kept (at most MaxIssuers of them); an issuer that failed is refused
 // without a fetch until its retry time. The verifier still checks a
@@ -284,19 +284,6 @@ func validTenant(t string) bool {
 	}
 	return true
 }
-
-// Issuer returns "": a resolver names no issuer itself.
-func (r *Resolver) Issuer() string { return "" }
-
-// Keys answers no key: a resolver's keys are those of the set Resolve
-// returns for a token's issuer.
-func (r *Resolver) Keys(context.Context, string) ([]policy.Key, error) {
-	return nil, fmt.Errorf("%w: a resolver holds keys only per issuer (Resolve)", ErrIssuerRefused)
-}
-
-// Version is 0: the versions that count are those of the sets Resolve
-// returns.
-func (r *Resolver) Version() uint64 { return 0 }
 
 // Issuers returns the issuers whose key sets the resolver holds, sorted.
 func (r *Resolver) Issuers() []string {

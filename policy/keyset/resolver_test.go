@@ -94,7 +94,7 @@ func TestTenantResolver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 
 	for range 3 {
 		mustAccept(t, p, a.token(t, claimsFor(m.issuer("tenant-a")), nil), "tenant a")
@@ -145,7 +145,7 @@ func TestResolverStorm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	signer := ecSigner(1, "storm")
 	down := signer.token(t, claimsFor(m.issuer("down")), nil)
 	storm := func() {
@@ -224,7 +224,7 @@ func TestResolverStormOfNewIssuers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	signer := ecSigner(1, "storm")
 	tokens := make([]string, issuers)
 	for i := range tokens {
@@ -274,7 +274,7 @@ func TestResolverBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	tok := map[string]string{}
 	for _, tenant := range []string{"t0", "t1", "t2"} {
 		tok[tenant] = signers[tenant].token(t, claimsFor(m.issuer(tenant)), nil)
@@ -371,7 +371,7 @@ func TestResolverFetchesOnlyWhatAcceptTakes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newPolicy(t, r)
+		p := resolverPolicy(t, r)
 		mustRefuse(t, p, tok, policy.ErrUnknownIssuer, c.name)
 		if n := hits.Load(); n != c.wantHits {
 			t.Errorf("%s: %d requests to the server the iss names, want %d", c.name, n, c.wantHits)
@@ -404,7 +404,7 @@ func TestResolverFindRefusalIsNotAFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	s := ecSigner(0, "k")
 	mustRefuse(t, p, s.token(t, claimsFor(down), nil), policy.ErrUnknownIssuer, "down")
 	before := hits.Load()
@@ -509,7 +509,7 @@ func TestResolverDroppedSetNotAnsweredFromCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	tok := sa.token(t, claimsFor(issA), nil)
 	mustAccept(t, p, tok, "first") // seen once: not cached yet
 
@@ -546,7 +546,7 @@ func TestResolverCacheHitsKeepTheirIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	tok := func(tenant string) string { return signers[tenant].token(t, claimsFor(m.issuer(tenant)), nil) }
 	t0 := tok("t0")
 	mustAccept(t, p, t0, "t0")
@@ -615,7 +615,7 @@ func TestResolverFindPanics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	tok := ecSigner(0, "k").token(t, claimsFor("https://x.example"), nil)
 	mustRefuse(t, p, tok, policy.ErrUnknownIssuer, "find panics")
 	mustRefuse(t, p, tok, policy.ErrUnknownIssuer, "again, within the retry time")
@@ -690,7 +690,7 @@ func TestResolverOwnsTheSetsFindMakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newPolicy(t, r)
+	p := resolverPolicy(t, r)
 	mustAccept(t, p, signers["t0"].token(t, claimsFor(m.issuer("t0")), nil), "t0")
 	clock.advance(time.Second)
 	mustAccept(t, p, signers["t1"].token(t, claimsFor(m.issuer("t1")), nil), "t1, which drops t0")

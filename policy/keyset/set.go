@@ -1,8 +1,9 @@
 // Package keyset builds the key sets that verify tokens of identity
 // providers, for policy.Config.KeySets: the JSON Web Key Set in a file
 // (NewFile), at a URL (NewURL), or found by OpenID Connect discovery
-// (NewOIDC), and the issuers not known in advance of a multi-tenant
-// provider (NewTenantResolver, NewResolver). Options give each the
+// (NewOIDC); and, for policy.Config.IssuerResolver, the resolvers of the
+// issuers not known in advance of a multi-tenant provider
+// (NewTenantResolver, NewResolver). Options give each the
 // application's *http.Client (a private CA, a proxy, a client certificate),
 // the bounds of its refresh and its logger.
 //
