@@ -105,7 +105,7 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 // r carrying it for the handlers below, and the policy (nil when there is
 // none). A guard given its own policy admits the request with it, as
 // Authenticate would (policy.Admit): ok is false when an Admitter answered
-// it (a cookie policy's CSRF refusal).
+// it (the CSRF refusal of a cookie or Basic policy).
 func (g *Guard) identity(w http.ResponseWriter, r *http.Request) (_ http.ResponseWriter, _ *http.Request, _ policy.Identity, _ policy.AuthenticationPolicy, ok bool) {
 	if g.Policy == nil {
 		p, ok := policy.PolicyFrom(r.Context())

@@ -115,7 +115,7 @@ func NewCookie(cfg CookieConfig) (*Cookie, error) {
 	if err := checkCookie(c); err != nil {
 		return nil, err
 	}
-	csrf, err := NewCrossOriginRule(cfg.TrustedOrigins)
+	csrf, err := NewCrossOriginRule(cfg.TrustedOrigins, cfg.Logger)
 	if err != nil {
 		return nil, configErr("cookie_trusted_origins", "%w", err)
 	}
@@ -191,7 +191,7 @@ func (c *Cookie) Close() error { return c.v.Close() }
 // attached the cookie to a request that another site's page made.
 func (c *Cookie) Identify(r *http.Request) Identity {
 	t, presented := c.readCookie(r)
-	return c.csrf.Reject(r, c.identity(r, t, presented), c.cfg.Logger)
+	return c.csrf.Reject(r, c.identity(r, t, presented))
 }
 
 // readCookie is the token stage: find the token in the policy's cookie
@@ -294,9 +294,10 @@ func (c *Cookie) CookieFor(userid string, claims map[string]any) (*http.Cookie, 
 	return cookie, nil
 }
 
-// MaxCookieBytes bounds a cookie's name and value together, as browsers
-// do (RFC 6265 section 6.1 asks them to keep at least that much): a
-// larger cookie would be dropped, and its user never signed in.
+// MaxCookieBytes bounds a cookie's name and value together, as Chrome and
+// Firefox bound them (RFC 6265 section 6.1 asks browsers to keep at least
+// 4096 bytes of a cookie, its attributes included): a larger cookie would
+// be dropped, and its user never signed in.
 const MaxCookieBytes = 4096
 
 // withToken is the policy's cookie holding token.
@@ -391,8 +392,15 @@ func (c *Cookie) Challenge(w http.ResponseWriter, r *http.Request) {
 // Flush; a handler that writes nothing gets none). It is not added to a
 // response that sets the policy's cookie itself, nor to the response of
 // a request whose Remember or Forget was called, nor to a response a
-// shared cache may keep (Cache-Control public or s-maxage), where it would
-// hand the session to others. A token without iat is not re-issued.
+// shared cache may keep (see mayBeStored: one that gives itself a
+// lifetime or has a Last-Modified, unless Cache-Control says private,
+// no-store or no-cache), where it would hand the session to others; and
+// not for a request another site's page or link made (Sec-Fetch-Site
+// same-site or cross-site), which must not keep a session alive. A token
+// without iat is not re-issued. The wrapped response keeps Flush
+// (FlushError), Hijack and Unwrap (so http.ResponseController reaches
+// the rest); it has no ReadFrom, so the few responses that slide are
+// copied without sendfile.
 func (c *Cookie) Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) (http.ResponseWriter, bool) {
 	if len(r.Header["Cookie"]) == 0 {
 		return w, true // not even a cookie: nothing to refuse or slide
@@ -400,12 +408,23 @@ func (c *Cookie) Admit(w http.ResponseWriter, r *http.Request, root Authenticati
 	if c.csrf.Refuse(w, r, c, root) {
 		return w, false
 	}
-	if c.reissue > 0 {
+	if c.reissue > 0 && fromSite(r) {
 		if id := IdentityOf(r, root); id.AuthenticatedBy(c) && c.due(id) {
 			return &slidingWriter{ResponseWriter: w, c: c, r: r, id: id}, true
 		}
 	}
 	return w, true
+}
+
+// fromSite tells whether the browser sent r for the site's own page, or
+// for its user (an address typed, a bookmark), or whether no browser sent
+// it: another site's link or page does not keep a session alive.
+func fromSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	return false
 }
 
 // due tells whether the token of id is old enough to be re-issued.
@@ -446,7 +465,7 @@ func (w *slidingWriter) slide() {
 	}
 	w.done = true
 	h := w.Header()
-	if s := stateOf(w.r.Context(), w.c); s != nil && s.signedInOrOut.Load() || setsCookie(h, w.c.cookie.Name) || sharedCacheable(h) {
+	if s := stateOf(w.r.Context(), w.c); s != nil && s.signedInOrOut.Load() || setsCookie(h, w.c.cookie.Name) || mayBeStored(h) {
 		return
 	}
 	value, err := w.c.reissued(w.id)
@@ -473,13 +492,19 @@ func (w *slidingWriter) Write(b []byte) (int, error) {
 }
 
 // Flush adds the cookie, then flushes the response, if it can be.
-func (w *slidingWriter) Flush() {
+func (w *slidingWriter) Flush() { _ = w.FlushError() }
+
+// FlushError adds the cookie, then flushes the response: the error is the
+// wrapped response's (http.ErrNotSupported when it cannot flush), for
+// http.ResponseController.
+func (w *slidingWriter) FlushError() error {
 	w.slide()
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-// Hijack hands the connection over, if the response can, without a
-// cookie.
+// Hijack hands the connection over, without a cookie, when the wrapped
+// response can (through http.ResponseController: an HTTP/2 response says
+// it cannot).
 func (w *slidingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
@@ -497,16 +522,24 @@ func setsCookie(h http.Header, name string) bool {
 	return false
 }
 
-// sharedCacheable tells whether h lets a shared cache keep the response
-// (Cache-Control public or s-maxage).
-func sharedCacheable(h http.Header) bool {
+// mayBeStored tells whether a shared cache may keep the response of
+// headers h (RFC 9111), and hand a cookie on it to others: unless
+// Cache-Control says private, no-store or no-cache, a response that gives
+// itself a lifetime (Cache-Control max-age, s-maxage or public, Expires,
+// the CDN's CDN-Cache-Control or Surrogate-Control) or that a cache may
+// give one by heuristics (Last-Modified, as http.ServeFile sets it).
+func mayBeStored(h http.Header) bool {
+	lifetime := h.Get("Expires") != "" || h.Get("Last-Modified") != "" || h.Get("CDN-Cache-Control") != "" || h.Get("Surrogate-Control") != ""
 	for _, v := range h["Cache-Control"] {
 		for _, d := range strings.Split(v, ",") {
-			d = strings.ToLower(strings.TrimSpace(d))
-			if d == "public" || strings.HasPrefix(d, "s-maxage") {
-				return true
+			d, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(d)), "=")
+			switch strings.TrimSpace(d) {
+			case "private", "no-store", "no-cache":
+				return false
+			case "public", "max-age", "s-maxage":
+				lifetime = true
 			}
 		}
 	}
-	return false
+	return lifetime
 }

@@ -289,6 +289,37 @@ func TestCookieReissue(t *testing.T) {
 			w.Header().Set("Cache-Control", "s-maxage=60")
 			w.WriteHeader(200)
 		}, nil},
+		{"a response with a lifetime", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=600")
+			w.WriteHeader(200)
+		}, nil},
+		{"a response with Expires", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Expires", "Thu, 01 Jan 2099 00:00:00 GMT")
+			w.WriteHeader(200)
+		}, nil},
+		{"a response with Last-Modified", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Last-Modified", "Thu, 01 Jan 2015 00:00:00 GMT")
+			w.WriteHeader(200)
+		}, nil},
+		{"a response for a CDN", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("CDN-Cache-Control", "max-age=600")
+			w.WriteHeader(200)
+		}, nil},
+		{"a response no cache may store", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Cache-Control", "no-store, max-age=600")
+			w.Header().Set("Last-Modified", "Thu, 01 Jan 2015 00:00:00 GMT")
+			w.WriteHeader(200)
+		}, []string{"jwt Max-Age=3600"}},
+		{"another site's link", cookie, func() *http.Request {
+			r := withCookie(old)
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+			return r
+		}(), ok, nil},
+		{"the site's own page", cookie, func() *http.Request {
+			r := withCookie(old)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			return r
+		}(), ok, []string{"jwt Max-Age=3600"}},
 		{"a private response", cookie, withCookie(old), func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Cache-Control", "private, max-age=60")
 			w.WriteHeader(200)
@@ -598,15 +629,17 @@ func TestCookieMethodOverride(t *testing.T) {
 // an Origin (lowercase, no default port).
 func TestCookieTrustedOrigins(t *testing.T) {
 	p := newCookie(t, func(c *policy.CookieConfig) {
-		c.TrustedOrigins = []string{"https://App.Example:443", "http://localhost:8080", "HTTP://Other.Example:80"}
+		c.TrustedOrigins = []string{"https://App.Example:443", "http://localhost:8080", "HTTP://Other.Example:80", "http://[2001:DB8:0::1]:80", "https://xn--bcher-kva.example"}
 	})
 	tok := mintHS(t, validClaims("alice"))
 	for origin, want := range map[string]bool{
-		"https://app.example":   true,
-		"http://localhost:8080": true,
-		"http://other.example":  true,
-		"https://evil.example":  false,
-		"http://localhost:8081": false,
+		"https://app.example":           true,
+		"http://localhost:8080":         true,
+		"http://other.example":          true,
+		"https://evil.example":          false,
+		"http://localhost:8081":         false,
+		"http://[2001:db8::1]":          true,
+		"https://xn--bcher-kva.example": true,
 	} {
 		r := httptest.NewRequest("PUT", "https://api.example/", nil)
 		r.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -616,7 +649,8 @@ func TestCookieTrustedOrigins(t *testing.T) {
 			t.Errorf("a PUT from %s: %v; want allowed %v", origin, err, want)
 		}
 	}
-	for _, bad := range []string{"https://*.example", "https://app.example/", "app.example", "ftp://app.example", "https://user@app.example"} {
+	for _, bad := range []string{"https://*.example", "https://app.example/", "app.example", "ftp://app.example", "https://user@app.example",
+		"https://app.example:", "https://app.example:0443", "https://bücher.example", "https://app.example:99999"} {
 		_, err := policy.NewCookie(policy.CookieConfig{Config: policy.Config{MasterSecret: testSecret, Logger: discard}, TrustedOrigins: []string{bad}})
 		var ce *policy.ConfigError
 		if !errors.As(err, &ce) || ce.Key != "cookie_trusted_origins" {
@@ -763,3 +797,35 @@ func TestPrintedWithoutSecrets(t *testing.T) {
 		t.Errorf("slog logged a secret:\n%s", s)
 	}
 }
+
+// TestSlidingWriterFlush: the response of a sliding session flushes as
+// the one it wraps does, and says so to http.ResponseController.
+func TestSlidingWriterFlush(t *testing.T) {
+	p := newCookie(t, func(c *policy.CookieConfig) { c.ReissueAfter = 10 * time.Minute })
+	old := mintHS(t, map[string]any{"sub": "alice", "iat": testNow.Add(-time.Hour / 2).Unix(), "exp": testNow.Add(time.Hour / 2).Unix()})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: "jwt", Value: old})
+	var flushErr error
+	rec := httptest.NewRecorder()
+	policy.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		flushErr = http.NewResponseController(w).Flush()
+	})).ServeHTTP(onlyWriter{rec}, r)
+	if !errors.Is(flushErr, http.ErrNotSupported) {
+		t.Errorf("Flush through a response that cannot flush: %v; want http.ErrNotSupported", flushErr)
+	}
+	rec = httptest.NewRecorder()
+	policy.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		flushErr = http.NewResponseController(w).Flush()
+	})).ServeHTTP(rec, r)
+	if flushErr != nil || !rec.Flushed || len(rec.Header().Values("Set-Cookie")) != 1 {
+		t.Errorf("Flush: %v, flushed %v, Set-Cookie %d; want flushed with the re-issued cookie", flushErr, rec.Flushed, len(rec.Header().Values("Set-Cookie")))
+	}
+}
+
+// onlyWriter is a response with the three methods of http.ResponseWriter
+// and nothing else.
+type onlyWriter struct{ w http.ResponseWriter }
+
+func (o onlyWriter) Header() http.Header         { return o.w.Header() }
+func (o onlyWriter) Write(b []byte) (int, error) { return o.w.Write(b) }
+func (o onlyWriter) WriteHeader(status int)      { o.w.WriteHeader(status) }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // CrossOriginRule is the CSRF rule of the policies whose credentials a
@@ -29,15 +32,21 @@ import (
 // the handler runs). The zero value is not usable: NewCrossOriginRule
 // makes one.
 type CrossOriginRule struct {
-	cop *http.CrossOriginProtection
+	cop    *http.CrossOriginProtection
+	logger *slog.Logger
 }
 
 // NewCrossOriginRule returns the rule, with the origins of trusted (such
-// as "https://app.example.com") allowed besides the site's own. Each must
-// be scheme://host[:port], nothing more; it is kept as browsers send an
-// Origin: the scheme and host in lowercase, without the scheme's default
-// port.
-func NewCrossOriginRule(trusted []string) (*CrossOriginRule, error) {
+// as "https://app.example.com") allowed besides the site's own, logging
+// its refusals to logger (nil: slog.Default()). Each origin must be
+// scheme://host[:port], nothing more, with an ASCII host (punycode, as
+// browsers send it); it is kept as browsers send an Origin: the scheme
+// and host in lowercase, without the scheme's default port, an IPv6
+// address in its canonical form.
+func NewCrossOriginRule(trusted []string, logger *slog.Logger) (*CrossOriginRule, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
 	cop := http.NewCrossOriginProtection()
 	for _, o := range trusted {
 		origin, err := normalOrigin(o)
@@ -48,7 +57,7 @@ func NewCrossOriginRule(trusted []string) (*CrossOriginRule, error) {
 			return nil, fmt.Errorf("trusted origin %q: %w", o, err)
 		}
 	}
-	return &CrossOriginRule{cop: cop}, nil
+	return &CrossOriginRule{cop: cop, logger: logger}, nil
 }
 
 // normalOrigin is o as a browser's Origin header spells it.
@@ -63,10 +72,23 @@ func normalOrigin(o string) (string, error) {
 		return "", errors.New("an origin is scheme://host[:port], nothing more")
 	case strings.ContainsAny(u.Host, "*"):
 		return "", errors.New("an origin names one host: no wildcard")
+	case strings.IndexFunc(u.Host, func(r rune) bool { return r > unicode.MaxASCII }) >= 0:
+		return "", errors.New("the host must be ASCII (its punycode, as browsers send it)")
+	case strings.HasSuffix(u.Host, ":"):
+		return "", errors.New("an empty port")
 	}
-	host := strings.ToLower(u.Host)
-	if port := u.Port(); u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80" {
-		host = strings.TrimSuffix(host, ":"+port)
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return "", fmt.Errorf("port %q is not one a browser writes", port)
+		}
+	}
+	if addr, err := netip.ParseAddr(host); err == nil && addr.Is6() {
+		host = "[" + addr.String() + "]"
+	}
+	if port != "" && !(u.Scheme == "https" && port == "443" || u.Scheme == "http" && port == "80") {
+		host += ":" + port
 	}
 	return u.Scheme + "://" + host, nil
 }
@@ -78,9 +100,9 @@ func (c *CrossOriginRule) Check(r *http.Request) error { return c.cop.Check(r) }
 // Reject returns id, the identity that policy's credentials gave r, as a
 // user rejected for the rule (matching ErrUserRejected and ErrCrossOrigin,
 // with [Everyone] for principals) when id is authenticated and r fails
-// the rule; id itself otherwise. The refusal is logged, without the
-// credentials.
-func (c *CrossOriginRule) Reject(r *http.Request, id Identity, logger *slog.Logger) Identity {
+// the rule; id itself otherwise. It is logged at Debug, without the
+// credentials (Refuse logs a refusal at Info).
+func (c *CrossOriginRule) Reject(r *http.Request, id Identity) Identity {
 	if id.Err != nil {
 		return id
 	}
@@ -88,7 +110,9 @@ func (c *CrossOriginRule) Reject(r *http.Request, id Identity, logger *slog.Logg
 	if err == nil {
 		return id
 	}
-	logger.Info("jwtauth: user rejected", "reason", "cross-origin request with an unsafe method, authenticated by credentials the browser attached (CSRF)", "method", r.Method, "remote", r.RemoteAddr)
+	// Debug: another policy's header credentials may yet authenticate
+	// the request; Refuse logs the refusal itself.
+	c.logger.Debug("jwtauth: user rejected", "reason", "cross-origin request with an unsafe method, authenticated by credentials the browser attached (CSRF)", "method", r.Method, "remote", r.RemoteAddr)
 	return Identity{Claimed: id.Claimed, HasClaim: id.HasClaim, Principals: []string{Everyone}, Err: fmt.Errorf("%w: %w (%w)", ErrUserRejected, ErrCrossOrigin, err)}
 }
 
@@ -101,6 +125,7 @@ func (c *CrossOriginRule) Refuse(w http.ResponseWriter, r *http.Request, self, r
 	if !errors.Is(IdentityOf(r, self).Err, ErrCrossOrigin) || IdentityOf(r, root).Err == nil {
 		return false
 	}
+	c.logger.Info("jwtauth: request refused", "reason", "cross-origin request with an unsafe method, authenticated by credentials the browser attached (CSRF)", "method", r.Method, "remote", r.RemoteAddr)
 	WriteCrossOriginRefusal(w)
 	return true
 }

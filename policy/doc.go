@@ -10,7 +10,9 @@
 //     chiadapter.Authenticate are it), gives the request a place for its
 //     identity with p, worked out on the first question and then kept,
 //     and asks the Admitters among p's policies before the handler runs
-//     (the cookie policy's CSRF refusal and sliding reissue);
+//     (the CSRF refusal of the cookie and Basic policies, CrossOriginRule;
+//     the cookie policy's sliding session, re-issued when the handler
+//     writes);
 //   - the policy works the request out once (Identifier): the JWT policy
 //     reads the token from the Authorization header, the cookie policy
 //     from its cookie; a Verifier checks it (structure, algorithm, header,

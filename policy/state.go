@@ -240,7 +240,9 @@ type requestState struct {
 // WithContext) while their Authorization and Cookie headers and their
 // method are unchanged; any other request (a request made on this
 // context, a Clone, headers changed in place, a method overridden) is
-// worked out afresh, and nothing is kept of it.
+// worked out afresh, and nothing is kept of it. The context accessors
+// (r nil) answer for the request Authenticate saw, its method included:
+// a method override belongs above Authenticate.
 func (s *requestState) get(r *http.Request) Identity {
 	if r == nil {
 		r = s.r

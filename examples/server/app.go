@@ -227,8 +227,10 @@ func cookieSigner(p policy.AuthenticationPolicy) *policy.Cookie {
 // /login and /logout need it although the cookie policy refuses
 // cross-origin requests its cookie authenticates: a browser without the
 // cookie is not refused there, and another site's form could sign it in as
-// the attacker's user (login CSRF). Clients outside a browser send neither
-// header and pass.
+// the attacker's user (login CSRF); the cookie policy's Remember refuses
+// such a request too, but a JSON login and a logout do not reach it. It
+// trusts no other origin (the example sets no cookie_trusted_origins).
+// Clients outside a browser send neither header and pass.
 func sameOrigin() func(http.Handler) http.Handler {
 	c := http.NewCrossOriginProtection()
 	c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -311,8 +313,9 @@ func formLogin(p policy.AuthenticationPolicy, hasCookie bool, users map[string]u
 		}
 		h := p.Remember(policy.WithTokenClaims(r, map[string]any{"groups": u.Groups}), username)
 		if len(h.Values("Set-Cookie")) == 0 {
-			// Remember logged why (a reserved userid, a signer that
-			// failed).
+			// Remember logged why (a reserved userid, claims that make
+			// too large a cookie, a signer that failed; a cross-origin
+			// request is refused above, by sameOrigin).
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot sign you in"})
 			return
 		}

@@ -25,6 +25,17 @@
 //     password, since no password makes it a user. The check is never
 //     asked about it.
 //
+// A browser that was given a password sends it by itself with every
+// request to the site, another site's page's included: so, as the cookie
+// policy does for its cookie, the policy holds Basic credentials to the
+// CSRF rule (policy.CrossOriginRule; Config.TrustedOrigins). An unsafe
+// request from another origin that they authenticate is a user rejected
+// (policy.ErrUserRejected and policy.ErrCrossOrigin), refused 403 before
+// the handler under policy.Authenticate. Clients outside a browser (curl,
+// servers) send neither Sec-Fetch-Site nor Origin and are not subject to
+// it; a page of another origin that sets Authorization: Basic itself
+// needs its origin in TrustedOrigins.
+//
 // The policy never logs a password, a username or the header; it logs
 // why credentials failed, with the client's address.
 package basic
@@ -144,7 +155,7 @@ func New(cfg Config) (*Policy, error) {
 		return nil, configErr("reserved_principal_prefixes", "%w", err)
 	}
 	cfg.ReservedPrincipalPrefixes = reserved
-	csrf, err := policy.NewCrossOriginRule(cfg.TrustedOrigins)
+	csrf, err := policy.NewCrossOriginRule(cfg.TrustedOrigins, cfg.Logger)
 	if err != nil {
 		return nil, configErr("trusted_origins", "%w", err)
 	}
@@ -168,7 +179,7 @@ func (p *Policy) Realm() string { return p.cfg.Realm }
 // (policy.IdentityOf). Identity.Policy is left empty: a stack of policies
 // names its members.
 func (p *Policy) Identify(r *http.Request) policy.Identity {
-	return p.csrf.Reject(r, p.identify(r), p.cfg.Logger)
+	return p.csrf.Reject(r, p.identify(r))
 }
 
 // Admit refuses, before the handler runs, a request whose Basic
