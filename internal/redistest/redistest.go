@@ -339,11 +339,11 @@ func (s *Server) launch(port int) (*process, error) {
 			}
 			return nil, fmt.Errorf("redis-server exited at start (%v):%s", p.waitErr, tail(out))
 		}
-		if err := s.ready(addr, cmd.Process.Pid); err == nil {
+		err := s.ready(addr, cmd.Process.Pid)
+		if err == nil {
 			return p, nil
-		} else {
-			last = err.Error()
 		}
+		last = err.Error()
 		if time.Now().After(deadline) {
 			s.terminate(p, syscall.SIGKILL)
 			return nil, fmt.Errorf("no answer on %s in %v; last: %s%s", addr, StartTimeout, last, tail(readLog(logPath)))
@@ -352,8 +352,9 @@ func (s *Server) launch(port int) (*process, error) {
 	}
 }
 
-// ready asks the server at addr for INFO server and checks that the process
-// answering is pid.
+// ready asks the server at addr for INFO and checks that the process
+// answering is pid and that it has loaded its data (Redis answers INFO, but
+// refuses most commands with -LOADING, while it reads its append-only file).
 func (s *Server) ready(addr string, pid int) error {
 	c, err := dial(addr, s.clientTLS(), time.Second)
 	if err != nil {
@@ -363,17 +364,25 @@ func (s *Server) ready(addr string, pid int) error {
 	if err := s.auth(c); err != nil {
 		return err
 	}
-	r, err := c.Do("INFO", "server")
-	if err != nil {
-		return err // -LOADING among others
-	}
-	want := "process_id:" + strconv.Itoa(pid)
-	for l := range strings.SplitSeq(r.Str, "\n") {
-		if strings.TrimSpace(l) == want {
-			return nil
+	info := map[string]string{}
+	for _, section := range []string{"server", "persistence"} { // one a call: Redis 6 takes one
+		r, err := c.Do("INFO", section)
+		if err != nil {
+			return err
+		}
+		for l := range strings.SplitSeq(r.Str, "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(l), ":"); ok {
+				info[k] = v
+			}
 		}
 	}
-	return fmt.Errorf("the server on %s is not redis-server pid %d", addr, pid)
+	if info["process_id"] != strconv.Itoa(pid) {
+		return fmt.Errorf("the server on %s is not redis-server pid %d (process_id:%s)", addr, pid, info["process_id"])
+	}
+	if info["loading"] != "0" || info["async_loading"] == "1" { // async_loading: Redis 7
+		return fmt.Errorf("redis-server on %s is still loading its data", addr)
+	}
+	return nil
 }
 
 // auth authenticates c as the harness: User when there is one, else the
@@ -555,7 +564,7 @@ func (s *Server) Do(args ...string) Reply {
 	s.t.Helper()
 	c, err := s.Dial()
 	if err != nil {
-		s.t.Fatalf("redistest: %s on %s: %v", strings.Join(args[:min(1, len(args))], ""), s.Addr(), err)
+		s.t.Fatalf("redistest: %q on %s: %v", args, s.Addr(), err)
 	}
 	defer c.Close()
 	if err := s.auth(c); err != nil {
