@@ -8,18 +8,21 @@
 # `make browser` (run by `make test`) installs Debian's chromium when it is
 # missing, for the tests that drive a headless browser (internal/browser);
 # JWTAUTH_SKIP_BROWSER=1 skips both the install and those tests.
+# `make redis` (run by `make test` too) installs Debian's redis-server when it
+# is missing, for the tests that run a real Redis (internal/redistest);
+# JWTAUTH_SKIP_REDIS=1 skips both the install and those tests.
 
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 60s
 FUZZMINIMIZETIME ?= 10s
 
-.PHONY: run test browser fmt vet fuzz bench load
+.PHONY: run test browser redis fmt vet fuzz bench load
 
 run:
 	$(GO) run ./examples/server -addr $(ADDR) $(if $(CONFIG),-config $(CONFIG)) $(if $(DEMO_USERS),-demo-users)
 
-test: browser fmt vet
+test: browser redis fmt vet
 	$(GO) test -race -count=1 ./...
 	cd internal/bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
@@ -32,6 +35,9 @@ vet:
 
 browser:
 	scripts/ensure-chromium.sh
+
+redis:
+	scripts/ensure-redis.sh
 
 # go test -fuzz takes one target per run. New inputs the fuzzer finds stay in
 # the Go build cache; a failing one is written to the package's
