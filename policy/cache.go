@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"hash/maphash"
 	"math/rand/v2"
 	"sync/atomic"
@@ -22,6 +23,7 @@ const (
 type cachedToken struct {
 	claims *claimSet
 	userid string
+	jti    string
 	times  tokenTimes
 	keys   keysUsed
 }
@@ -71,17 +73,22 @@ func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
 		return VerifiedToken{}, false
 	}
-	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true}, true
+	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times}, true
 }
 
-// Known answers a token verified before from the cache, as Verify would;
-// ok is false when it must be verified. A transport whose fast path found
-// a token this way passes a miss to verify with lookUp false.
-func (v *Verifier) Known(raw string) (VerifiedToken, bool) {
+// Known answers a token verified before from the cache, as Verify would
+// (its revocation checked again); ok is false when it must be verified. A
+// transport whose fast path found a token this way passes a miss to
+// verify with lookUp false.
+func (v *Verifier) Known(ctx context.Context, raw string) (VerifiedToken, bool) {
 	if len(raw) > v.cfg.MaxTokenBytes {
 		return VerifiedToken{}, false
 	}
-	return v.cached(raw)
+	t, ok := v.cached(raw)
+	if !ok {
+		return t, false
+	}
+	return v.notRevoked(ctx, t), true
 }
 
 // remember caches a verified token's verdict, the second time the token
@@ -92,7 +99,7 @@ func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used 
 	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
 		return
 	}
-	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, times: times, keys: used})
+	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used})
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

@@ -334,10 +334,12 @@ func (c *Cookie) Remember(r *http.Request, userid string) http.Header {
 }
 
 // Forget returns the Set-Cookie header that deletes the policy's cookie:
-// the same name, Path and Domain, Max-Age=0. A session slid by Admit
-// leaves r's response alone.
+// the same name, Path and Domain, Max-Age=0; with a revocation store, it
+// revokes the cookie's token too, as JWT.Forget does. A session slid by
+// Admit leaves r's response alone.
 func (c *Cookie) Forget(r *http.Request) http.Header {
 	c.signedInOrOut(r)
+	c.forgetToken(r, c)
 	return http.Header{"Set-Cookie": {c.deletion()}}
 }
 
@@ -359,11 +361,17 @@ func (c *Cookie) signedInOrOut(r *http.Request) {
 // Challenge answers 401 with a JSON body: {"error":"unauthorized"}, or,
 // when the cookie's token failed, RFC 6750's error "invalid_token" and the
 // reason as error_description, with the Set-Cookie header that deletes the
-// cookie. A cookie is no HTTP authentication scheme, so the answer has no
+// cookie; a token whose revocation could not be checked gets 503 with
+// Retry-After, as JWT.Challenge answers it. A cookie is no HTTP
+// authentication scheme, so the answer has no
 // WWW-Authenticate header of the policy's own (in a stack, the other
 // policies' challenges give it one).
 func (c *Cookie) Challenge(w http.ResponseWriter, r *http.Request) {
 	id := IdentityOf(r, c)
+	if errors.Is(id.Err, ErrRevocationUnavailable) {
+		writeUnavailable(w)
+		return
+	}
 	body := map[string]string{"error": "unauthorized"}
 	var ite *InvalidTokenError
 	if errors.As(id.Err, &ite) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -179,6 +180,17 @@ type Config struct {
 	// it.
 	IssuerResolver IssuerResolver
 
+	// Revocation is the store of revoked tokens (revocation): every token
+	// that verifies, a cached one included, is refused when it revoked it
+	// (ErrTokenRevoked). With it, the tokens NewToken and Remember make
+	// carry a random jti, and Forget revokes the request's token.
+	Revocation RevocationStore
+	// RevocationFailOpen accepts a verified token when the revocation
+	// store cannot be asked, with a warning (revocation_failure = open).
+	// Default: refuse it (ErrRevocationUnavailable), which the challenge
+	// answers 503 with Retry-After.
+	RevocationFailOpen bool
+
 	// GroupFinder is called for each verified userid (find_groups).
 	// Default AcceptAll.
 	GroupFinder GroupFinder
@@ -247,6 +259,9 @@ type Verifier struct {
 	cache      *otter.Cache[string, cachedToken]
 	seen       doorkeeper // tokens verified once, not yet cached
 	signingKey any        // []byte, a crypto.Signer, or nil
+	// revocationLogged is the second the revocation store's failure was
+	// last logged.
+	revocationLogged atomic.Int64
 }
 
 // NewVerifier checks the verification settings of cfg (its keys,
@@ -519,7 +534,10 @@ func isMediaSubtype(s string) bool {
 func (p *JWT) Remember(r *http.Request, userid string) http.Header { return http.Header{} }
 
 // Forget returns the one header "WWW-Authenticate: <scheme>", which asks the
-// client to drop its credentials.
+// client to drop its credentials; with a revocation store, it revokes the
+// request's token too (when it verified and has a jti; logged otherwise),
+// so that a copy the client kept no longer serves.
 func (p *JWT) Forget(r *http.Request) http.Header {
+	p.forgetToken(r, p)
 	return http.Header{"Www-Authenticate": {p.forget}}
 }

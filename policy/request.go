@@ -62,7 +62,7 @@ func (p *JWT) knownToken(r *http.Request) (t VerifiedToken, looked string, ok bo
 	for _, s := range p.cfg.Schemes {
 		// Schemes differ, so at most one is the header's.
 		if token, ok := authheader.Candidate(values[0], s); ok {
-			t, ok = p.v.Known(token)
+			t, ok = p.v.Known(r.Context(), token)
 			return t, token, ok
 		}
 	}
@@ -161,7 +161,10 @@ func (p *JWT) UnverifiedClaims(r *http.Request) (claims Claims, ok bool) {
 	return p.v.UnverifiedClaims(token)
 }
 
-// Challenge answers 401 with "WWW-Authenticate: <scheme>". When the request
+// Challenge answers 401 with "WWW-Authenticate: <scheme>" (Forget's header,
+// without its revocation). A token whose revocation could not be checked
+// (ErrRevocationUnavailable) is answered 503 with Retry-After and
+// {"error":"temporarily_unavailable"}. When the request
 // presented a token that failed, the header also carries RFC 6750's
 // error="invalid_token" and a short error_description (the reason, nothing
 // from the token); an unreadable Authorization header of the policy's
@@ -172,6 +175,10 @@ func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(id.Err, ErrNoCredentials) {
 		p.noteOtherScheme(r)
 	}
+	if errors.Is(id.Err, ErrRevocationUnavailable) {
+		writeUnavailable(w)
+		return
+	}
 	status, code, desc := http.StatusUnauthorized, "", ""
 	var ite *InvalidTokenError
 	if errors.As(id.Err, &ite) {
@@ -180,9 +187,7 @@ func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
 			status, code = http.StatusBadRequest, "invalid_request"
 		}
 	}
-	for k, v := range p.Forget(r) {
-		w.Header()[k] = v
-	}
+	w.Header().Set("WWW-Authenticate", p.forget) // Forget's header, without its revocation
 	body := map[string]string{"error": "unauthorized"}
 	if code != "" {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf("%s error=%q, error_description=%q", p.forget, code, desc))

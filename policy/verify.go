@@ -31,6 +31,9 @@ type VerifiedToken struct {
 	Err error
 
 	claims *claimSet // the verified claims; nil unless Err is nil
+	// jti and the times of a verified token, for its revocation check.
+	jti   string
+	times tokenTimes
 }
 
 // Claims returns a copy of the token's verified claims, decoded when first
@@ -47,8 +50,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string) VerifiedToken {
 }
 
 // verify is Verify; lookUp is false when the caller looked the token up in
-// the cache already (Known).
+// the cache already (Known). A token that verifies, from the cache or not,
+// is then held to the revocation store, if any.
 func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) VerifiedToken {
+	return v.notRevoked(ctx, v.verifyToken(ctx, raw, lookUp))
+}
+
+// verifyToken is verify before the revocation check.
+func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) VerifiedToken {
 	if len(raw) > v.cfg.MaxTokenBytes {
 		return VerifiedToken{Err: invalid(ErrTokenTooLarge, nil)}
 	}
@@ -110,6 +119,8 @@ func (v *Verifier) verify(ctx context.Context, raw string, lookUp bool) Verified
 		return t
 	}
 	t.claims = decodedClaimSet(payload, claims)
+	t.jti, _ = claims.String("jti")
+	t.times = times
 	v.remember(raw, t, times, used)
 	return t
 }

@@ -362,9 +362,11 @@ var challengeSkip = map[string]bool{
 // section 4.1), the failed policy's with its attributes (for policy.JWT,
 // RFC 6750's error="invalid_token" and error_description).
 //
-// The status is 400 when every policy whose credentials the request
-// presented answered 400 (for policy.JWT, a malformed Authorization
-// header), and 401 otherwise: a malformed header beside credentials that
+// The status is 503, with the policy's Retry-After and body, when a
+// policy could not check the credentials presented (policy.JWT with a
+// revocation store that cannot be reached); 400 when every policy whose
+// credentials the request presented answered 400 (for policy.JWT, a
+// malformed Authorization header), and 401 otherwise: a malformed header beside credentials that
 // failed or a user rejected is not the whole story. The body is JSON: when
 // exactly one policy's credentials failed, that policy's JSON body (for
 // policy.JWT, its error and error_description), otherwise
@@ -376,6 +378,7 @@ var challengeSkip = map[string]bool{
 func (p *Policy) Challenge(w http.ResponseWriter, r *http.Request) {
 	presented, malformed := 0, 0
 	var failed []*recorder
+	var unavailable *recorder // a policy that could not check its credentials (503)
 	for _, n := range p.policies {
 		ri := policy.WithIdentity(r, n.Policy)
 		id := policy.IdentityOf(ri, n.Policy)
@@ -390,6 +393,9 @@ func (p *Policy) Challenge(w http.ResponseWriter, r *http.Request) {
 		if rec.status == http.StatusBadRequest {
 			malformed++
 		}
+		if rec.status == http.StatusServiceUnavailable && unavailable == nil {
+			unavailable = rec
+		}
 		if errors.Is(id.Err, policy.ErrInvalidCredentials) {
 			failed = append(failed, rec)
 		}
@@ -400,6 +406,12 @@ func (p *Policy) Challenge(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(failed) == 1 && !failed[0].overflow && json.Valid(failed[0].body.Bytes()) {
 		body = failed[0].body.Bytes()
+	}
+	if unavailable != nil {
+		// Credentials that may be good, which a store could not check:
+		// the client is to try again, not to drop them.
+		status, body = http.StatusServiceUnavailable, unavailable.body.Bytes()
+		w.Header().Set("Retry-After", unavailable.sent.Get("Retry-After"))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

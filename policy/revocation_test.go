@@ -1,0 +1,244 @@
+package policy_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/multiauth"
+)
+
+// movingClock is a clock the tests move by hand.
+type movingClock struct{ ns atomic.Int64 }
+
+func newMovingClock() *movingClock {
+	c := &movingClock{}
+	c.ns.Store(testNow.UnixNano())
+	return c
+}
+
+func (c *movingClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *movingClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// revocable is a policy with an in-memory revocation store, on clk.
+func revocable(t *testing.T, clk *movingClock, mod func(*policy.Config)) (*policy.JWT, *policy.MemoryRevocations) {
+	t.Helper()
+	store := policy.NewMemoryRevocations(0, clk.Now)
+	p := newPolicy(t, func(c *policy.Config) {
+		c.Now, c.Revocation = clk.Now, store
+		if mod != nil {
+			mod(c)
+		}
+	})
+	return p, store
+}
+
+func authOf(t *testing.T, p policy.AuthenticationPolicy, tok string) error {
+	t.Helper()
+	_, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
+	return err
+}
+
+// TestRevokeToken: a token revoked by its jti is invalid credentials
+// ("token revoked"), from the cache too, and stays so until it expires;
+// other tokens of the user are not touched.
+func TestRevokeToken(t *testing.T) {
+	clk := newMovingClock()
+	p, store := revocable(t, clk, nil)
+	claims := func(jti string) map[string]any {
+		c := map[string]any{"sub": "alice", "iat": clk.Now().Unix(), "exp": clk.Now().Add(time.Hour).Unix()}
+		if jti != "" {
+			c["jti"] = jti
+		}
+		return c
+	}
+	tok, other := mintHS(t, claims("jti-1")), mintHS(t, claims("jti-2"))
+	for range 3 { // verified, then cached
+		if err := authOf(t, p, tok); err != nil {
+			t.Fatalf("before its revocation: %v", err)
+		}
+	}
+	v := p.Verifier().Verify(context.Background(), tok)
+	if err := p.Verifier().RevokeToken(context.Background(), v); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) || !errors.Is(err, policy.ErrInvalidCredentials) {
+		t.Errorf("the revoked token: %v; want ErrTokenRevoked", err)
+	}
+	if err := authOf(t, p, other); err != nil {
+		t.Errorf("another token of the user: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	r := newRequest(jwtAuth(tok))
+	p.Challenge(rec, r)
+	if rec.Code != 401 || !strings.Contains(rec.Header().Get("WWW-Authenticate"), `error_description="token revoked"`) {
+		t.Errorf("the challenge of a revoked token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	// The entry lives as long as the token, and not a second longer.
+	if store.Len() != 1 {
+		t.Errorf("%d entries; want 1", store.Len())
+	}
+	clk.advance(time.Hour + 2*time.Second)
+	if revoked, _ := store.Revoked(context.Background(), "jti-1", "alice", testNow); revoked {
+		t.Error("the jti is still revoked after its token expired")
+	}
+	// A token without jti cannot be revoked alone.
+	noJTI := p.Verifier().Verify(context.Background(), mintHS(t, claims("")))
+	if err := p.Verifier().RevokeToken(context.Background(), noJTI); !errors.Is(err, policy.ErrNoJTI) {
+		t.Errorf("RevokeToken without jti: %v; want ErrNoJTI", err)
+	}
+}
+
+// TestRevokeUser: "sign out everywhere" refuses every token of the user
+// issued until then (those without iat too), not those issued after, nor
+// other users'.
+func TestRevokeUser(t *testing.T) {
+	clk := newMovingClock()
+	p, _ := revocable(t, clk, nil)
+	at := func(sub string, iat time.Time) string {
+		return mintHS(t, map[string]any{"sub": sub, "iat": iat.Unix(), "exp": iat.Add(time.Hour).Unix()})
+	}
+	earlier, sameSecond := at("alice", clk.Now().Add(-time.Minute)), at("alice", clk.Now())
+	noIat := mintHS(t, map[string]any{"sub": "alice", "exp": clk.Now().Add(time.Hour).Unix()})
+	bob := at("bob", clk.Now().Add(-time.Minute))
+	authOf(t, p, earlier) // cached
+	authOf(t, p, earlier)
+	if err := policy.RevokeUser(context.Background(), p, "alice"); err != nil {
+		t.Fatalf("RevokeUser: %v", err)
+	}
+	for name, tok := range map[string]string{"earlier": earlier, "the same second": sameSecond, "without iat": noIat} {
+		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+			t.Errorf("alice's token issued %s: %v; want ErrTokenRevoked", name, err)
+		}
+	}
+	if err := authOf(t, p, bob); err != nil {
+		t.Errorf("bob's token: %v", err)
+	}
+	clk.advance(time.Second)
+	if err := authOf(t, p, at("alice", clk.Now())); err != nil {
+		t.Errorf("alice's token issued a second later: %v", err)
+	}
+}
+
+// TestForgetRevokes: with a store, Forget revokes the request's token (the
+// header's, the cookie's, and both through a stack), and the tokens the
+// policies make carry a random 128-bit jti.
+func TestForgetRevokes(t *testing.T) {
+	clk := newMovingClock()
+	store := policy.NewMemoryRevocations(0, clk.Now)
+	header := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+	cookie := newCookie(t, func(c *policy.CookieConfig) { c.Now, c.Revocation = clk.Now, store })
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "api", Policy: header}, {Name: "web", Policy: cookie}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := header.NewToken("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jti, _ := verifyWithJose(t, tok, jose.HS256, testSecret)["jti"].(string)
+	if raw, err := base64.RawURLEncoding.DecodeString(jti); err != nil || len(raw) != policy.JTIBytes {
+		t.Errorf("NewToken's jti %q: %d random bytes, %v; want %d", jti, len(raw), err, policy.JTIBytes)
+	}
+	other, _ := header.NewToken("alice", nil)
+	if verifyWithJose(t, other, jose.HS256, testSecret)["jti"] == jti {
+		t.Error("two tokens share a jti")
+	}
+	c, err := cookie.CookieFor("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/logout", nil)
+	r.Header.Set("Authorization", jwtAuth(tok))
+	r.AddCookie(c)
+	rr := policy.WithIdentity(r, stack)
+	stack.Forget(rr)
+	if err := authOf(t, header, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+		t.Errorf("the header's token after Forget: %v; want revoked", err)
+	}
+	r2 := httptest.NewRequest("GET", "/", nil)
+	r2.AddCookie(c)
+	if _, err := cookie.AuthenticatedUserID(r2); !errors.Is(err, policy.ErrTokenRevoked) {
+		t.Errorf("the cookie's token after Forget: %v; want revoked", err)
+	}
+	if err := authOf(t, header, other); err != nil {
+		t.Errorf("another token of the user: %v", err)
+	}
+	// Without a store, no jti.
+	plain := newPolicy(t, nil)
+	tok, _ = plain.NewToken("alice", nil)
+	if _, ok := verifyWithJose(t, tok, jose.HS256, testSecret)["jti"]; ok {
+		t.Error("a policy without a revocation store put a jti in its token")
+	}
+}
+
+// TestRevocationStoreDown: a store that cannot be asked makes a verified
+// token answered 503 with Retry-After (closed, the default) or accepted
+// with a warning (open), alone and in a stack.
+func TestRevocationStoreDown(t *testing.T) {
+	clk := newMovingClock()
+	log, buf := bufLogger()
+	closed, store := revocable(t, clk, func(c *policy.Config) { c.Logger = log })
+	open := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation, c.RevocationFailOpen, c.Logger = clk.Now, store, true, log })
+	tok := mintHS(t, validClaims("alice"))
+	store.Close()
+	if err := authOf(t, closed, tok); !errors.Is(err, policy.ErrRevocationUnavailable) {
+		t.Errorf("closed: %v; want ErrRevocationUnavailable", err)
+	}
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "api", Policy: closed}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []policy.AuthenticationPolicy{closed, stack} {
+		rec := httptest.NewRecorder()
+		p.Challenge(rec, newRequest(jwtAuth(tok)))
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), "temporarily_unavailable") {
+			t.Errorf("%T's challenge: %d, Retry-After %q, %s; want 503", p, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+		}
+	}
+	if err := authOf(t, open, tok); err != nil {
+		t.Errorf("open: %v; want the token accepted", err)
+	}
+	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "revocation store cannot be reached") {
+		t.Errorf("no warning logged:\n%s", buf)
+	}
+	if strings.Contains(buf.String(), tok[:20]) {
+		t.Error("the log holds the token")
+	}
+}
+
+// TestMemoryRevocationsBounded: the store keeps at most its bound of
+// unexpired entries, dropping expired ones to make room, and refuses a
+// revocation rather than forget one.
+func TestMemoryRevocationsBounded(t *testing.T) {
+	clk := newMovingClock()
+	m := policy.NewMemoryRevocations(3, clk.Now)
+	ctx := context.Background()
+	for i, jti := range []string{"a", "b", "c"} {
+		if err := m.RevokeToken(ctx, jti, clk.Now().Add(time.Duration(i+1)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.RevokeToken(ctx, "d", clk.Now().Add(time.Hour)); !errors.Is(err, policy.ErrRevocationsFull) {
+		t.Errorf("a fourth entry: %v; want ErrRevocationsFull", err)
+	}
+	if revoked, _ := m.Revoked(ctx, "a", "", time.Time{}); !revoked {
+		t.Error("a full store forgot a revocation")
+	}
+	clk.advance(90 * time.Second) // a expires
+	if err := m.RevokeSubject(ctx, "alice", clk.Now(), clk.Now().Add(time.Hour)); err != nil {
+		t.Errorf("after one expired: %v", err)
+	}
+	if m.Len() != 3 {
+		t.Errorf("%d entries; want 3", m.Len())
+	}
+}
