@@ -188,7 +188,9 @@ func TestRevocationStoreDown(t *testing.T) {
 	clk := newMovingClock()
 	log, buf := bufLogger()
 	closed, store := revocable(t, clk, func(c *policy.Config) { c.Logger = log })
-	open := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation, c.RevocationFailOpen, c.Logger = clk.Now, store, true, log })
+	open := newPolicy(t, func(c *policy.Config) {
+		c.Now, c.Revocation, c.RevocationFailOpen, c.Logger = clk.Now, store, true, log
+	})
 	tok := mintHS(t, validClaims("alice"))
 	store.Close()
 	if err := authOf(t, closed, tok); !errors.Is(err, policy.ErrRevocationUnavailable) {
