@@ -183,7 +183,8 @@ type Config struct {
 	// Revocation is the store of revoked tokens (revocation): every token
 	// that verifies, a cached one included, is refused when it revoked it
 	// (ErrTokenRevoked). With it, the tokens NewToken and Remember make
-	// carry a random jti, and Forget revokes the request's token.
+	// carry a random jti, and Forget revokes the request's token. The
+	// policy's Close closes it.
 	Revocation RevocationStore
 	// RevocationFailOpen accepts a verified token when the revocation
 	// store cannot be asked, with a warning (revocation_failure = open).

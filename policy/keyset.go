@@ -278,7 +278,10 @@ func (v *Verifier) usableKeys(keys []Key, reported *sync.Map) []Key {
 	return usable
 }
 
-// Close stops the background work of the verifier's key sets and cache.
+// Close stops the background work of the verifier's key sets and cache,
+// and closes its issuer resolver and revocation store. A store shared by
+// several policies is closed by the first one closed: close them
+// together (a RevocationStore's Close may be called more than once).
 func (v *Verifier) Close() error {
 	if v.cache != nil {
 		v.cache.StopAllGoroutines()
@@ -289,6 +292,9 @@ func (v *Verifier) Close() error {
 	}
 	if v.cfg.IssuerResolver != nil {
 		errs = append(errs, v.cfg.IssuerResolver.Close())
+	}
+	if v.cfg.Revocation != nil {
+		errs = append(errs, v.cfg.Revocation.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -34,7 +34,8 @@ type RevocationStore interface {
 	// (to the second: iat < before, before rounded up), remembering it
 	// until until, when the last such token expires.
 	RevokeSubject(ctx context.Context, subject string, before, until time.Time) error
-	// Close releases the store.
+	// Close releases the store; it may be called more than once (the
+	// policies that share a store each close it).
 	Close() error
 }
 

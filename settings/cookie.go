@@ -54,7 +54,7 @@ func isCookieSetting(name string) bool {
 //   - cookie_trusted_origins: a list of origins whose pages may send
 //     unsafe requests that the cookie authenticates, besides the site's
 //     own (CSRF protection).
-func newCookieOfStack(own, m map[string]string, logger *slog.Logger) (policy.AuthenticationPolicy, error) {
+func newCookieOfStack(own, m map[string]string, logger *slog.Logger, stores *revocationStores) (policy.AuthenticationPolicy, error) {
 	if _, ok := own[kScheme]; ok {
 		return nil, keyErr(kScheme, bad("is a setting of the jwt policy: a jwt_cookie policy reads its token from a cookie"))
 	}
@@ -66,6 +66,7 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger) (policy.Aut
 	if err != nil {
 		return nil, err
 	}
+	parsed.stores = stores
 	var cc policy.CookieConfig
 	if err := parseCookie(jm, &cc); err != nil {
 		return nil, err

@@ -32,8 +32,13 @@ type Parsed struct {
 	// oidc_issuer), in that order. An application may change their
 	// Options before Build: give them its *http.Client, say.
 	KeySets []KeySetSpec
+	// Revocation is the revocation store the settings name
+	// (jwtauth.revocation): "memory", the URL of a Redis server, or ""
+	// for none. Build opens it.
+	Revocation string
 
-	from Origins // the environment variables of the keys, for Build's errors
+	from   Origins           // the environment variables of the keys, for Build's errors
+	stores *revocationStores // the stores shared by the policies of one NewPolicy
 }
 
 // Source is where a KeySetSpec's keys come from.
@@ -100,6 +105,17 @@ func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
 	}
 	cfg.Logger = logger
 	cfg.KeySets = nil
+	if p.Revocation != "" {
+		stores := p.stores
+		if stores == nil {
+			stores = newRevocationStores()
+		}
+		store, err := stores.get(p.Revocation, logger)
+		if err != nil {
+			return policy.Config{}, p.from.named(keyErr(kRevocation, badCause(err, "cannot use the revocation store")))
+		}
+		cfg.Revocation = store
+	}
 	for _, spec := range p.KeySets {
 		if spec.Options.Logger == nil {
 			spec.Options.Logger = logger
@@ -107,6 +123,9 @@ func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
 		s, err := spec.Build()
 		if err != nil {
 			closeKeySets(cfg)
+			if p.stores == nil && cfg.Revocation != nil {
+				cfg.Revocation.Close() // its own, which no policy will close
+			}
 			return policy.Config{}, p.from.named(keyErr(spec.setting(), badCause(err, "cannot use the key set")))
 		}
 		cfg.KeySets = append(cfg.KeySets, s)

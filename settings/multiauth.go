@@ -50,8 +50,24 @@ type PolicyFactory func(settings, m map[string]string, logger *slog.Logger) (pol
 
 var (
 	policyMu        sync.RWMutex
-	policyFactories = map[string]PolicyFactory{"jwt": newJWTOfStack, "jwt_cookie": newCookieOfStack, "basic": newBasicOfStack}
+	policyFactories = map[string]PolicyFactory{
+		"jwt": func(own, m map[string]string, l *slog.Logger) (policy.AuthenticationPolicy, error) {
+			return newJWTOfStack(own, m, l, nil)
+		},
+		"jwt_cookie": func(own, m map[string]string, l *slog.Logger) (policy.AuthenticationPolicy, error) {
+			return newCookieOfStack(own, m, l, nil)
+		},
+		"basic": newBasicOfStack,
+	}
 )
+
+// tokenFactories are the built-in factories of the token policies, which
+// NewPolicy gives its revocation stores, so that the policies of a stack
+// share each store.
+var tokenFactories = map[string]func(own, m map[string]string, logger *slog.Logger, stores *revocationStores) (policy.AuthenticationPolicy, error){
+	"jwt":        newJWTOfStack,
+	"jwt_cookie": newCookieOfStack,
+}
 
 // RegisterPolicy makes a policy factory available under name, the value of
 // multiauth.policy.NAME.use that selects it; "jwt" (policy.JWT, the
@@ -122,6 +138,7 @@ func isStackName(name string) bool {
 
 // newStack builds the stack of multiauth.policies.
 func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
+	stores := newRevocationStores()
 	names := list(m[kPolicies])
 	if len(names) == 0 {
 		return nil, &Error{Key: kPolicies, Err: bad("%q names no policy", m[kPolicies])}
@@ -195,9 +212,10 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 		}
 	}
 	for _, name := range names {
-		p, err := newStackPolicy(name, own[name], m, logger)
+		p, err := newStackPolicy(name, own[name], m, logger, stores)
 		if err != nil {
 			closeAll()
+			stores.closeAll()
 			return nil, err
 		}
 		cfg.Policies = append(cfg.Policies, multiauth.Named{Name: name, Policy: p})
@@ -205,6 +223,7 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 	stack, err := multiauth.New(cfg)
 	if err != nil {
 		closeAll()
+		stores.closeAll()
 		return nil, &Error{Key: kPolicies, Err: badCause(err, "cannot stack the policies")}
 	}
 	return stack, nil
@@ -212,7 +231,7 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 
 // newStackPolicy builds the policy name of a stack with the factory its
 // use key names.
-func newStackPolicy(name string, own, m map[string]string, logger *slog.Logger) (policy.AuthenticationPolicy, error) {
+func newStackPolicy(name string, own, m map[string]string, logger *slog.Logger, stores *revocationStores) (policy.AuthenticationPolicy, error) {
 	prefix := policyKeyPrefix + name + "."
 	use := own["use"]
 	if use == "" {
@@ -224,7 +243,12 @@ func newStackPolicy(name string, own, m map[string]string, logger *slog.Logger) 
 	}
 	settings := maps.Clone(own)
 	delete(settings, "use")
-	p, err := f(settings, m, logger)
+	var p policy.AuthenticationPolicy
+	if tf, ok := tokenFactories[strings.TrimSpace(use)]; ok {
+		p, err = tf(settings, m, logger, stores)
+	} else {
+		p, err = f(settings, m, logger)
+	}
 	var e *Error
 	switch {
 	case err == nil:
@@ -257,7 +281,7 @@ func PolicyFactories() []string {
 // newJWTOfStack is the jwt factory: the jwtauth.* keys of m are its
 // defaults (but the cookie_* ones, which are the jwt_cookie policy's), and
 // its own keys (the jwtauth.* keys without the prefix) win.
-func newJWTOfStack(own, m map[string]string, logger *slog.Logger) (policy.AuthenticationPolicy, error) {
+func newJWTOfStack(own, m map[string]string, logger *slog.Logger, stores *revocationStores) (policy.AuthenticationPolicy, error) {
 	for _, k := range sortedKeys(own) {
 		if isCookieSetting(k) {
 			return nil, keyErr(k, &problem{msg: "unknown setting: it is a setting of jwt_cookie policies, not of jwt", kind: ErrUnknownKey})
@@ -267,7 +291,7 @@ func newJWTOfStack(own, m map[string]string, logger *slog.Logger) (policy.Authen
 	for k, v := range own {
 		jm[Prefix+k] = v
 	}
-	return newJWT(jm, logger)
+	return newJWT(jm, logger, stores)
 }
 
 // The settings of a basic policy, besides use.

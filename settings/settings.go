@@ -201,12 +201,13 @@ var setters = []field{
 	{kDisableVerifyIat, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyIat })},
 	{kDisableVerifyAud, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyAud })},
 	{kDebugAuthorization, func(_ *policy.Config, v string) error { _, err := asBool(v); return err }},
+	{kRevocationFailure, setRevocationFailure},
 }
 
 // knownNames are the settings, without the prefix and but for the
 // find_groups_<arg> keys, sorted: the candidates of a typo.
 var knownNames = func() []string {
-	names := []string{kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile}
+	names := []string{kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile, kRevocation}
 	names = append(names, jwksSettings...)
 	names = append(names, cookieSettings...)
 	for _, f := range setters {
@@ -289,7 +290,7 @@ func checkKeys(m map[string]string) error {
 // isKnown tells whether name (without the prefix) is a setting.
 func isKnown(name string) bool {
 	switch name {
-	case kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile:
+	case kFindGroups, kPrivateKey, kPrivateKeyFile, kPublicKey, kPublicKeyFile, kRevocation:
 		return true
 	}
 	if len(name) > len(findGroupsArg) && strings.HasPrefix(name, findGroupsArg) {
@@ -402,6 +403,12 @@ func (p *Parsed) parse(m map[string]string) error {
 		return keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
 	}
 
+	if v, ok := vals[kRevocation]; ok {
+		if p.Revocation, err = readRevocation(v); err != nil {
+			return keyErr(kRevocation, err)
+		}
+	}
+
 	p.KeySets, err = keySets(vals, cfg)
 	return err
 }
@@ -445,19 +452,22 @@ func newPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
 			return nil, &Error{Key: k, Err: bad("is a setting of the cookie policy, which a stack builds (%s, and multiauth.policy.NAME.use = jwt_cookie); without %s, the settings make the JWT header policy alone", kPolicies, kPolicies)}
 		}
 	}
-	p, err := newJWT(m, logger)
+	stores := newRevocationStores()
+	p, err := newJWT(m, logger, stores)
 	if err != nil {
+		stores.closeAll()
 		return nil, err // not a Policy holding a nil *policy.JWT
 	}
 	return p, nil
 }
 
 // newJWT builds the JWT policy of the jwtauth.* keys of m.
-func newJWT(m map[string]string, logger *slog.Logger) (*policy.JWT, error) {
+func newJWT(m map[string]string, logger *slog.Logger, stores *revocationStores) (*policy.JWT, error) {
 	parsed, err := parse(m)
 	if err != nil {
 		return nil, err
 	}
+	parsed.stores = stores
 	if err := parsed.check(func(cfg policy.Config) (io.Closer, error) { return policy.NewJWT(cfg) }); err != nil {
 		return nil, policyErr(m, err)
 	}

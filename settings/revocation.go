@@ -1,0 +1,105 @@
+package settings
+
+import (
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// The settings of token revocation, without the prefix.
+const (
+	kRevocation        = "revocation"
+	kRevocationFailure = "revocation_failure"
+)
+
+// revocationMemory is the value of jwtauth.revocation that keeps the
+// revoked tokens in the process's memory.
+const revocationMemory = "memory"
+
+// readRevocation checks the value of jwtauth.revocation: memory, or the
+// URL of a Redis server, redis://[user:password@]host:port/db or rediss://
+// (TLS). The URL is returned as written; errors show it without its
+// password.
+func readRevocation(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == revocationMemory {
+		return v, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return "", bad("is neither %s nor a redis:// or rediss:// URL", revocationMemory)
+	}
+	shown := u.Redacted()
+	switch {
+	case u.Scheme != "redis" && u.Scheme != "rediss":
+		return "", bad("%q is neither %s nor a redis:// or rediss:// URL", shown, revocationMemory)
+	case u.Host == "" || u.Port() == "" && strings.HasSuffix(u.Host, ":"):
+		return "", bad("%q names no host (redis://host:port/db)", shown)
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", bad("%q has a query or fragment; the URL is redis://[user:password@]host:port/db", shown)
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" && strings.Trim(db, "0123456789") != "" {
+		return "", bad("%q: the database %q is not a number", shown, db)
+	}
+	return v, nil
+}
+
+func setRevocationFailure(c *policy.Config, v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "closed":
+		c.RevocationFailOpen = false
+	case "open":
+		c.RevocationFailOpen = true
+	default:
+		return bad("%q is not closed (refuse tokens, 503) or open (accept them, with a warning)", v)
+	}
+	return nil
+}
+
+// revocationStores are the revocation stores of one NewPolicy, one per
+// value of jwtauth.revocation, so that the policies of a stack share
+// theirs: a token one policy's Forget revokes is revoked for the others.
+type revocationStores struct {
+	mu     sync.Mutex
+	stores map[string]policy.RevocationStore
+}
+
+func newRevocationStores() *revocationStores {
+	return &revocationStores{stores: map[string]policy.RevocationStore{}}
+}
+
+// get returns the store of spec, made on first use with logger.
+func (r *revocationStores) get(spec string, logger *slog.Logger) (policy.RevocationStore, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.stores[spec]; ok {
+		return s, nil
+	}
+	s, err := openRevocation(spec, logger)
+	if err != nil {
+		return nil, err
+	}
+	r.stores[spec] = s
+	return s, nil
+}
+
+// closeAll closes the stores, for a NewPolicy that failed.
+func (r *revocationStores) closeAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.stores {
+		s.Close()
+	}
+}
+
+// openRevocation makes the store of spec.
+func openRevocation(spec string, logger *slog.Logger) (policy.RevocationStore, error) {
+	if spec == revocationMemory {
+		return policy.NewMemoryRevocations(0, nil), nil
+	}
+	return nil, errors.New("the Redis revocation store is not available yet")
+}
