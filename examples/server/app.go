@@ -131,9 +131,13 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 // with JSON signs its tokens with p's JWT policy (tokenMaker), and answers
 // 501 without one or when it cannot sign; with a form it signs the browser
 // in through p's Remember, and answers 501 without a cookie policy. POST
-// /logout answers with p's Forget. Both are for the site's own pages only
-// (sameOrigin). users may be empty: POST /login then refuses every login.
-// debug logs every authorization decision.
+// /logout answers with p's Forget, which, with a revocation store
+// (jwtauth.revocation), revokes the request's token, header or cookie.
+// Both are for the site's own pages only (sameOrigin). POST
+// /users/{id}/revoke signs a user out everywhere (policy.RevokeUser), for
+// the holders of the permission revoke on the root (the admins). users
+// may be empty: POST /login then refuses every login. debug logs every
+// authorization decision.
 func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
@@ -169,6 +173,24 @@ func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, lo
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"principals": principals})
+	})
+	// Sign a user out everywhere: every token of theirs issued until now
+	// is revoked (the permission revoke on the root: the admins').
+	r.With(guard.Require("revoke")).Post("/users/{id}/revoke", func(w http.ResponseWriter, r *http.Request) {
+		userid, err := chiadapter.URLParam(r, "id")
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+			return
+		}
+		switch err := policy.RevokeUser(r.Context(), p, userid); {
+		case errors.Is(err, policy.ErrNoRevocationStore):
+			writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "no revocation store is configured (jwtauth.revocation)"})
+		case err != nil:
+			logger.Error("example: cannot revoke the user's tokens", "error", err.Error())
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the revocation store cannot be reached"})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"revoked": userid})
+		}
 	})
 	r.Route("/articles/{id}", func(r chi.Router) {
 		r.Use(chiadapter.Context(article))

@@ -81,7 +81,9 @@ func demoCheck() basic.Check {
 // process, and one-hour tokens), the cookie policy (the same tokens in a
 // Secure, HttpOnly, SameSite=Lax cookie, re-issued when older than ten
 // minutes) and Basic with the demo users' check, the example's group
-// finder shared by all three. The token settings are jwtauth.* keys,
+// finder shared by all three; revoked tokens are kept in memory
+// (jwtauth.revocation = memory: POST /logout revokes the request's token,
+// POST /users/{id}/revoke all of a user's). The token settings are jwtauth.* keys,
 // which the stack's jwt and jwt_cookie policies take as their defaults,
 // so that JWTAUTH_* variables override them; neither has a find_groups of
 // its own, or the finder would be asked twice about each token.
@@ -92,6 +94,7 @@ func defaultSettings() map[string]string {
 		"jwtauth.algorithm":                             "HS256",
 		"jwtauth.master_secret":                         hex.EncodeToString(secret),
 		"jwtauth.expiration":                            "3600",
+		"jwtauth.revocation":                            "memory",
 		"multiauth.policies":                            "jwt cookie basic",
 		"multiauth.policy.jwt.use":                      "jwt",
 		"multiauth.policy.cookie.use":                   "jwt_cookie",

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/pyramid-go/jwtauth/settings"
+)
+
+// loginToken signs username in with JSON and returns the token.
+func loginToken(t *testing.T, base, username string) string {
+	t.Helper()
+	got := postLogin(t, base, `{"username":"`+username+`","password":"`+username+`"}`)
+	tok, _ := got.body.(map[string]any)["token"].(string)
+	if got.status != http.StatusOK || tok == "" {
+		t.Fatalf("login as %s: %d %s", username, got.status, got.raw)
+	}
+	return tok
+}
+
+// TestLogoutRevokes: in the embedded default (jwtauth.revocation =
+// memory), POST /logout revokes the token it is sent with, and POST
+// /users/{id}/revoke, for admins only, revokes every token of a user.
+func TestLogoutRevokes(t *testing.T) {
+	p, _ := defaultPolicy(t)
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+
+	tok, kept := loginToken(t, srv.URL, "alice"), loginToken(t, srv.URL, "alice")
+	if got := do(t, http.MethodGet, srv.URL+"/auth", tok, ""); got.status != http.StatusOK {
+		t.Fatalf("GET /auth before logout: %d", got.status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/logout", nil)
+	req.Header.Set("Authorization", "JWT token="+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /logout: %d", res.StatusCode)
+	}
+	got := do(t, http.MethodGet, srv.URL+"/auth", tok, "")
+	if got.status != http.StatusUnauthorized || got.header.Get("WWW-Authenticate") == "" || !contains(got.header.Values("WWW-Authenticate"), `JWT error="invalid_token", error_description="token revoked"`) {
+		t.Errorf("GET /auth with the signed-out token: %d %q; want 401 token revoked", got.status, got.header.Values("WWW-Authenticate"))
+	}
+	if got := do(t, http.MethodGet, srv.URL+"/auth", kept, ""); got.status != http.StatusOK {
+		t.Errorf("alice's other token after one logout: %d", got.status)
+	}
+
+	admin := loginToken(t, srv.URL, "admin")
+	if got := do(t, http.MethodPost, srv.URL+"/users/alice/revoke", kept, ""); got.status != http.StatusForbidden {
+		t.Errorf("alice revoking herself everywhere: %d; want 403 (admins only)", got.status)
+	}
+	if got := do(t, http.MethodPost, srv.URL+"/users/alice/revoke", admin, ""); got.status != http.StatusOK {
+		t.Fatalf("admin revoking alice: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, srv.URL+"/auth", kept, ""); got.status != http.StatusUnauthorized {
+		t.Errorf("alice's other token after the admin revoked her: %d; want 401", got.status)
+	}
+	if got := do(t, http.MethodGet, srv.URL+"/auth", admin, ""); got.status != http.StatusOK {
+		t.Errorf("the admin's own token: %d", got.status)
+	}
+	if got := doBasic(t, http.MethodGet, srv.URL+"/auth", "alice", "alice"); got.status != http.StatusOK {
+		t.Errorf("alice's password after her tokens were revoked: %d (a password is no token)", got.status)
+	}
+}
+
+// TestRevokeWithoutStore: without jwtauth.revocation, the route says so.
+func TestRevokeWithoutStore(t *testing.T) {
+	m := defaultSettings()
+	delete(m, "jwtauth.revocation")
+	p, err := settings.NewPolicy(m, nil, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	srv := httptest.NewServer(newApp(p, demoUsers, false, testLogger()))
+	defer srv.Close()
+	if got := do(t, http.MethodPost, srv.URL+"/users/alice/revoke", loginToken(t, srv.URL, "admin"), ""); got.status != http.StatusNotImplemented {
+		t.Errorf("revoke without a store: %d; want 501", got.status)
+	}
+}
+
+func contains(vs []string, v string) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
