@@ -35,7 +35,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,6 +44,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pyramid-go/jwtauth/internal/testbin"
 )
 
 // SkipEnv is the environment variable that, set to 1, makes [New] skip the
@@ -70,20 +71,19 @@ const closeTimeout = 10 * time.Second
 // Find returns the chromium binary that [New] would start: $CHROMIUM when
 // set (it must exist), else /usr/bin/chromium, else chromium on PATH.
 func Find() (string, error) {
-	if p := os.Getenv(PathEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s=%s: %w", PathEnv, p, err)
-		}
-		return p, nil
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium", nil
-	}
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		return "", errors.New("no chromium: not at /usr/bin/chromium nor on PATH, and " + PathEnv + " is not set")
-	}
-	return p, nil
+	return testbin.Find(PathEnv, chromium.DefaultPath, chromium.Name)
+}
+
+// chromium is how [New] finds chromium, and what it says without one.
+var chromium = testbin.Program{
+	Name:        "chromium",
+	PathEnv:     PathEnv,
+	DefaultPath: "/usr/bin/chromium",
+	Package:     "chromium",
+	Script:      "scripts/ensure-chromium.sh (make browser)",
+	SkipEnv:     SkipEnv,
+	Tests:       "browser tests",
+	Skipping:    "not starting a browser",
 }
 
 // Browser is one headless Chromium with one tab, for one test. Its methods
@@ -106,13 +106,7 @@ type Browser struct {
 // any of this.
 func New(t testing.TB) *Browser {
 	t.Helper()
-	if os.Getenv(SkipEnv) == "1" {
-		t.Skip(SkipEnv + "=1: not starting a browser")
-	}
-	bin, err := Find()
-	if err != nil {
-		t.Fatalf("%v; run scripts/ensure-chromium.sh (make browser) to install Debian's chromium, or set %s=1 to skip the browser tests", err, SkipEnv)
-	}
+	bin := testbin.Require(t, chromium)
 	dataDir, err := os.MkdirTemp("", "jwtauth-chromium-")
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pyramid-go/jwtauth/internal/testbin"
 )
 
 // SkipEnv is the environment variable that, set to 1, makes [Start] skip
@@ -65,20 +67,20 @@ const StopTimeout = 10 * time.Second
 // PATH. The path is not resolved: Debian's redis-server is a symbolic link
 // to redis-check-rdb, a binary that acts by the name it is run as.
 func Find() (string, error) {
-	if p := os.Getenv(PathEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s=%s: %w", PathEnv, p, err)
-		}
-		return p, nil
-	}
-	if _, err := os.Stat("/usr/bin/redis-server"); err == nil {
-		return "/usr/bin/redis-server", nil
-	}
-	p, err := exec.LookPath("redis-server")
-	if err != nil {
-		return "", errors.New("no redis-server: not at /usr/bin/redis-server nor on PATH, and " + PathEnv + " is not set")
-	}
-	return p, nil
+	return testbin.Find(PathEnv, redisServer.DefaultPath, redisServer.Name)
+}
+
+// redisServer is how [StartWith] finds redis-server, and what it says
+// without one.
+var redisServer = testbin.Program{
+	Name:        "redis-server",
+	PathEnv:     PathEnv,
+	DefaultPath: "/usr/bin/redis-server",
+	Package:     "redis-server",
+	Script:      "scripts/ensure-redis.sh (make redis)",
+	SkipEnv:     SkipEnv,
+	Tests:       "Redis tests",
+	Skipping:    "not starting redis-server",
 }
 
 // Options are the settings of a server beyond the defaults of [Start].
@@ -152,13 +154,7 @@ func Start(t testing.TB) *Server {
 // StartWith is [Start] with options.
 func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
-	if os.Getenv(SkipEnv) == "1" {
-		t.Skip(SkipEnv + "=1: not starting redis-server")
-	}
-	bin, err := Find()
-	if err != nil {
-		t.Fatalf("%v; run scripts/ensure-redis.sh (make redis) to install Debian's redis-server, or set %s=1 to skip the Redis tests", err, SkipEnv)
-	}
+	bin := testbin.Require(t, redisServer)
 	if opts.DefaultUserOff && opts.User == "" {
 		t.Fatal("redistest: DefaultUserOff needs a User")
 	}
@@ -172,6 +168,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 	}
 	s := &Server{t: t, bin: bin, opts: opts, dir: t.TempDir()}
 	if opts.TLS {
+		var err error
 		if s.tls, err = makeTLS(s.dir); err != nil {
 			t.Fatalf("redistest: making the TLS certificates: %v", err)
 		}
