@@ -7,10 +7,10 @@
 # own); `make load` drives the example server from a second process.
 # `make browser` (run by `make test`) installs Debian's chromium when it is
 # missing, for the tests that drive a headless browser (internal/browser);
-# JWTAUTH_SKIP_BROWSER=1 skips both the install and those tests.
+# JWTAUTHTEST_SKIP_BROWSER=1 skips both the install and those tests.
 # `make redis` (run by `make test` too) installs Debian's redis-server when it
 # is missing, for the tests that run a real Redis (internal/redistest);
-# JWTAUTH_SKIP_REDIS=1 skips both the install and those tests.
+# JWTAUTHTEST_SKIP_REDIS=1 skips both the install and those tests.
 
 GO ?= go
 ADDR ?= 127.0.0.1:8080

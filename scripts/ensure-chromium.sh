@@ -6,7 +6,7 @@
 # and sudo exists), after an apt-get update.
 #
 #   scripts/ensure-chromium.sh
-#   JWTAUTH_SKIP_BROWSER=1 scripts/ensure-chromium.sh   # does nothing
+#   JWTAUTHTEST_SKIP_BROWSER=1 scripts/ensure-chromium.sh   # does nothing
 #
 # `make test` runs it first (make browser).
 #
@@ -16,4 +16,4 @@ set -euo pipefail
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/ensure-package.sh"
 
-ensure_binary chromium CHROMIUM /usr/bin/chromium chromium JWTAUTH_SKIP_BROWSER
+ensure_binary chromium CHROMIUM /usr/bin/chromium chromium JWTAUTHTEST_SKIP_BROWSER

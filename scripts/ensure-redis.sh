@@ -6,7 +6,7 @@
 # (through sudo when not root and sudo exists), after an apt-get update.
 #
 #   scripts/ensure-redis.sh
-#   JWTAUTH_SKIP_REDIS=1 scripts/ensure-redis.sh   # does nothing
+#   JWTAUTHTEST_SKIP_REDIS=1 scripts/ensure-redis.sh   # does nothing
 #
 # `make test` runs it first (make redis).
 #
@@ -23,4 +23,4 @@ set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/ensure-package.sh"
 
 # strict: a REDIS_SERVER that is not an executable file is an error.
-ensure_binary redis-server REDIS_SERVER /usr/bin/redis-server redis-server JWTAUTH_SKIP_REDIS strict
+ensure_binary redis-server REDIS_SERVER /usr/bin/redis-server redis-server JWTAUTHTEST_SKIP_REDIS strict

@@ -7,7 +7,7 @@
 // The browser is Debian's chromium package. The binary is the one named by
 // the environment variable CHROMIUM, else /usr/bin/chromium, else chromium
 // on PATH; scripts/ensure-chromium.sh installs it (make test runs it first).
-// A test that finds none fails, saying so; JWTAUTH_SKIP_BROWSER=1 skips the
+// A test that finds none fails, saying so; JWTAUTHTEST_SKIP_BROWSER=1 skips the
 // browser tests instead (on a machine that cannot have chromium).
 //
 // Each browser is headless, with a user data directory of its own (removed
@@ -50,7 +50,7 @@ import (
 
 // SkipEnv is the environment variable that, set to 1, makes [New] skip the
 // test instead of failing it when no chromium can be found.
-const SkipEnv = "JWTAUTH_SKIP_BROWSER"
+const SkipEnv = "JWTAUTHTEST_SKIP_BROWSER"
 
 // PathEnv is the environment variable that names the chromium binary to use,
 // ahead of /usr/bin/chromium and PATH.
@@ -102,7 +102,7 @@ type Browser struct {
 // process of it is left running; a test that failed first gets a
 // screenshot of the page (its path is logged) and chromium's output.
 // Without a chromium binary (see [Find]) the test fails, naming the script
-// that installs one. With JWTAUTH_SKIP_BROWSER=1 the test is skipped before
+// that installs one. With JWTAUTHTEST_SKIP_BROWSER=1 the test is skipped before
 // any of this.
 func New(t testing.TB) *Browser {
 	t.Helper()

@@ -145,7 +145,7 @@ func (f *fakeTB) run() {
 }
 
 // TestNoChromium: without a chromium New fails the test, naming the script
-// that installs one, unless JWTAUTH_SKIP_BROWSER=1, which skips it.
+// that installs one, unless JWTAUTHTEST_SKIP_BROWSER=1, which skips it.
 func TestNoChromium(t *testing.T) {
 	t.Setenv(browser.PathEnv, filepath.Join(t.TempDir(), "no-chromium-here"))
 

@@ -9,7 +9,7 @@
 // by the environment variable REDIS_SERVER, else /usr/bin/redis-server,
 // else redis-server on PATH; scripts/ensure-redis.sh installs it (make test
 // runs it first). A test that finds none fails, saying so;
-// JWTAUTH_SKIP_REDIS=1 skips the Redis tests instead.
+// JWTAUTHTEST_SKIP_REDIS=1 skips the Redis tests instead.
 //
 // Each server is the test's own, never a system instance (one on 6379 is
 // left alone): it listens on 127.0.0.1 only, in protected mode, on a port
@@ -48,7 +48,7 @@ import (
 
 // SkipEnv is the environment variable that, set to 1, makes [Start] skip
 // the test instead of failing it when no redis-server can be found.
-const SkipEnv = "JWTAUTH_SKIP_REDIS"
+const SkipEnv = "JWTAUTHTEST_SKIP_REDIS"
 
 // PathEnv is the environment variable that names the redis-server binary to
 // use, ahead of /usr/bin/redis-server and PATH.
@@ -145,7 +145,7 @@ func (p *process) exited() bool {
 // Start starts a redis-server for the test t, with no password and no
 // persistence, and returns it once it answers. It is stopped by t.Cleanup.
 // Without a redis-server binary (see [Find]) the test fails, naming the
-// script that installs one; with JWTAUTH_SKIP_REDIS=1 it is skipped.
+// script that installs one; with JWTAUTHTEST_SKIP_REDIS=1 it is skipped.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	return StartWith(t, Options{})

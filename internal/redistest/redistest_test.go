@@ -316,7 +316,7 @@ func TestFind(t *testing.T) {
 
 // TestMissingBinary runs this test binary again with REDIS_SERVER naming
 // no file: Start fails the test and names the script that installs
-// redis-server, or skips it with JWTAUTH_SKIP_REDIS=1.
+// redis-server, or skips it with JWTAUTHTEST_SKIP_REDIS=1.
 func TestMissingBinary(t *testing.T) {
 	if os.Getenv("REDISTEST_CHILD") == "1" {
 		redistest.Start(t)

@@ -44,7 +44,7 @@ type Program struct {
 	DefaultPath string // where Debian's package puts it: "/usr/bin/redis-server"
 	Package     string // Debian's package: "redis-server"
 	Script      string // what installs it: "scripts/ensure-redis.sh (make redis)"
-	SkipEnv     string // the environment variable that, set to 1, skips the tests: "JWTAUTH_SKIP_REDIS"
+	SkipEnv     string // the environment variable that, set to 1, skips the tests: "JWTAUTHTEST_SKIP_REDIS"
 	Tests       string // the tests SkipEnv skips: "Redis tests"
 	Skipping    string // what a skipped test does not do: "not starting redis-server"
 }
