@@ -417,8 +417,10 @@ func (c *Cookie) Admit(w http.ResponseWriter, r *http.Request, root Authenticati
 		return w, false
 	}
 	if c.reissue > 0 && fromSite(r) {
-		if id := IdentityOf(r, root); id.AuthenticatedBy(c) && c.due(id) {
-			return &slidingWriter{ResponseWriter: w, c: c, r: r, id: id}, true
+		if id := IdentityOf(r, root); id.AuthenticatedBy(c) && !id.revocationUnchecked && c.due(id) {
+			// Issued as of now, when the request was authenticated: a
+			// sign-out everywhere made while the handler runs revokes it.
+			return &slidingWriter{ResponseWriter: w, c: c, r: r, id: id, at: c.cfg.Now()}, true
 		}
 	}
 	return w, true
@@ -442,9 +444,8 @@ func (c *Cookie) due(id Identity) bool {
 }
 
 // reissued is the Set-Cookie value of a new token with the claims of id
-// but iat and exp.
-func (c *Cookie) reissued(id Identity) (string, error) {
-	now := c.cfg.Now()
+// (its jti, the session's, among them) but iat (now) and exp.
+func (c *Cookie) reissued(id Identity, now time.Time) (string, error) {
 	fresh := id.claims.get().Clone()
 	fresh["iat"] = now.Unix()
 	fresh["exp"] = now.Add(c.cfg.Expiration).Unix()
@@ -462,6 +463,7 @@ type slidingWriter struct {
 	c    *Cookie
 	r    *http.Request
 	id   Identity
+	at   time.Time // when the request was admitted: the new token's iat
 	done bool
 }
 
@@ -476,7 +478,7 @@ func (w *slidingWriter) slide() {
 	if s := stateOf(w.r.Context(), w.c); s != nil && s.signedInOrOut.Load() || setsCookie(h, w.c.cookie.Name) || mayBeStored(h) {
 		return
 	}
-	value, err := w.c.reissued(w.id)
+	value, err := w.c.reissued(w.id, w.at)
 	if err != nil {
 		w.c.cfg.Logger.Error("jwtauth: the cookie policy cannot re-issue the cookie", "error", err.Error())
 		return

@@ -33,6 +33,9 @@ type Identity struct {
 	// by is the policy whose credentials authenticated the request (in a
 	// stack, the policy chosen), nil when none did (AuthenticatedBy).
 	by AuthenticationPolicy
+	// revocationUnchecked: the token's revocation could not be checked
+	// (the policy fails open); a cookie policy does not re-issue it.
+	revocationUnchecked bool
 }
 
 // Authenticated tells whether the request has an authenticated user.

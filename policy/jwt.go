@@ -305,6 +305,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Expiration == 0 {
 		cfg.Expiration = DefaultExpiration
 	}
+	if cfg.Revocation != nil && cfg.Expiration < 0 {
+		return nil, configErr("expiration", "tokens without exp (expiration = 0) cannot be revoked for good: a revocation store remembers a token until it expires")
+	}
 	if cfg.MaxTokenBytes == 0 {
 		cfg.MaxTokenBytes = DefaultMaxTokenBytes
 	}

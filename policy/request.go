@@ -28,6 +28,9 @@ func (p *JWT) Identify(r *http.Request) Identity {
 func (p *JWT) readToken(r *http.Request) (t VerifiedToken, presented bool) {
 	t, looked, ok := p.knownToken(r)
 	if ok {
+		if t.Err != nil {
+			p.logInvalid(r, t.Err) // revoked since it was cached
+		}
 		return t, true
 	}
 	token, found, err := p.tokenOf(r)

@@ -87,12 +87,13 @@ func (v *Verifier) notRevoked(ctx context.Context, t VerifiedToken) VerifiedToke
 	}
 	var iat time.Time
 	if t.times.hasIat {
-		iat = time.Unix(int64(t.times.iat), 0)
+		iat = unixTime(t.times.iat)
 	}
 	revoked, err := store.Revoked(ctx, t.jti, t.UserID, iat)
 	switch {
 	case err != nil && v.cfg.RevocationFailOpen:
 		v.revocationDown(err, "accepted (jwtauth.revocation_failure = open)")
+		t.unchecked = true // never re-issued: it may be revoked
 		return t
 	case err != nil:
 		v.revocationDown(err, "refused with 503 (jwtauth.revocation_failure = closed)")
@@ -126,11 +127,30 @@ func (v *Verifier) RevokeToken(ctx context.Context, t VerifiedToken) error {
 	case t.jti == "":
 		return ErrNoJTI
 	}
-	exp := time.Now().Add(v.revocationRetention())
-	if t.times.hasExp {
-		exp = time.Unix(int64(t.times.exp), 0).Add(v.cfg.Leeway + time.Second)
+	return v.cfg.Revocation.RevokeToken(ctx, t.jti, v.jtiRetention(t))
+}
+
+// jtiRetention is how long the revocation of t's jti is remembered: until
+// the latest a token of that jti can expire, its own exp or that of a
+// copy a cookie policy re-issued from it (the jti is the session's, kept
+// by every re-issue) up to now, with the leeway and a second to spare;
+// the retention of a user's revocation when t has no exp, or its exp is
+// not checked.
+func (v *Verifier) jtiRetention(t VerifiedToken) time.Time {
+	now := v.cfg.Now()
+	until := now.Add(v.revocationRetention())
+	if t.times.hasExp && !v.cfg.DisableVerifyExp {
+		until = later(unixTime(t.times.exp), now.Add(v.cfg.Expiration))
 	}
-	return v.cfg.Revocation.RevokeToken(ctx, t.jti, exp)
+	return until.Add(v.cfg.Leeway + time.Second)
+}
+
+// unixTime is the time of a NumericDate, held to the years a time.Time of
+// Unix seconds represents on every platform, so that a huge claim neither
+// wraps nor overflows.
+func unixTime(seconds float64) time.Time {
+	const most = 1 << 40 // about the year 36812
+	return time.Unix(int64(min(max(seconds, 0), most)), 0)
 }
 
 // RevokeUser revokes every token of userid issued until now ("sign out
@@ -162,19 +182,17 @@ var ErrNoJTI = errors.New("jwtauth: the token has no jti: only its user's tokens
 
 // RevokeUser revokes every token of userid issued until now with each
 // policy of p that can (a JWT or cookie policy with a revocation store;
-// for a stack, each it holds), for "sign out everywhere". It fails with
-// ErrNoRevocationStore when none can.
+// for a stack, each it holds), for "sign out everywhere". Its error
+// matches ErrNoRevocationStore when a token policy of p has no store (the
+// others have revoked the user's tokens all the same).
 func RevokeUser(ctx context.Context, p AuthenticationPolicy, userid string) error {
 	var errs []error
-	revoked := false
 	for _, v := range verifiersOf(p, nil) {
-		if v.cfg.Revocation == nil {
-			continue
-		}
-		revoked = true
+		// Each one: a policy without a store, beside one with, leaves the
+		// user's tokens of its own valid, which the error says.
 		errs = append(errs, v.RevokeUser(ctx, userid))
 	}
-	if !revoked {
+	if len(errs) == 0 {
 		return ErrNoRevocationStore
 	}
 	return errors.Join(errs...)
@@ -209,6 +227,13 @@ func (ti *tokenIdentities) forgetToken(r *http.Request, p AuthenticationPolicy) 
 	t.jti, _ = claims.String("jti")
 	t.times, _ = readTimes(claims)
 	err := ti.v.RevokeToken(r.Context(), t)
+	if errors.Is(err, ErrRevocationsFull) {
+		// The store holds as many tokens as it may: the user's tokens
+		// go all together, which takes one entry, so that no user can
+		// fill it with sign-outs and keep the others' from being kept.
+		ti.cfg.Logger.Warn("jwtauth: the revocation store is full: every token of the signed-out user is revoked", "remote", r.RemoteAddr)
+		err = ti.v.RevokeUser(r.Context(), id.Claimed)
+	}
 	switch {
 	case errors.Is(err, ErrNoJTI):
 		ti.cfg.Logger.Warn("jwtauth: the signed-out token has no jti and stays valid until it expires; revoke its user's tokens to end it", "remote", r.RemoteAddr)
@@ -226,6 +251,7 @@ type MemoryRevocations struct {
 	subjects map[string]revokedBefore
 	max      int
 	now      func() time.Time
+	purged   time.Time // when expired entries were last dropped
 	closed   atomic.Bool
 }
 
@@ -235,13 +261,19 @@ type revokedBefore struct{ before, until time.Time }
 const DefaultMemoryRevocations = 100_000
 
 // ErrRevocationsFull is returned by a MemoryRevocations that holds as many
-// unexpired entries as it may: it refuses a revocation rather than forget
-// another.
+// unexpired tokens as it may: it refuses a token's revocation rather than
+// forget another (a policy's Forget then revokes all of the user's
+// tokens, which takes one entry of the users').
 var ErrRevocationsFull = errors.New("jwtauth: the in-memory revocation store is full")
 
-// NewMemoryRevocations returns an empty store of at most max entries
-// (DefaultMemoryRevocations when max is 0) on the clock now (nil:
-// time.Now).
+// errStoreClosed is the error of a closed MemoryRevocations.
+var errStoreClosed = errors.New("jwtauth: the revocation store is closed")
+
+// NewMemoryRevocations returns an empty store of at most max revoked
+// tokens (DefaultMemoryRevocations when max is 0), and as many users whose
+// tokens were all revoked, on the clock now (nil: time.Now). The bounds
+// are apart, so that sign-outs, which any user can make, never keep an
+// administrator from signing a user out everywhere.
 func NewMemoryRevocations(max int, now func() time.Time) *MemoryRevocations {
 	if max <= 0 {
 		max = DefaultMemoryRevocations
@@ -255,7 +287,7 @@ func NewMemoryRevocations(max int, now func() time.Time) *MemoryRevocations {
 // Revoked tells whether the token is revoked (see RevocationStore).
 func (m *MemoryRevocations) Revoked(_ context.Context, jti, subject string, iat time.Time) (bool, error) {
 	if m.closed.Load() {
-		return false, errors.New("jwtauth: the revocation store is closed")
+		return false, errStoreClosed
 	}
 	now := m.now()
 	m.mu.RLock()
@@ -274,10 +306,13 @@ func (m *MemoryRevocations) RevokeToken(_ context.Context, jti string, exp time.
 	if jti == "" {
 		return ErrNoJTI
 	}
+	if m.closed.Load() {
+		return errStoreClosed
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.room(); err != nil {
-		return err
+	if _, kept := m.jtis[jti]; !kept && len(m.jtis) >= m.max && !m.purge(func() bool { return len(m.jtis) < m.max }) {
+		return ErrRevocationsFull
 	}
 	if exp.After(m.jtis[jti]) {
 		m.jtis[jti] = exp
@@ -288,10 +323,13 @@ func (m *MemoryRevocations) RevokeToken(_ context.Context, jti string, exp time.
 // RevokeSubject revokes subject's tokens issued before before, until
 // until.
 func (m *MemoryRevocations) RevokeSubject(_ context.Context, subject string, before, until time.Time) error {
+	if m.closed.Load() {
+		return errStoreClosed
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.room(); err != nil {
-		return err
+	if _, kept := m.subjects[subject]; !kept && len(m.subjects) >= m.max && !m.purge(func() bool { return len(m.subjects) < m.max }) {
+		return ErrRevocationsFull
 	}
 	old := m.subjects[subject]
 	m.subjects[subject] = revokedBefore{before: later(old.before, before), until: later(old.until, until)}
@@ -305,13 +343,15 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// room makes room for one entry, dropping the expired ones when the store
-// is full; m.mu is held.
-func (m *MemoryRevocations) room() error {
-	if len(m.jtis)+len(m.subjects) < m.max {
-		return nil
-	}
+// purge drops the expired entries, at most once a second (a full store
+// refuses at once in between, rather than scan under its lock again), and
+// tells whether room then says there is room; m.mu is held.
+func (m *MemoryRevocations) purge(room func() bool) bool {
 	now := m.now()
+	if now.Sub(m.purged) < time.Second {
+		return false
+	}
+	m.purged = now
 	for k, until := range m.jtis {
 		if !now.Before(until) {
 			delete(m.jtis, k)
@@ -322,10 +362,7 @@ func (m *MemoryRevocations) room() error {
 			delete(m.subjects, k)
 		}
 	}
-	if len(m.jtis)+len(m.subjects) >= m.max {
-		return ErrRevocationsFull
-	}
-	return nil
+	return room()
 }
 
 // Len returns the number of entries kept, expired ones not yet dropped
@@ -336,7 +373,8 @@ func (m *MemoryRevocations) Len() int {
 	return len(m.jtis) + len(m.subjects)
 }
 
-// Close makes the store refuse to answer, as a store that is down does.
+// Close makes the store refuse to answer and to revoke, as a store that is
+// down does.
 func (m *MemoryRevocations) Close() error {
 	m.closed.Store(true)
 	return nil

@@ -219,8 +219,11 @@ func TestRevocationStoreDown(t *testing.T) {
 }
 
 // TestMemoryRevocationsBounded: the store keeps at most its bound of
-// unexpired entries, dropping expired ones to make room, and refuses a
-// revocation rather than forget one.
+// unexpired tokens, dropping expired ones to make room (at most once a
+// second), and refuses a token's revocation rather than forget one; the
+// users whose tokens were all revoked have a bound of their own, so that
+// sign-outs never keep a user from being signed out everywhere; a closed
+// store refuses reads and writes.
 func TestMemoryRevocationsBounded(t *testing.T) {
 	clk := newMovingClock()
 	m := policy.NewMemoryRevocations(3, clk.Now)
@@ -231,16 +234,156 @@ func TestMemoryRevocationsBounded(t *testing.T) {
 		}
 	}
 	if err := m.RevokeToken(ctx, "d", clk.Now().Add(time.Hour)); !errors.Is(err, policy.ErrRevocationsFull) {
-		t.Errorf("a fourth entry: %v; want ErrRevocationsFull", err)
+		t.Errorf("a fourth token: %v; want ErrRevocationsFull", err)
+	}
+	if err := m.RevokeToken(ctx, "b", clk.Now().Add(time.Hour)); err != nil {
+		t.Errorf("a token kept already, again: %v", err)
 	}
 	if revoked, _ := m.Revoked(ctx, "a", "", time.Time{}); !revoked {
 		t.Error("a full store forgot a revocation")
 	}
-	clk.advance(90 * time.Second) // a expires
 	if err := m.RevokeSubject(ctx, "alice", clk.Now(), clk.Now().Add(time.Hour)); err != nil {
+		t.Errorf("a user's tokens in a store full of tokens: %v", err)
+	}
+	clk.advance(90 * time.Second) // a expires
+	if err := m.RevokeToken(ctx, "d", clk.Now().Add(time.Hour)); err != nil {
 		t.Errorf("after one expired: %v", err)
 	}
-	if m.Len() != 3 {
-		t.Errorf("%d entries; want 3", m.Len())
+	if m.Len() != 4 {
+		t.Errorf("%d entries; want 4 (3 tokens, 1 user)", m.Len())
+	}
+	m.Close()
+	if _, err := m.Revoked(ctx, "x", "", time.Time{}); err == nil {
+		t.Error("a closed store answered")
+	}
+	if err := m.RevokeToken(ctx, "e", clk.Now().Add(time.Hour)); err == nil {
+		t.Error("a closed store took a revocation")
+	}
+}
+
+// TestForgetWhenFull: a user who fills the store with sign-outs only
+// signs themselves out everywhere.
+func TestForgetWhenFull(t *testing.T) {
+	clk := newMovingClock()
+	store := policy.NewMemoryRevocations(2, clk.Now)
+	p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+	var toks []string
+	for range 3 {
+		tok, err := p.NewToken("mallory", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	later, _ := p.NewToken("mallory", nil)
+	for _, tok := range toks {
+		r := policy.WithIdentity(newRequest(jwtAuth(tok)), p)
+		p.Forget(r)
+	}
+	clk.advance(time.Second) // past the second of the sign-out everywhere
+	fresh, _ := p.NewToken("mallory", nil)
+	for i, tok := range append(toks, later) {
+		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+			t.Errorf("mallory's token %d after the store filled: %v; want revoked", i, err)
+		}
+	}
+	if err := authOf(t, p, fresh); err != nil {
+		t.Errorf("a token issued after: %v", err)
+	}
+	if err := policy.RevokeUser(context.Background(), p, "alice"); err != nil {
+		t.Errorf("signing alice out everywhere in a full store: %v", err)
+	}
+}
+
+// TestRevocationRetention: a revoked jti is kept as long as any copy of
+// its session may live (a cookie re-issued up to now lives an expiration
+// more), and a huge exp neither wraps nor is lost.
+func TestRevocationRetention(t *testing.T) {
+	clk := newMovingClock()
+	p, store := revocable(t, clk, nil)
+	soon := mintHS(t, map[string]any{"sub": "alice", "jti": "s", "iat": clk.Now().Unix(), "exp": clk.Now().Add(time.Minute).Unix()})
+	huge := mintHS(t, map[string]any{"sub": "alice", "jti": "h", "iat": clk.Now().Unix(), "exp": 1e19})
+	for _, tok := range []string{soon, huge} {
+		if err := p.Verifier().RevokeToken(context.Background(), p.Verifier().Verify(context.Background(), tok)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.advance(59 * time.Minute) // past soon's exp, within an expiration of the sign-out
+	if revoked, _ := store.Revoked(context.Background(), "s", "alice", testNow); !revoked {
+		t.Error("the jti was forgotten at its token's exp: a re-issued copy would come back")
+	}
+	clk.advance(2 * time.Minute)
+	if revoked, _ := store.Revoked(context.Background(), "s", "alice", testNow); revoked {
+		t.Error("the jti is kept past any copy's life")
+	}
+	if revoked, _ := store.Revoked(context.Background(), "h", "alice", testNow); !revoked {
+		t.Error("the revocation of a token with a huge exp was lost")
+	}
+	if _, err := policy.NewJWT(policy.Config{MasterSecret: testSecret, Revocation: store, Expiration: policy.NoExpiration}); err == nil {
+		t.Error("a store with tokens that never expire was accepted")
+	}
+}
+
+// TestRevokeUserMixedStack: a stack one token policy of which has no
+// store says so when a user is signed out everywhere, and the others'
+// tokens are revoked all the same.
+func TestRevokeUserMixedStack(t *testing.T) {
+	clk := newMovingClock()
+	with, _ := revocable(t, clk, nil)
+	without := newCookie(t, nil)
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "api", Policy: with}, {Name: "web", Policy: without}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := mintHS(t, validClaims("alice"))
+	if err := policy.RevokeUser(context.Background(), stack, "alice"); !errors.Is(err, policy.ErrNoRevocationStore) {
+		t.Errorf("RevokeUser on a mixed stack: %v; want ErrNoRevocationStore", err)
+	}
+	if err := authOf(t, with, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+		t.Errorf("the policy with a store: %v; want revoked", err)
+	}
+}
+
+// TestSlidingAndRevocation: a cookie re-issued while a user is signed out
+// everywhere is revoked too (its iat is the request's), and a token whose
+// revocation could not be checked is never re-issued.
+func TestSlidingAndRevocation(t *testing.T) {
+	clk := newMovingClock()
+	store := policy.NewMemoryRevocations(0, clk.Now)
+	mk := func(open bool) *policy.Cookie {
+		return newCookie(t, func(c *policy.CookieConfig) {
+			c.Now, c.Revocation, c.RevocationFailOpen, c.ReissueAfter = clk.Now, store, open, 10*time.Minute
+		})
+	}
+	p := mk(false)
+	old := mintHS(t, map[string]any{"sub": "alice", "jti": "j", "iat": clk.Now().Add(-20 * time.Minute).Unix(), "exp": clk.Now().Add(40 * time.Minute).Unix()})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: "jwt", Value: old})
+	rec := httptest.NewRecorder()
+	policy.Authenticate(p)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A slow handler: the user is signed out everywhere meanwhile.
+		clk.advance(2 * time.Second)
+		if err := p.Verifier().RevokeUser(r.Context(), "alice"); err != nil {
+			t.Error(err)
+		}
+		clk.advance(2 * time.Second)
+		w.WriteHeader(200)
+	})).ServeHTTP(rec, r)
+	c, err := http.ParseSetCookie(rec.Header().Get("Set-Cookie"))
+	if err != nil {
+		t.Fatalf("no re-issued cookie: %v", err)
+	}
+	r2 := httptest.NewRequest("GET", "/", nil)
+	r2.AddCookie(c)
+	if _, err := p.AuthenticatedUserID(r2); !errors.Is(err, policy.ErrTokenRevoked) {
+		t.Errorf("the cookie re-issued while its user was signed out everywhere: %v; want revoked", err)
+	}
+
+	open := mk(true)
+	store.Close()
+	rec = httptest.NewRecorder()
+	policy.Authenticate(open)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })).ServeHTTP(rec, r)
+	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("a token whose revocation could not be checked was re-issued: %d cookies", len(got))
 	}
 }

@@ -99,8 +99,9 @@ func SetAuthorization(r *http.Request, scheme, token string) {
 }
 
 // UnverifiedClaims decodes the payload of the compact JWS raw of an
-// allowed algorithm without checking anything else, for display and
-// debugging only: nothing in them is to be trusted.
+// allowed algorithm without checking anything else (neither its signature
+// nor its revocation), for display and debugging only: nothing in them is
+// to be trusted.
 func (v *Verifier) UnverifiedClaims(raw string) (Claims, bool) {
 	if len(raw) > v.cfg.MaxTokenBytes {
 		return nil, false

@@ -65,7 +65,7 @@ func (ti *tokenIdentities) logInvalid(r *http.Request, err error) {
 // when presented is false, none): the token's userid and its principals,
 // after the reserved prefixes and the group finder.
 func (ti *tokenIdentities) identity(r *http.Request, t VerifiedToken, presented bool) Identity {
-	id := Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Err: t.Err, claims: t.claims}
+	id := Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Err: t.Err, claims: t.claims, revocationUnchecked: t.unchecked}
 	switch {
 	case !presented:
 		id.Principals, id.Err = []string{Everyone}, ErrNoCredentials

@@ -34,6 +34,9 @@ type VerifiedToken struct {
 	// jti and the times of a verified token, for its revocation check.
 	jti   string
 	times tokenTimes
+	// unchecked: the revocation store could not be asked, and the policy
+	// fails open; such a token is never re-issued.
+	unchecked bool
 }
 
 // Claims returns a copy of the token's verified claims, decoded when first

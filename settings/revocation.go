@@ -22,8 +22,9 @@ const revocationMemory = "memory"
 
 // readRevocation checks the value of jwtauth.revocation: memory, or the
 // URL of a Redis server, redis://[user:password@]host:port/db or rediss://
-// (TLS). The URL is returned as written; errors show it without its
-// password.
+// (TLS). The URL is returned with its scheme and host in lowercase, so
+// that two spellings of one server name one store; errors show it without
+// its password.
 func readRevocation(v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == revocationMemory {
@@ -32,6 +33,11 @@ func readRevocation(v string) (string, error) {
 	u, err := url.Parse(v)
 	if err != nil {
 		return "", bad("is neither %s nor a redis:// or rediss:// URL", revocationMemory)
+	}
+	if u.Opaque != "" {
+		// redis:user:password@host: no "//", and the password is in the
+		// part url.Redacted does not hide.
+		return "", bad("a %s: URL needs // before its host: %s://[user:password@]host:port/db", u.Scheme, u.Scheme)
 	}
 	shown := u.Redacted()
 	switch {
@@ -45,7 +51,8 @@ func readRevocation(v string) (string, error) {
 	if db := strings.TrimPrefix(u.Path, "/"); db != "" && strings.Trim(db, "0123456789") != "" {
 		return "", bad("%q: the database %q is not a number", shown, db)
 	}
-	return v, nil
+	u.Host = strings.ToLower(u.Host)
+	return u.String(), nil
 }
 
 func setRevocationFailure(c *policy.Config, v string) error {

@@ -62,6 +62,7 @@ func TestRevocationSettings(t *testing.T) {
 		{"jwtauth.revocation", "redis://:s3cret-password@127.0.0.1:6379/x", "is not a number"},
 		{"jwtauth.revocation", "redis://:s3cret-password@/0", "names no host"},
 		{"jwtauth.revocation_failure", "maybe", "is not closed"},
+		{"jwtauth.revocation", "redis:user:s3cret-password@127.0.0.1:6379", "needs // before its host"},
 		{"multiauth.policy.web.revocation", "memcache", "neither memory"},
 	} {
 		_, err := settings.NewPolicy(cookieStack(tt.k, tt.v), nil, quiet)
@@ -72,8 +73,15 @@ func TestRevocationSettings(t *testing.T) {
 			t.Errorf("%s = %s: the error shows the password: %v", tt.k, tt.v, err)
 		}
 	}
-	open, err := settings.Parse(map[string]string{"jwtauth.revocation_failure": "open"}, nil)
+	open, err := settings.Parse(map[string]string{"jwtauth.revocation": "memory", "jwtauth.revocation_failure": "open"}, nil)
 	if err != nil || !open.Config.RevocationFailOpen {
 		t.Errorf("revocation_failure = open: %v, %v", open.Config.RevocationFailOpen, err)
+	}
+	if _, err := settings.Parse(map[string]string{"jwtauth.revocation_failure": "open"}, nil); err == nil || !strings.HasPrefix(err.Error(), "jwtauth.revocation_failure:") {
+		t.Errorf("revocation_failure without revocation: %v; want an error naming it", err)
+	}
+	same, err := settings.Parse(map[string]string{"jwtauth.revocation": "REDIS://:pw@Cache.Example:6379/2"}, nil)
+	if err != nil || same.Revocation != "redis://:pw@cache.example:6379/2" {
+		t.Errorf("a URL's spelling: %q, %v; want the scheme and host in lowercase", same.Revocation, err)
 	}
 }

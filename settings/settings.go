@@ -407,6 +407,8 @@ func (p *Parsed) parse(m map[string]string) error {
 		if p.Revocation, err = readRevocation(v); err != nil {
 			return keyErr(kRevocation, err)
 		}
+	} else if _, ok := vals[kRevocationFailure]; ok {
+		return keyErr(kRevocationFailure, bad("is set, but %s%s is not: there is no store to fail", Prefix, kRevocation))
 	}
 
 	p.KeySets, err = keySets(vals, cfg)
