@@ -17,7 +17,7 @@ import (
 // time ("sign out everywhere"). The verifier asks it about every token
 // that verifies, a cached one included (Config.Revocation), after the
 // signature and claims checks. NewMemoryRevocations keeps them in one
-// process; the revocation/redis package shares them between the
+// process; the policy/redisrevocation package shares them between the
 // instances of a service through Redis.
 type RevocationStore interface {
 	// Revoked tells whether a verified token is revoked: its jti ("" for

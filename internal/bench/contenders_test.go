@@ -46,7 +46,11 @@ var contenders = []contender{
 // ours is this project as its README tells users to use it: the policy,
 // chiadapter.Authenticate on the router, a Guard on the route, and
 // policy.UserIDFrom in the handler. The scheme is Bearer, as the peers'.
-func ours(k *keyset) (http.Handler, error) {
+func ours(k *keyset) (http.Handler, error) { return oursWith(k, nil) }
+
+// oursWith is ours with the policy's configuration changed by mod (nil:
+// unchanged).
+func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
 	cfg := policy.Config{
 		Algorithm: k.alg,
 		Schemes:   []string{"Bearer"},
@@ -58,6 +62,9 @@ func ours(k *keyset) (http.Handler, error) {
 		cfg.MasterSecret = secret
 	} else {
 		cfg.PublicKey = k.verify
+	}
+	if mod != nil {
+		mod(&cfg)
 	}
 	p, err := policy.NewJWT(cfg)
 	if err != nil {

@@ -1,6 +1,6 @@
 module github.com/pyramid-go/jwtauth/internal/bench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/auth0/go-jwt-middleware/v3 v3.1.0
@@ -28,11 +28,12 @@ require (
 	github.com/lestrrat-go/option v1.0.1 // indirect
 	github.com/lestrrat-go/option/v2 v2.0.0 // indirect
 	github.com/maypok86/otter/v2 v2.4.0 // indirect
+	github.com/redis/rueidis v1.0.80 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/titanous/rocacheck v0.0.0-20171023193734-afe73141d399 // indirect
 	github.com/valyala/fastjson v1.6.7 // indirect
 	golang.org/x/crypto v0.46.0 // indirect
-	golang.org/x/sys v0.40.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
 
 replace github.com/pyramid-go/jwtauth => ../..
