@@ -1,13 +1,13 @@
 package settings
 
 import (
-	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/redisrevocation"
 )
 
 // The settings of token revocation, without the prefix.
@@ -103,10 +103,12 @@ func (r *revocationStores) closeAll() {
 	}
 }
 
-// openRevocation makes the store of spec.
+// openRevocation makes the store of spec: the in-memory store, or the
+// Redis store of a redis:// or rediss:// URL (redisrevocation.Open, which
+// connects in the background: a server that is down is no error).
 func openRevocation(spec string, logger *slog.Logger) (policy.RevocationStore, error) {
 	if spec == revocationMemory {
 		return policy.NewMemoryRevocations(0, nil), nil
 	}
-	return nil, errors.New("the Redis revocation store is not available yet")
+	return redisrevocation.Open(spec, redisrevocation.Options{Logger: logger})
 }

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/pyramid-go/jwtauth/internal/redistest"
 	"github.com/pyramid-go/jwtauth/settings"
 )
 
@@ -90,4 +92,57 @@ func contains(vs []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestRunRedisRevocation runs two instances of the example, as a load
+// balancer would, on one configuration file that names a real
+// redis-server (jwtauth.revocation = redis://...): a token signed out on
+// one is refused by the other within a second, and so is a user signed
+// out everywhere.
+func TestRunRedisRevocation(t *testing.T) {
+	redis := redistest.Start(t)
+	path := writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+		"jwtauth.revocation = "+redis.URL(),
+	)
+	a := startRun(t, "-config", path, "-addr", "127.0.0.1:0", "-demo-users")
+	b := startRun(t, "-config", path, "-addr", "127.0.0.1:0", "-demo-users")
+	tok := loginToken(t, a.base, "alice")
+	if got := do(t, http.MethodGet, b.base+"/auth", tok, ""); got.status != http.StatusOK {
+		t.Fatalf("instance b, before the sign-out: %d %s", got.status, got.raw)
+	}
+	req, _ := http.NewRequest(http.MethodPost, a.base+"/logout", nil)
+	req.Header.Set("Authorization", "JWT token="+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	signedOut := time.Now()
+	refusedWithin(t, b.base, tok, signedOut)
+
+	other := loginToken(t, b.base, "alice")
+	admin := loginToken(t, b.base, "admin")
+	if got := do(t, http.MethodPost, a.base+"/users/alice/revoke", admin, ""); got.status != http.StatusOK {
+		t.Fatalf("admin revoking alice on instance a: %d %s", got.status, got.raw)
+	}
+	refusedWithin(t, b.base, other, time.Now())
+}
+
+// refusedWithin polls base/auth with tok until it is refused as revoked,
+// failing the test past a second after since.
+func refusedWithin(t *testing.T, base, tok string, since time.Time) {
+	t.Helper()
+	for {
+		got := do(t, http.MethodGet, base+"/auth", tok, "")
+		if got.status == http.StatusUnauthorized && contains(got.header.Values("WWW-Authenticate"), `JWT error="invalid_token", error_description="token revoked"`) {
+			t.Logf("refused by the other instance %v after the revocation", time.Since(since).Round(time.Millisecond))
+			return
+		}
+		if time.Since(since) > time.Second {
+			t.Fatalf("the other instance still answers %d a second after the revocation", got.status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -252,9 +252,7 @@ func (s *Store) Revoked(ctx context.Context, jti, subject string, iat time.Time)
 	bp := s.keyBufs.Get().(*[]byte)
 	defer s.keyBufs.Put(bp)
 	// The warm path: both keys in the cache, no I/O. The keys are built in
-	// a pooled buffer, and only looked up: a cache hit keeps no reference to
-	// them; a miss, under the cancelled context, registers and cancels a
-	// pending entry before DoCache returns (see peekKey).
+	// a pooled buffer, then copied into the strings rueidis is given.
 	buf := (*bp)[:0]
 	var jr, sr rueidis.RedisResult
 	hit := true
@@ -275,15 +273,13 @@ func (s *Store) Revoked(ctx context.Context, jti, subject string, iat time.Time)
 	return s.decide(jr, sr, checkJTI, iat)
 }
 
-// peek asks the cache alone about key, whose bytes may be reused once it
-// returns: DoCache under a cancelled context answers a hit from memory,
-// and a miss with the context's error and no I/O (rueidis checks the
-// context before it dials or writes; TestPeek pins it). The key is passed
-// as a string over buf's bytes: rueidis keeps it only while DoCache runs
-// (a pending entry of a miss is cancelled before it returns).
+// peek asks the cache alone about key: DoCache under a cancelled context
+// answers a hit from memory, and a miss with the context's error and no
+// I/O (rueidis checks the context before it dials or writes; TestPeek pins
+// it). The key is copied into a string of its own: rueidis may keep it
+// (a pending entry of a miss), and no buffer of ours is ever its memory.
 func (s *Store) peek(key []byte) rueidis.RedisResult {
-	k := unsafeString(key)
-	return s.client.DoCache(cancelled, s.client.B().Get().Key(k).Cache(), s.ttl)
+	return s.client.DoCache(cancelled, s.client.B().Get().Key(string(key)).Cache(), s.ttl)
 }
 
 // appendSubKey appends the key of subject to buf.
