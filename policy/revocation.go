@@ -219,6 +219,16 @@ func (ti *tokenIdentities) forgetToken(r *http.Request, p AuthenticationPolicy) 
 		return
 	}
 	id := IdentityOf(r, p)
+	if errors.Is(id.Err, ErrRevocationUnavailable) {
+		// The token verified, but the store cannot be asked: nor can it
+		// be told.
+		if s := stateOf(r.Context(), p); s != nil {
+			err := id.Err
+			s.forgetErr.Store(&err)
+		}
+		ti.cfg.Logger.Error("jwtauth: cannot revoke the signed-out token: the revocation store cannot be reached", "remote", r.RemoteAddr)
+		return
+	}
 	if id.claims == nil {
 		return // no token that verified (or one the CSRF rule refused)
 	}
@@ -240,6 +250,28 @@ func (ti *tokenIdentities) forgetToken(r *http.Request, p AuthenticationPolicy) 
 	case err != nil:
 		ti.cfg.Logger.Error("jwtauth: cannot revoke the signed-out token", "error", err.Error(), "remote", r.RemoteAddr)
 	}
+	if s := stateOf(r.Context(), p); s != nil && err != nil {
+		s.forgetErr.Store(&err)
+	}
+}
+
+// SignOut is p.Forget(r) for a logout that must know whether the
+// request's token was revoked: it returns Forget's headers, and the
+// errors of the revocations that failed (a store that is down, a token
+// without jti: ErrNoJTI) in p and the policies it stacks, joined. The
+// headers are to be sent either way (the client drops its copy); with an
+// error that is not ErrNoJTI, the token may still serve, and the logout
+// may answer 503 so that the client tries again.
+func SignOut(r *http.Request, p AuthenticationPolicy) (http.Header, error) {
+	r = WithIdentity(r, p)
+	h := p.Forget(r)
+	var errs []error
+	for s := stateOf(r.Context(), nil); s != nil; s = s.outer {
+		if err := s.forgetErr.Swap(nil); err != nil {
+			errs = append(errs, *err)
+		}
+	}
+	return h, errors.Join(errs...)
 }
 
 // MemoryRevocations is a RevocationStore in the memory of one process, for

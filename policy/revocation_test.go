@@ -387,3 +387,30 @@ func TestSlidingAndRevocation(t *testing.T) {
 		t.Errorf("a token whose revocation could not be checked was re-issued: %d cookies", len(got))
 	}
 }
+
+// TestSignOut: SignOut returns Forget's headers and why the request's
+// token could not be revoked.
+func TestSignOut(t *testing.T) {
+	clk := newMovingClock()
+	p, store := revocable(t, clk, nil)
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "api", Policy: p}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := p.NewToken("alice", nil)
+	h, err := policy.SignOut(newRequest(jwtAuth(tok)), stack)
+	if err != nil || h.Get("WWW-Authenticate") != "JWT" {
+		t.Errorf("SignOut: %q, %v; want Forget's header and no error", h, err)
+	}
+	if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+		t.Errorf("the signed-out token: %v", err)
+	}
+	if _, err := policy.SignOut(newRequest(jwtAuth(mintHS(t, validClaims("alice")))), p); !errors.Is(err, policy.ErrNoJTI) {
+		t.Errorf("SignOut of a token without jti: %v; want ErrNoJTI", err)
+	}
+	store.Close()
+	tok, _ = p.NewToken("alice", nil)
+	if _, err := policy.SignOut(newRequest(jwtAuth(tok)), stack); !errors.Is(err, policy.ErrRevocationUnavailable) {
+		t.Errorf("SignOut with the store down: %v; want ErrRevocationUnavailable", err)
+	}
+}

@@ -232,6 +232,9 @@ type requestState struct {
 	// signedInOrOut is set by a cookie policy's Remember and Forget, so
 	// that its sliding session leaves their response alone.
 	signedInOrOut atomic.Bool
+	// forgetErr is why the policy's Forget could not revoke the request's
+	// token, for SignOut.
+	forgetErr atomic.Pointer[error]
 }
 
 // get returns the identity, worked out on first use (or, when r is nil,

@@ -386,7 +386,18 @@ func jsonLogin(p *policy.JWT, users map[string]user) loginHandler {
 // credentials: signing out twice is no error.
 func logout(p policy.AuthenticationPolicy) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		addHeaders(w.Header(), p.Forget(r))
+		h, err := policy.SignOut(r, p)
+		addHeaders(w.Header(), h)
+		if err != nil && !errors.Is(err, policy.ErrNoJTI) {
+			// The client drops its copy (the headers went out), but the
+			// token may still serve: say so, so that it tries again.
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+				"error":             "temporarily_unavailable",
+				"error_description": "signed out here, but the token could not be revoked: try again",
+			})
+			return
+		}
 		if isForm(r) {
 			seeOther(w)
 			return

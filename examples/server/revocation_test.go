@@ -128,6 +128,15 @@ func TestRunRedisRevocation(t *testing.T) {
 		t.Fatalf("admin revoking alice on instance a: %d %s", got.status, got.raw)
 	}
 	refusedWithin(t, b.base, other, time.Now())
+
+	// With Redis down, a sign-out cannot revoke: it says so (503), and
+	// the token is refused for want of a check rather than accepted.
+	last := loginToken(t, a.base, "bob")
+	redis.Kill()
+	got := doWith(t, http.MethodPost, a.base+"/logout", func(r *http.Request) { r.Header.Set("Authorization", "JWT token="+last) }, "")
+	if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+		t.Errorf("a sign-out with Redis down: %d %q; want 503 with Retry-After", got.status, got.header.Get("Retry-After"))
+	}
 }
 
 // refusedWithin polls base/auth with tok until it is refused as revoked,
