@@ -39,17 +39,19 @@ func readRevocation(v string) (string, error) {
 		// part url.Redacted does not hide.
 		return "", bad("a %s: URL needs // before its host: %s://[user:password@]host:port/db", u.Scheme, u.Scheme)
 	}
-	shown := u.Redacted()
+	// The messages quote nothing of the value: a password with an
+	// unencoded '#', '?' or '/' lands in the fragment, the query or the
+	// path, where url.Redacted does not hide it.
 	switch {
 	case u.Scheme != "redis" && u.Scheme != "rediss":
-		return "", bad("%q is neither %s nor a redis:// or rediss:// URL", shown, revocationMemory)
+		return "", bad("is neither %s nor a redis:// or rediss:// URL", revocationMemory)
 	case u.Host == "" || u.Port() == "" && strings.HasSuffix(u.Host, ":"):
-		return "", bad("%q names no host (redis://host:port/db)", shown)
+		return "", bad("names no host (redis://[user:password@]host:port/db)")
 	case u.RawQuery != "" || u.Fragment != "":
-		return "", bad("%q has a query or fragment; the URL is redis://[user:password@]host:port/db", shown)
+		return "", bad("has a query or a fragment (redis://[user:password@]host:port/db; a '#', '?' or '/' in the password must be percent-encoded)")
 	}
 	if db := strings.TrimPrefix(u.Path, "/"); db != "" && strings.Trim(db, "0123456789") != "" {
-		return "", bad("%q: the database %q is not a number", shown, db)
+		return "", bad("names a database that is not a number (redis://[user:password@]host:port/db; a '/' in the password must be percent-encoded)")
 	}
 	u.Host = strings.ToLower(u.Host)
 	return u.String(), nil

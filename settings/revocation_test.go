@@ -63,6 +63,9 @@ func TestRevocationSettings(t *testing.T) {
 		{"jwtauth.revocation", "redis://:s3cret-password@/0", "names no host"},
 		{"jwtauth.revocation_failure", "maybe", "is not closed"},
 		{"jwtauth.revocation", "redis:user:s3cret-password@127.0.0.1:6379", "needs // before its host"},
+		{"jwtauth.revocation", "redis://default:1234#s3cret-password@127.0.0.1:6379/0", "query or a fragment"},
+		{"jwtauth.revocation", "redis://default:1234?s3cret-password@127.0.0.1:6379/0", "query or a fragment"},
+		{"jwtauth.revocation", "redis://default:s3cret/password@127.0.0.1:6379/0", "redis://"},
 		{"multiauth.policy.web.revocation", "memcache", "neither memory"},
 	} {
 		_, err := settings.NewPolicy(cookieStack(tt.k, tt.v), nil, quiet)

@@ -35,19 +35,20 @@
 //	<prefix>sub:<subject>    unix seconds: the subject's tokens issued before are revoked;
 //	                         expiring when the last of them does
 //	<prefix>subh:<sha256>    the same for a subject over MaxSubjectLen bytes (hex SHA-256)
+//	<prefix>jtih:<sha256>    the same for a jti over MaxJTILen bytes
 //
 // Entries expire with the tokens they revoke, so the keys do not grow
-// without bound. A jti over [MaxJTILen] bytes is never stored or asked
-// about: RevokeToken refuses it ([ErrJTITooLong]) and Revoked answers for
-// its subject alone; such a token can be revoked only with its subject's
-// (RevokeUser, "sign out everywhere"). Revocations of a subject keep the
+// without bound. Revocations of a subject keep the
 // later "before" and the later expiry of the one already there (atomically,
 // in a script), so two concurrent sign-outs never lower them.
 //
 // For revocations to survive a restart of Redis, run it with persistence
 // (appendonly yes); without it a restarted Redis has forgotten them.
-// Client-side caching needs Redis 6 or later; on an older server every
-// check is a round trip.
+// Client-side caching needs Redis 6 or later over RESP3 (no RESP2-only
+// proxy), and, with an ACL user, the permissions of CLIENT TRACKING and
+// CLIENT CACHING besides GET, SET, PTTL and EVALSHA/EVAL: without them the
+// store never connects, and every check fails (503, or accepted with a
+// warning). A wrong password looks the same: Open logs it, it is no error.
 package redisrevocation
 
 import (
@@ -84,7 +85,11 @@ type Options struct {
 	// [MaxCacheTTL] (one second): Open refuses more.
 	CacheTTL time.Duration
 	// Timeout bounds each call that goes to Redis (a token not cached, a
-	// revocation) and each connection attempt, [DefaultTimeout] when 0.
+	// revocation) and each step of a connection attempt (the dial and the
+	// TLS handshake, then the handshake of RESP3 and tracking: Open takes
+	// up to twice Timeout against a server that never answers),
+	// [DefaultTimeout] when 0. A check made while another request's
+	// reconnection is under way may wait for it, up to Timeout.
 	Timeout time.Duration
 	// KeyPrefix is put before every key, [DefaultKeyPrefix] when "".
 	// At most 128 bytes.
@@ -100,9 +105,8 @@ const (
 	maxKeyPrefix     = 128
 )
 
-// MaxJTILen is the longest jti the store keeps or asks about, in bytes:
-// longer ones are refused by RevokeToken and ignored by Revoked (which then
-// answers for the token's subject alone).
+// MaxJTILen is the longest jti the store keeps as it is in its key, in
+// bytes; a longer one is keyed by its SHA-256.
 const MaxJTILen = 256
 
 // MaxSubjectLen is the longest subject kept as it is in its key, in bytes;
@@ -114,8 +118,6 @@ const MaxSubjectLen = 128
 // credentials or the command, or the store is closed.
 var ErrUnavailable = errors.New("redisrevocation: redis unavailable")
 
-// ErrJTITooLong is returned by RevokeToken for a jti over MaxJTILen bytes.
-var ErrJTITooLong = fmt.Errorf("redisrevocation: jti over %d bytes: revoke its subject's tokens instead", MaxJTILen)
 
 // Store is a policy.RevocationStore on one Redis server (or a proxy that
 // speaks RESP3 to one). It is safe for concurrent use.
@@ -127,6 +129,7 @@ type Store struct {
 	jtiPre   string // prefix + "jti:"
 	subPre   string // prefix + "sub:"
 	subHPre  string // prefix + "subh:"
+	jtiHPre  string // prefix + "jtih:"
 	log      *slog.Logger
 	where    string // the URL without credentials, for logs and String
 	down     atomic.Bool
@@ -134,6 +137,54 @@ type Store struct {
 	keyBufs  sync.Pool
 	revokeTo *rueidis.Lua
 	revokeSu *rueidis.Lua
+	// recent are the keys this instance revoked in the last CacheTTL, so
+	// that its own next check sees them before Redis's invalidation of its
+	// cached answer arrives (which comes after the revocation's reply).
+	recent recentRevocations
+}
+
+// recentRevocations are the keys an instance revoked lately: the key, the
+// time it is kept until, and, for a subject's, its "before" second.
+type recentRevocations struct {
+	n  atomic.Int32 // len(m), read without the lock on every check
+	mu sync.Mutex
+	m  map[string]recentRevocation
+}
+
+type recentRevocation struct {
+	until  time.Time
+	before int64
+}
+
+// put remembers key until until, dropping the entries that expired.
+func (r *recentRevocations) put(key string, until time.Time, before int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]recentRevocation{}
+	}
+	now := time.Now()
+	for k, e := range r.m {
+		if !now.Before(e.until) {
+			delete(r.m, k)
+		}
+	}
+	if old, ok := r.m[key]; ok && old.before > before {
+		before = old.before
+	}
+	r.m[key] = recentRevocation{until: until, before: before}
+	r.n.Store(int32(len(r.m)))
+}
+
+// get returns key's entry while it is kept.
+func (r *recentRevocations) get(key []byte) (recentRevocation, bool) {
+	if r.n.Load() == 0 {
+		return recentRevocation{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.m[string(key)]
+	return e, ok && time.Now().Before(e.until)
 }
 
 var _ policy.RevocationStore = (*Store)(nil)
@@ -186,6 +237,10 @@ func Open(rawURL string, o Options) (*Store, error) {
 		// A client name lets an operator tell the instances apart in
 		// CLIENT LIST.
 		ClientName: "jwtauth-revocation",
+		// The cached answers: about 600 bytes each (a key and its
+		// reply), so room for about 25,000 live tokens and users; an
+		// entry pushed out is asked of Redis again.
+		CacheSizeEachConn: 16 << 20,
 	}
 	opt.Dialer.Timeout = o.Timeout
 	opt.Dialer.KeepAlive = time.Second
@@ -206,6 +261,7 @@ func Open(rawURL string, o Options) (*Store, error) {
 		jtiPre:  o.KeyPrefix + "jti:",
 		subPre:  o.KeyPrefix + "sub:",
 		subHPre: o.KeyPrefix + "subh:",
+		jtiHPre: o.KeyPrefix + "jtih:",
 		log:     o.Logger,
 		where:   t.redacted,
 	}
@@ -239,8 +295,8 @@ var cancelled = func() context.Context {
 	return ctx
 }()
 
-// Revoked tells whether the token is revoked: its jti is (unless "" or
-// over MaxJTILen bytes), or its subject's tokens issued before a time after
+// Revoked tells whether the token is revoked: its jti is (unless ""), or
+// its subject's tokens issued before a time after
 // iat's second are (a zero iat: any such time). It answers from the
 // instance's cache when it can, else from Redis within Options.Timeout;
 // an error wraps ErrUnavailable.
@@ -248,7 +304,7 @@ func (s *Store) Revoked(ctx context.Context, jti, subject string, iat time.Time)
 	if s.closed.Load() {
 		return false, fmt.Errorf("%w: the store is closed", ErrUnavailable)
 	}
-	checkJTI := jti != "" && len(jti) <= MaxJTILen
+	checkJTI := jti != ""
 	bp := s.keyBufs.Get().(*[]byte)
 	defer s.keyBufs.Put(bp)
 	// The warm path: both keys in the cache, no I/O. The keys are built in
@@ -257,12 +313,20 @@ func (s *Store) Revoked(ctx context.Context, jti, subject string, iat time.Time)
 	var jr, sr rueidis.RedisResult
 	hit := true
 	if checkJTI {
-		buf = append(append(buf, s.jtiPre...), jti...)
+		buf = s.appendJTIKey(buf, jti)
+		if _, ok := s.recent.get(buf); ok {
+			*bp = buf[:0]
+			return true, nil
+		}
 		jr = s.peek(buf)
 		hit = jr.IsCacheHit()
 	}
+	buf = s.appendSubKey(buf[:0], subject)
+	if e, ok := s.recent.get(buf); ok && (iat.IsZero() || iat.Unix() < e.before) {
+		*bp = buf[:0]
+		return true, nil
+	}
 	if hit {
-		buf = s.appendSubKey(buf[:0], subject)
 		sr = s.peek(buf)
 		hit = sr.IsCacheHit()
 	}
@@ -292,27 +356,41 @@ func (s *Store) appendSubKey(buf []byte, subject string) []byte {
 	return hex.AppendEncode(buf, sum[:])
 }
 
-func (s *Store) jtiKey(jti string) string { return s.jtiPre + jti }
+// appendJTIKey appends the key of jti to buf: a jti over MaxJTILen bytes
+// by its SHA-256, as a long subject is.
+func (s *Store) appendJTIKey(buf []byte, jti string) []byte {
+	if len(jti) <= MaxJTILen {
+		return append(append(buf, s.jtiPre...), jti...)
+	}
+	sum := sha256.Sum256([]byte(jti))
+	buf = append(buf, s.jtiHPre...)
+	return hex.AppendEncode(buf, sum[:])
+}
+
+func (s *Store) jtiKey(jti string) string { return string(s.appendJTIKey(nil, jti)) }
 
 func (s *Store) subKey(subject string) string { return string(s.appendSubKey(nil, subject)) }
 
 // fetch asks Redis about both keys in one round trip, bounded by Timeout,
 // and caches the answers.
-func (s *Store) fetch(ctx context.Context, jti string, checkJTI bool, subject string, iat time.Time) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+func (s *Store) fetch(parent context.Context, jti string, checkJTI bool, subject string, iat time.Time) (bool, error) {
+	ctx, cancel := context.WithTimeout(parent, s.timeout)
 	defer cancel()
 	// ToStaticTTL: a miss is [CLIENT CACHING, GET] per key rather than
 	// MULTI, PTTL, GET, EXEC, and the answer is kept CacheTTL whatever the
 	// key's own life: a revoked jti or subject kept past its key's expiry
 	// refuses only tokens expired by then. It halves the warm path's cost of
 	// refreshing entries every CacheTTL (BenchmarkRevocation).
-	cmds := make([]rueidis.CacheableTTL, 0, 2)
-	if checkJTI {
-		cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(s.jtiKey(jti)).Cache().ToStaticTTL(), s.ttl))
-	}
-	cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(s.subKey(subject)).Cache().ToStaticTTL(), s.ttl))
+	jtiKey, subKey := s.jtiKey(jti), s.subKey(subject)
 	var rs []rueidis.RedisResult
 	for attempt := 0; ; attempt++ {
+		// New commands for each attempt: rueidis recycles those it
+		// answered, and one sent again could be another caller's.
+		cmds := make([]rueidis.CacheableTTL, 0, 2)
+		if checkJTI {
+			cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(jtiKey).Cache().ToStaticTTL(), s.ttl))
+		}
+		cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(subKey).Cache().ToStaticTTL(), s.ttl))
 		rs = s.client.DoMultiCache(ctx, cmds...)
 		// A peek's cancelled context can reach this call when both meet on
 		// one pending entry or one connection attempt: its context.Canceled
@@ -329,6 +407,10 @@ func (s *Store) fetch(ctx context.Context, jti string, checkJTI bool, subject st
 		sr = rs[0]
 	}
 	revoked, err := s.decide(jr, sr, checkJTI, iat)
+	if err != nil && parent.Err() != nil {
+		// The request went away (its client hung up): no news of Redis.
+		return false, fmt.Errorf("%w: the request ended first: %w", ErrUnavailable, parent.Err())
+	}
 	s.noteOutcome(err)
 	return revoked, err
 }
@@ -422,15 +504,13 @@ return before
 
 // RevokeToken revokes the token with jti until exp, when the token expires
 // anyway (a longer revocation of the same jti already there is kept); an
-// exp already past stores nothing. A jti over MaxJTILen bytes is refused
-// (ErrJTITooLong), and "" is policy.ErrNoJTI. The call is bounded by
+// exp already past stores nothing. "" is policy.ErrNoJTI. The call is
+// bounded by
 // Options.Timeout; its failures wrap ErrUnavailable.
 func (s *Store) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
 	switch {
 	case jti == "":
 		return policy.ErrNoJTI
-	case len(jti) > MaxJTILen:
-		return ErrJTITooLong
 	case s.closed.Load():
 		return fmt.Errorf("%w: the store is closed", ErrUnavailable)
 	}
@@ -438,7 +518,12 @@ func (s *Store) RevokeToken(ctx context.Context, jti string, exp time.Time) erro
 	if ms <= 0 {
 		return nil // expired: nothing to refuse
 	}
-	return s.run(ctx, s.revokeTo, []string{s.jtiKey(jti)}, []string{strconv.FormatInt(ms, 10)})
+	key := s.jtiKey(jti)
+	if err := s.run(ctx, s.revokeTo, []string{key}, []string{strconv.FormatInt(ms, 10)}); err != nil {
+		return err
+	}
+	s.recent.put(key, time.Now().Add(s.ttl), 0)
+	return nil
 }
 
 // RevokeSubject revokes every token of subject issued before before (to
@@ -459,7 +544,12 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 	if before.After(time.Unix(sec, 0)) {
 		sec++ // rounded up
 	}
-	return s.run(ctx, s.revokeSu, []string{s.subKey(subject)}, []string{strconv.FormatInt(sec, 10), strconv.FormatInt(ms, 10)})
+	key := s.subKey(subject)
+	if err := s.run(ctx, s.revokeSu, []string{key}, []string{strconv.FormatInt(sec, 10), strconv.FormatInt(ms, 10)}); err != nil {
+		return err
+	}
+	s.recent.put(key, time.Now().Add(s.ttl), sec)
+	return nil
 }
 
 // msUntil is the whole milliseconds from now to t, rounded up.

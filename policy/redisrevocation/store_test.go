@@ -193,13 +193,17 @@ func TestSubjectSemantics(t *testing.T) {
 	if got, _ := s.Revoked(ctx, "", "dave2", time.Time{}); got {
 		t.Error("another subject is revoked")
 	}
-	// A jti over the bound is never stored nor asked about.
+	// A jti over the bound is kept by its hash: revoked all the same, under
+	// a key of bounded length.
 	longJTI := strings.Repeat("j", redisrevocation.MaxJTILen+1)
-	if err := s.RevokeToken(ctx, longJTI, time.Now().Add(time.Hour)); !errors.Is(err, redisrevocation.ErrJTITooLong) {
-		t.Errorf("RevokeToken of a long jti: %v; want ErrJTITooLong", err)
-	}
 	if got, err := s.Revoked(ctx, longJTI, "erin", time.Now()); got || err != nil {
-		t.Errorf("Revoked of a long jti: %v, %v; want false", got, err)
+		t.Errorf("Revoked of a long jti before its revocation: %v, %v; want false", got, err)
+	}
+	if err := s.RevokeToken(ctx, longJTI, time.Now().Add(time.Hour)); err != nil {
+		t.Errorf("RevokeToken of a long jti: %v", err)
+	}
+	if got, err := s.Revoked(ctx, longJTI, "erin", time.Now()); !got || err != nil {
+		t.Errorf("Revoked of a long jti after its revocation: %v, %v; want true", got, err)
 	}
 	if err := s.RevokeToken(ctx, "", time.Now().Add(time.Hour)); !errors.Is(err, policy.ErrNoJTI) {
 		t.Errorf("RevokeToken of no jti: %v; want ErrNoJTI", err)
@@ -210,8 +214,8 @@ func TestSubjectSemantics(t *testing.T) {
 			t.Errorf("a key of %d bytes", len(k.Str))
 		}
 	}
-	if len(keys.Elems) != 3 {
-		t.Errorf("keys %v; want the three subjects'", keys)
+	if len(keys.Elems) != 4 {
+		t.Errorf("keys %v; want the three subjects' and the long jti's", keys)
 	}
 }
 
@@ -658,4 +662,34 @@ func TestURLs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReadYourWrites: the instance that revokes a token refuses it at
+// once, though Redis's invalidation of its cached answer comes after the
+// revocation's reply; and so for a user signed out everywhere.
+func TestReadYourWrites(t *testing.T) {
+	srv := redistest.Start(t)
+	s := open(t, srv.URL(), redisrevocation.Options{})
+	ctx := context.Background()
+	now := time.Now()
+	for i := range 200 {
+		jti, user := fmt.Sprintf("ryw-%d", i), fmt.Sprintf("user-%d", i)
+		for range 2 { // asked, then answered from the cache
+			if got, err := s.Revoked(ctx, jti, user, now); got || err != nil {
+				t.Fatalf("round %d, before: %v, %v", i, got, err)
+			}
+		}
+		if err := s.RevokeToken(ctx, jti, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Revoked(ctx, jti, user, now); !got || err != nil {
+			t.Fatalf("round %d: the revoked jti, at once: %v, %v; want revoked", i, got, err)
+		}
+		if err := s.RevokeSubject(ctx, user, now.Add(time.Second), now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Revoked(ctx, "other-"+jti, user, now); !got || err != nil {
+			t.Fatalf("round %d: the signed-out user's other token, at once: %v, %v; want revoked", i, got, err)
+		}
+	}
 }
