@@ -118,7 +118,6 @@ const MaxSubjectLen = 128
 // credentials or the command, or the store is closed.
 var ErrUnavailable = errors.New("redisrevocation: redis unavailable")
 
-
 // Store is a policy.RevocationStore on one Redis server (or a proxy that
 // speaks RESP3 to one). It is safe for concurrent use.
 type Store struct {
