@@ -46,9 +46,9 @@
 // (appendonly yes); without it a restarted Redis has forgotten them.
 // Client-side caching needs Redis 6 or later over RESP3 (no RESP2-only
 // proxy), and, with an ACL user, the permissions of CLIENT TRACKING and
-// CLIENT CACHING besides GET, SET, PTTL and EVALSHA/EVAL: without them the
-// store never connects, and every check fails (503, or accepted with a
-// warning). A wrong password looks the same: Open logs it, it is no error.
+// CLIENT CACHING besides GET, SET, PTTL and EVALSHA/EVAL: Open fails when
+// Redis refuses the connection so (or refuses its password, or its
+// database), and logs, without failing, a server it cannot reach yet.
 package redisrevocation
 
 import (
@@ -192,11 +192,13 @@ var _ policy.RevocationStore = (*Store)(nil)
 // redis://[user:password@]host:port/db, or rediss:// for TLS. The port
 // defaults to 6379 and the db to 0; a password alone
 // (redis://:password@host) is the default user's. Open waits at most
-// Options.Timeout for a first connection, and does not fail when the
-// server is down (the store answers ErrUnavailable until it is up, and
-// connects by itself then); a malformed URL, an unknown scheme, a db that
-// is not a number, or Options out of bounds, are errors, which never show
-// the password.
+// twice Options.Timeout for a first connection, and does not fail when
+// the server cannot be reached (the store answers ErrUnavailable until it
+// can, and connects by itself then); a malformed URL, an unknown scheme, a
+// db that is not a number, Options out of bounds, and a server that
+// refuses the connection (a wrong password, an ACL user without the
+// permissions, no client-side caching) are errors, which never show the
+// password.
 func Open(rawURL string, o Options) (*Store, error) {
 	t, err := parseURL(rawURL)
 	if err != nil {
@@ -272,12 +274,33 @@ func Open(rawURL string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s: %s", ErrUnavailable, s.where, redact(err, t.password))
 	}
 	s.client = client
+	if refused(err) {
+		// Redis answered, and said no: a wrong password, a user without
+		// the permissions, a database out of range, no tracking. That is
+		// a configuration to fix, not an outage to wait out.
+		client.Close()
+		return nil, fmt.Errorf("redisrevocation: %s refuses the store: %s", s.where, redact(err, t.password))
+	}
 	if err != nil {
 		s.down.Store(true)
 		s.log.Warn("jwtauth: the revocation store's redis cannot be reached yet; revocation checks fail until it can",
 			"redis", s.where, "error", redact(err, t.password))
 	}
 	return s, nil
+}
+
+// refused tells an error of Redis's own (a reply such as WRONGPASS,
+// NOAUTH, NOPERM or ERR) or of a server without client-side caching, from
+// a connection that could not be made.
+func refused(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, rueidis.ErrNoCache) {
+		return true
+	}
+	_, isRedis := rueidis.IsRedisErr(err)
+	return isRedis
 }
 
 // String names the store by its URL, without credentials.

@@ -577,12 +577,13 @@ func TestURLs(t *testing.T) {
 		check(t, open(t, srv.URL(), redisrevocation.Options{}))
 		var logs testkit.SyncBuffer
 		bad := strings.Replace(srv.URL(), pw, "wrong-Pa55word", 1)
-		s := open(t, bad, redisrevocation.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-		_, err := s.Revoked(ctx, "x", "y", time.Now())
-		if !errors.Is(err, redisrevocation.ErrUnavailable) {
-			t.Errorf("a wrong password: %v; want ErrUnavailable", err)
+		s, err := redisrevocation.Open(bad, redisrevocation.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err == nil {
+			s.Close()
+			t.Fatal("a wrong password: Open succeeded; want the refusal")
 		}
-		for _, text := range []string{fmt.Sprint(err), logs.String(), s.String(), fmt.Sprintf("%v %+v %#v", s, s, s)} {
+		good := open(t, srv.URL(), redisrevocation.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		for _, text := range []string{fmt.Sprint(err), logs.String(), good.String(), fmt.Sprintf("%v %+v %#v", good, good, good)} {
 			if strings.Contains(text, "Pa55word") {
 				t.Errorf("a password shown: %s", text)
 			}
@@ -591,9 +592,9 @@ func TestURLs(t *testing.T) {
 	t.Run("password", func(t *testing.T) {
 		srv := redistest.StartWith(t, redistest.Options{Password: "only-Pa55word"})
 		check(t, open(t, srv.URL(), redisrevocation.Options{}))
-		s := open(t, "redis://"+srv.Addr(), redisrevocation.Options{})
-		if _, err := s.Revoked(ctx, "x", "y", time.Now()); !errors.Is(err, redisrevocation.ErrUnavailable) {
-			t.Errorf("no password: %v; want ErrUnavailable", err)
+		if s, err := redisrevocation.Open("redis://"+srv.Addr(), redisrevocation.Options{}); err == nil {
+			s.Close()
+			t.Error("no password: Open succeeded; want the refusal")
 		}
 	})
 	t.Run("down-at-open", func(t *testing.T) {
@@ -735,4 +736,31 @@ func TestTrafficThroughRestartsAndClose(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let checks run against the closed store
 	close(stop)
 	wg.Wait()
+}
+
+// TestOpenRefused: a server that refuses the store (a wrong password) is
+// an error of Open, without the password; one that cannot be reached yet
+// is not.
+func TestOpenRefused(t *testing.T) {
+	srv := redistest.StartWith(t, redistest.Options{Password: "right-password"})
+	wrong := strings.Replace(srv.URL(), "right-password", "wrong-password", 1)
+	if !strings.Contains(wrong, "wrong-password") {
+		t.Fatalf("the harness's URL %q holds no password to change", srv.URL())
+	}
+	s, err := redisrevocation.Open(wrong, redisrevocation.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open with a wrong password succeeded")
+	}
+	if strings.Contains(err.Error(), "wrong-password") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	down := redistest.Start(t)
+	url := down.URL()
+	down.Kill()
+	s, err = redisrevocation.Open(url, redisrevocation.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("Open of a server that is down: %v; want a store that connects later", err)
+	}
+	s.Close()
 }
