@@ -21,7 +21,8 @@ import (
 // instances of a service through Redis.
 type RevocationStore interface {
 	// Revoked tells whether a verified token is revoked: its jti ("" for
-	// none) was revoked, or its subject's tokens issued before a time at
+	// none; after the token's iss and a space when it has one, so that
+	// issuers do not share jtis) was revoked, or its subject's tokens issued before a time at
 	// or after its iat were (a token without iat, the zero time, is
 	// revoked by any such time of its subject). It is asked on every
 	// request that presents a token, so it answers from memory when it
@@ -69,6 +70,21 @@ func writeUnavailable(w http.ResponseWriter) {
 // JTIBytes is the number of random bytes of the jti of the tokens a policy
 // makes when it has a revocation store: 128 bits.
 const JTIBytes = 16
+
+// revocationID is the jti under which a token with claims c is revoked
+// (RevocationStore's jti): its jti after its iss, when it has one, so that
+// a token of one issuer cannot revoke another issuer's of the same jti;
+// "" without jti.
+func revocationID(c Claims) string {
+	jti, _ := c.String("jti")
+	if jti == "" {
+		return ""
+	}
+	if iss, _ := c.String("iss"); iss != "" {
+		return iss + " " + jti
+	}
+	return jti
+}
 
 // newJTI returns a random jti, base64url without padding.
 func newJTI() string {
@@ -234,7 +250,7 @@ func (ti *tokenIdentities) forgetToken(r *http.Request, p AuthenticationPolicy) 
 	}
 	claims := id.claims.get()
 	t := VerifiedToken{UserID: id.Claimed, HasUserID: true, claims: id.claims}
-	t.jti, _ = claims.String("jti")
+	t.jti = revocationID(claims)
 	t.times, _ = readTimes(claims)
 	err := ti.v.RevokeToken(r.Context(), t)
 	if errors.Is(err, ErrRevocationsFull) {

@@ -414,3 +414,22 @@ func TestSignOut(t *testing.T) {
 		t.Errorf("SignOut with the store down: %v; want ErrRevocationUnavailable", err)
 	}
 }
+
+// TestRevocationScopedByIssuer: a jti is revoked for its issuer only.
+func TestRevocationScopedByIssuer(t *testing.T) {
+	clk := newMovingClock()
+	p, _ := revocable(t, clk, nil)
+	claims := func(iss string) map[string]any {
+		return map[string]any{"sub": "alice", "iss": iss, "jti": "same", "iat": clk.Now().Unix(), "exp": clk.Now().Add(time.Hour).Unix()}
+	}
+	a, b := mintHS(t, claims("https://a.example")), mintHS(t, claims("https://b.example"))
+	if err := p.Verifier().RevokeToken(context.Background(), p.Verifier().Verify(context.Background(), a)); err != nil {
+		t.Fatal(err)
+	}
+	if err := authOf(t, p, a); !errors.Is(err, policy.ErrTokenRevoked) {
+		t.Errorf("issuer a's revoked token: %v", err)
+	}
+	if err := authOf(t, p, b); err != nil {
+		t.Errorf("issuer b's token of the same jti: %v; want accepted", err)
+	}
+}

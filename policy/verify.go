@@ -122,7 +122,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		return t
 	}
 	t.claims = decodedClaimSet(payload, claims)
-	t.jti, _ = claims.String("jti")
+	t.jti = revocationID(claims)
 	t.times = times
 	v.remember(raw, t, times, used)
 	return t
