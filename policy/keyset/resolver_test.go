@@ -259,22 +259,29 @@ func TestResolverStormOfNewIssuers(t *testing.T) {
 	}
 }
 
+// twoIssuerResolver is a tenant resolver of the tenants t0, t1 and t2 of
+// signers that keeps at most two of their sets, and a policy that uses it.
+func twoIssuerResolver(t *testing.T, signers map[string]signer) (*multiTenant, *logBuffer, *fakeClock, *keyset.Resolver, *policy.JWT) {
+	t.Helper()
+	m := newMultiTenant(t, signers)
+	log := &logBuffer{}
+	clock := newClock()
+	o := resolverOptions(m, log, clock)
+	o.MaxIssuers = 2
+	r, err := keyset.NewTenantResolver(m.template(), []string{"t0", "t1", "t2"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, log, clock, r, resolverPolicy(t, r)
+}
+
 // The resolver keeps at most MaxIssuers sets: the one used least recently
 // is closed and dropped, the tokens it verified are no longer answered
 // from the verifier's cache, and its issuer is discovered again when its
 // tokens come back.
 func TestResolverBound(t *testing.T) {
 	signers := map[string]signer{"t0": ecSigner(0, "k0"), "t1": ecSigner(1, "k1"), "t2": rsaSigner(0, "k2")}
-	m := newMultiTenant(t, signers)
-	var log logBuffer
-	clock := newClock()
-	o := resolverOptions(m, &log, clock)
-	o.MaxIssuers = 2
-	r, err := keyset.NewTenantResolver(m.template(), []string{"t0", "t1", "t2"}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := resolverPolicy(t, r)
+	m, log, clock, r, p := twoIssuerResolver(t, signers)
 	tok := map[string]string{}
 	for _, tenant := range []string{"t0", "t1", "t2"} {
 		tok[tenant] = signers[tenant].token(t, claimsFor(m.issuer(tenant)), nil)
@@ -537,16 +544,7 @@ func TestResolverDroppedSetNotAnsweredFromCache(t *testing.T) {
 // use: it is not the one dropped past MaxIssuers.
 func TestResolverCacheHitsKeepTheirIssuer(t *testing.T) {
 	signers := map[string]signer{"t0": ecSigner(0, "k0"), "t1": ecSigner(1, "k1"), "t2": ecSigner(2, "k2")}
-	m := newMultiTenant(t, signers)
-	var log logBuffer
-	clock := newClock()
-	o := resolverOptions(m, &log, clock)
-	o.MaxIssuers = 2
-	r, err := keyset.NewTenantResolver(m.template(), []string{"t0", "t1", "t2"}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := resolverPolicy(t, r)
+	m, _, clock, r, p := twoIssuerResolver(t, signers)
 	tok := func(tenant string) string { return signers[tenant].token(t, claimsFor(m.issuer(tenant)), nil) }
 	t0 := tok("t0")
 	mustAccept(t, p, t0, "t0")
