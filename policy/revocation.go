@@ -71,19 +71,26 @@ func writeUnavailable(w http.ResponseWriter) {
 // makes when it has a revocation store: 128 bits.
 const JTIBytes = 16
 
-// revocationID is the jti under which a token with claims c is revoked
-// (RevocationStore's jti): its jti after its iss, when it has one, so that
-// a token of one issuer cannot revoke another issuer's of the same jti;
-// "" without jti.
+// revocationID is RevocationID of the iss and jti of claims c.
 func revocationID(c Claims) string {
+	iss, _ := c.String("iss")
 	jti, _ := c.String("jti")
-	if jti == "" {
+	return RevocationID(iss, jti)
+}
+
+// RevocationID is the jti under which a RevocationStore keeps the token of
+// issuer iss ("" for none) and jti: the jti after the iss and a space, so
+// that a token of one issuer cannot revoke another issuer's of the same
+// jti; "" without jti. A tool that revokes a token in a store directly
+// names it so.
+func RevocationID(iss, jti string) string {
+	switch {
+	case jti == "":
 		return ""
+	case iss == "":
+		return jti
 	}
-	if iss, _ := c.String("iss"); iss != "" {
-		return iss + " " + jti
-	}
-	return jti
+	return iss + " " + jti
 }
 
 // newJTI returns a random jti, base64url without padding.

@@ -186,7 +186,9 @@ func TestRevocationContenders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jti := parsed.Claims.(jwt.MapClaims)["jti"].(string)
+			claims := parsed.Claims.(jwt.MapClaims)
+			iss, _ := claims["iss"].(string)
+			jti := policy.RevocationID(iss, claims["jti"].(string))
 			if err := store.RevokeToken(context.Background(), jti, time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}

@@ -31,7 +31,8 @@
 //
 // Under [Options].KeyPrefix (default "jwtauth:revoked:"):
 //
-//	<prefix>jti:<jti>        "1", expiring when the token does
+//	<prefix>jti:<jti>        "1", expiring when the token does (the jti the
+//	                         store is given: policy.RevocationID's iss and jti)
 //	<prefix>sub:<subject>    unix seconds: the subject's tokens issued before are revoked;
 //	                         expiring when the last of them does
 //	<prefix>subh:<sha256>    the same for a subject over MaxSubjectLen bytes (hex SHA-256)
