@@ -16,7 +16,8 @@
 //   - the policy works the request out once (Identifier): the JWT policy
 //     reads the token from the Authorization header, the cookie policy
 //     from its cookie; a Verifier checks it (structure, algorithm, header,
-//     signature, claims, with the verified-token cache), and the userid's
+//     signature, claims, with the verified-token cache, then the
+//     revocation store, if any: RevocationStore), and the userid's
 //     principals follow (the reserved prefixes, the group finder);
 //   - the policy's own methods (AuthenticatedUserID, EffectivePrincipals,
 //     Challenge, ...), the chi adapter's guards and the context accessors
@@ -26,6 +27,8 @@
 //
 // Any AuthenticationPolicy, one written by an application too, takes part:
 // Identify asks it its questions when it does not answer them in one pass.
-// The packages below this one hold the other policies: basic (RFC 7617)
-// and multiauth (stacked policies, as pyramid_multiauth).
+// The packages below this one hold the other policies, basic (RFC 7617)
+// and multiauth (stacked policies, as pyramid_multiauth), the key sets of
+// identity providers (keyset) and the revocation store on Redis
+// (redisrevocation).
 package policy
