@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -40,6 +41,13 @@ func revocable(t *testing.T, clk *movingClock, mod func(*policy.Config)) (*polic
 		}
 	})
 	return p, store
+}
+
+// jtiToken is a token of sub with jti, valid an hour from clk's now,
+// minted with go-jose.
+func jtiToken(t *testing.T, clk *movingClock, sub, jti string) string {
+	t.Helper()
+	return mintHS(t, map[string]any{"sub": sub, "jti": jti, "iat": clk.Now().Unix(), "exp": clk.Now().Add(time.Hour).Unix()})
 }
 
 func authOf(t *testing.T, p policy.AuthenticationPolicy, tok string) error {
@@ -141,22 +149,21 @@ func TestForgetRevokes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := header.NewToken("alice", nil)
+	made, err := header.NewToken("alice", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jti, _ := verifyWithJose(t, tok, jose.HS256, testSecret)["jti"].(string)
+	jti, _ := verifyWithJose(t, made, jose.HS256, testSecret)["jti"].(string)
 	if raw, err := base64.RawURLEncoding.DecodeString(jti); err != nil || len(raw) != policy.JTIBytes {
 		t.Errorf("NewToken's jti %q: %d random bytes, %v; want %d", jti, len(raw), err, policy.JTIBytes)
 	}
-	other, _ := header.NewToken("alice", nil)
-	if verifyWithJose(t, other, jose.HS256, testSecret)["jti"] == jti {
+	madeAgain, _ := header.NewToken("alice", nil)
+	if verifyWithJose(t, madeAgain, jose.HS256, testSecret)["jti"] == jti {
 		t.Error("two tokens share a jti")
 	}
-	c, err := cookie.CookieFor("alice", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The tokens presented are go-jose's.
+	tok, other := jtiToken(t, clk, "alice", "header-jti"), jtiToken(t, clk, "alice", "other-jti")
+	c := &http.Cookie{Name: "jwt", Value: jtiToken(t, clk, "alice", "cookie-jti")}
 	r := httptest.NewRequest("POST", "/logout", nil)
 	r.Header.Set("Authorization", jwtAuth(tok))
 	r.AddCookie(c)
@@ -268,20 +275,16 @@ func TestForgetWhenFull(t *testing.T) {
 	store := policy.NewMemoryRevocations(2, clk.Now)
 	p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
 	var toks []string
-	for range 3 {
-		tok, err := p.NewToken("mallory", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		toks = append(toks, tok)
+	for i := range 3 {
+		toks = append(toks, jtiToken(t, clk, "mallory", fmt.Sprint("jti-", i)))
 	}
-	later, _ := p.NewToken("mallory", nil)
+	later := jtiToken(t, clk, "mallory", "later")
 	for _, tok := range toks {
 		r := policy.WithIdentity(newRequest(jwtAuth(tok)), p)
 		p.Forget(r)
 	}
 	clk.advance(time.Second) // past the second of the sign-out everywhere
-	fresh, _ := p.NewToken("mallory", nil)
+	fresh := jtiToken(t, clk, "mallory", "fresh")
 	for i, tok := range append(toks, later) {
 		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
 			t.Errorf("mallory's token %d after the store filled: %v; want revoked", i, err)
@@ -397,7 +400,7 @@ func TestSignOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _ := p.NewToken("alice", nil)
+	tok := jtiToken(t, clk, "alice", "a")
 	h, err := policy.SignOut(newRequest(jwtAuth(tok)), stack)
 	if err != nil || h.Get("WWW-Authenticate") != "JWT" {
 		t.Errorf("SignOut: %q, %v; want Forget's header and no error", h, err)
@@ -409,7 +412,7 @@ func TestSignOut(t *testing.T) {
 		t.Errorf("SignOut of a token without jti: %v; want ErrNoJTI", err)
 	}
 	store.Close()
-	tok, _ = p.NewToken("alice", nil)
+	tok = jtiToken(t, clk, "alice", "b")
 	if _, err := policy.SignOut(newRequest(jwtAuth(tok)), stack); !errors.Is(err, policy.ErrRevocationUnavailable) {
 		t.Errorf("SignOut with the store down: %v; want ErrRevocationUnavailable", err)
 	}
