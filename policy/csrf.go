@@ -122,7 +122,9 @@ func (c *CrossOriginRule) Reject(r *http.Request, id Identity) Identity {
 // it) authenticated r otherwise, as another policy's header credentials
 // may have.
 func (c *CrossOriginRule) Refuse(w http.ResponseWriter, r *http.Request, self, root AuthenticationPolicy) bool {
-	if !errors.Is(IdentityOf(r, self).Err, ErrCrossOrigin) || IdentityOf(r, root).Err == nil {
+	// The rule first, which needs no identity: a safe method or a request
+	// of the site's own pages is worked out no sooner than a handler asks.
+	if c.cop.Check(r) == nil || !errors.Is(IdentityOf(r, self).Err, ErrCrossOrigin) || IdentityOf(r, root).Err == nil {
 		return false
 	}
 	c.logger.Info("jwtauth: request refused", "reason", "cross-origin request with an unsafe method, authenticated by credentials the browser attached (CSRF)", "method", r.Method, "remote", r.RemoteAddr)
