@@ -50,23 +50,24 @@ type PolicyFactory func(settings, m map[string]string, logger *slog.Logger) (pol
 
 var (
 	policyMu        sync.RWMutex
-	policyFactories = map[string]PolicyFactory{
-		"jwt": func(own, m map[string]string, l *slog.Logger) (policy.AuthenticationPolicy, error) {
-			return newJWTOfStack(own, m, l, nil)
-		},
-		"jwt_cookie": func(own, m map[string]string, l *slog.Logger) (policy.AuthenticationPolicy, error) {
-			return newCookieOfStack(own, m, l, nil)
-		},
-		"basic": newBasicOfStack,
-	}
+	policyFactories = map[string]PolicyFactory{"basic": newBasicOfStack}
 )
 
 // tokenFactories are the built-in factories of the token policies, which
 // NewPolicy gives its revocation stores, so that the policies of a stack
-// share each store.
+// share each store (newStackPolicy calls them so). Their names are in
+// policyFactories too, for the listing and so that no one registers them.
 var tokenFactories = map[string]func(own, m map[string]string, logger *slog.Logger, stores *revocationStores) (policy.AuthenticationPolicy, error){
 	"jwt":        newJWTOfStack,
 	"jwt_cookie": newCookieOfStack,
+}
+
+func init() {
+	for name, f := range tokenFactories {
+		policyFactories[name] = func(own, m map[string]string, l *slog.Logger) (policy.AuthenticationPolicy, error) {
+			return f(own, m, l, newRevocationStores())
+		}
+	}
 }
 
 // RegisterPolicy makes a policy factory available under name, the value of
