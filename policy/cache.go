@@ -26,6 +26,9 @@ type cachedToken struct {
 	jti    string
 	times  tokenTimes
 	keys   keysUsed
+	// notRevoked is the revocation store's version when it last said the
+	// token was not revoked (0: never); nil without a store.
+	notRevoked *atomic.Uint64
 }
 
 // The verified-token cache skips the signature and the decoding of a token
@@ -73,7 +76,7 @@ func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
 		return VerifiedToken{}, false
 	}
-	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times}, true
+	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times, notRevoked: e.notRevoked}, true
 }
 
 // Known answers a token verified before from the cache, as Verify would
@@ -94,12 +97,19 @@ func (v *Verifier) Known(ctx context.Context, raw string) (VerifiedToken, bool) 
 // remember caches a verified token's verdict, the second time the token
 // verifies: a token presented once (most tokens of a flood, or of a
 // client that makes one call) never pays for a cache entry. A token whose
-// key set was at version 0 is never cached (see KeySet.Version).
-func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used keysUsed) {
+// key set was at version 0 is never cached (see KeySet.Version). It
+// returns the entry's record of the revocation check (see
+// Verifier.notRevoked); nil when there is none.
+func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used keysUsed) *atomic.Uint64 {
 	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
-		return
+		return nil
 	}
-	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used})
+	e := cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used}
+	if v.cfg.Revocation != nil {
+		e.notRevoked = new(atomic.Uint64)
+	}
+	v.cache.Set(raw, e)
+	return e.notRevoked
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

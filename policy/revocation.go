@@ -24,9 +24,10 @@ type RevocationStore interface {
 	// none; after the token's iss and a space when it has one, so that
 	// issuers do not share jtis) was revoked, or its subject's tokens issued before a time at
 	// or after its iat were (a token without iat, the zero time, is
-	// revoked by any such time of its subject). It is asked on every
-	// request that presents a token, so it answers from memory when it
-	// can. An error means it cannot tell (the store cannot be reached).
+	// revoked by any such time of its subject). It is asked about every
+	// token that verifies (a cached one again once Version has moved), so
+	// it answers from memory when it can. An error means it cannot tell
+	// (the store cannot be reached).
 	Revoked(ctx context.Context, jti, subject string, iat time.Time) (bool, error)
 	// RevokeToken revokes the token with jti, remembering it until exp,
 	// when the token expires anyway, and not longer.
@@ -35,6 +36,16 @@ type RevocationStore interface {
 	// (to the second: iat < before, before rounded up), remembering it
 	// until until, when the last such token expires.
 	RevokeSubject(ctx context.Context, subject string, before, until time.Time) error
+	// Version changes whenever an answer Revoked gave may no longer hold
+	// (a revocation here or, for a store shared by instances, anywhere;
+	// and, for a store that keeps copies of another's answers, when a
+	// copy may have grown stale), and never takes a value it had before.
+	// The verifier keeps, with each token it caches, the version at which
+	// the store last said the token was not revoked, and asks the store
+	// again only once the version has moved: the check of a token seen
+	// before is then one atomic load. A store that cannot tell returns 0,
+	// and is asked about every token on every request.
+	Version() uint64
 	// Close releases the store; it may be called more than once (the
 	// policies that share a store each close it).
 	Close() error
@@ -102,10 +113,16 @@ func newJTI() string {
 
 // notRevoked holds a verified token to the revocation store: a token it
 // revoked, or one it cannot tell about (unless the policy fails open), is
-// invalid credentials.
+// invalid credentials. A cached token the store cleared at its current
+// version is not asked about again; the version is read before the store
+// is asked, so that a revocation made meanwhile leaves the record stale.
 func (v *Verifier) notRevoked(ctx context.Context, t VerifiedToken) VerifiedToken {
 	store := v.cfg.Revocation
 	if store == nil || t.Err != nil {
+		return t
+	}
+	version := store.Version()
+	if version != 0 && t.notRevoked != nil && t.notRevoked.Load() == version {
 		return t
 	}
 	var iat time.Time
@@ -123,6 +140,9 @@ func (v *Verifier) notRevoked(ctx context.Context, t VerifiedToken) VerifiedToke
 		return VerifiedToken{UserID: t.UserID, HasUserID: true, Err: invalid(ErrRevocationUnavailable, err)}
 	case revoked:
 		return VerifiedToken{UserID: t.UserID, HasUserID: true, Err: invalid(ErrTokenRevoked, nil)}
+	}
+	if version != 0 && t.notRevoked != nil {
+		t.notRevoked.Store(version)
 	}
 	return t
 }
@@ -308,6 +328,7 @@ type MemoryRevocations struct {
 	now      func() time.Time
 	purged   time.Time // when expired entries were last dropped
 	closed   atomic.Bool
+	version  atomic.Uint64 // grows with every revocation, under mu
 }
 
 type revokedBefore struct{ before, until time.Time }
@@ -336,7 +357,19 @@ func NewMemoryRevocations(max int, now func() time.Time) *MemoryRevocations {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryRevocations{jtis: map[string]time.Time{}, subjects: map[string]revokedBefore{}, max: max, now: now}
+	m := &MemoryRevocations{jtis: map[string]time.Time{}, subjects: map[string]revokedBefore{}, max: max, now: now}
+	m.version.Store(1)
+	return m
+}
+
+// Version grows with every revocation (see RevocationStore): entries that
+// expire revoke nothing more, so they leave it as it is.
+// A closed store's version is 0, so that it is asked (and fails).
+func (m *MemoryRevocations) Version() uint64 {
+	if m.closed.Load() {
+		return 0
+	}
+	return m.version.Load()
 }
 
 // Revoked tells whether the token is revoked (see RevocationStore).
@@ -371,6 +404,7 @@ func (m *MemoryRevocations) RevokeToken(_ context.Context, jti string, exp time.
 	}
 	if exp.After(m.jtis[jti]) {
 		m.jtis[jti] = exp
+		m.version.Add(1)
 	}
 	return nil
 }
@@ -388,6 +422,7 @@ func (m *MemoryRevocations) RevokeSubject(_ context.Context, subject string, bef
 	}
 	old := m.subjects[subject]
 	m.subjects[subject] = revokedBefore{before: later(old.before, before), until: later(old.until, until)}
+	m.version.Add(1)
 	return nil
 }
 

@@ -436,3 +436,124 @@ func TestRevocationScopedByIssuer(t *testing.T) {
 		t.Errorf("issuer b's token of the same jti: %v; want accepted", err)
 	}
 }
+
+// countingStore is a RevocationStore that counts the questions it is
+// asked, and can hide its version (0: it cannot tell).
+type countingStore struct {
+	*policy.MemoryRevocations
+	asked      atomic.Int64
+	noVersion  bool
+	fixVersion bool // a version that never moves, whatever is revoked
+}
+
+func (s *countingStore) Revoked(ctx context.Context, jti, subject string, iat time.Time) (bool, error) {
+	s.asked.Add(1)
+	return s.MemoryRevocations.Revoked(ctx, jti, subject, iat)
+}
+
+func (s *countingStore) Version() uint64 {
+	switch {
+	case s.noVersion:
+		return 0
+	case s.fixVersion:
+		return 7
+	}
+	return s.MemoryRevocations.Version()
+}
+
+// TestRevocationVersion: a cached token the store cleared is not asked
+// about again while the store's version stays; any revocation, of another
+// token too, moves it, and the next request asks again; a store of
+// version 0 is asked every time. A store that failed to move its version
+// would leave a revoked token accepted, which the last case shows.
+func TestRevocationVersion(t *testing.T) {
+	clk := newMovingClock()
+	tok := jtiToken(t, clk, "alice", "j-1")
+	ask := func(t *testing.T, p policy.AuthenticationPolicy, times int) {
+		t.Helper()
+		for range times {
+			if err := authOf(t, p, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ctx := context.Background()
+
+	t.Run("kept while the version stays", func(t *testing.T) {
+		store := &countingStore{MemoryRevocations: policy.NewMemoryRevocations(0, clk.Now)}
+		p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+		ask(t, p, 2) // verified twice: cached, and cleared at the store's version
+		before := store.asked.Load()
+		ask(t, p, 10)
+		if got := store.asked.Load() - before; got != 0 {
+			t.Fatalf("asked %d times about a cleared cached token", got)
+		}
+		if err := store.RevokeToken(ctx, "someone else's", clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		ask(t, p, 3)
+		if got := store.asked.Load() - before; got != 1 {
+			t.Fatalf("after another revocation: asked %d times, want 1", got)
+		}
+		if err := store.RevokeToken(ctx, "j-1", clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+			t.Fatalf("revoked in the store: %v", err)
+		}
+		if err := store.RevokeSubject(ctx, "bob", clk.Now(), clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+			t.Fatalf("revoked, after the version moved again: %v", err)
+		}
+	})
+
+	t.Run("a user's revocation", func(t *testing.T) {
+		store := &countingStore{MemoryRevocations: policy.NewMemoryRevocations(0, clk.Now)}
+		p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+		ask(t, p, 5)
+		if err := store.RevokeSubject(ctx, "alice", clk.Now().Add(time.Second), clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+			t.Fatalf("the user's tokens revoked: %v", err)
+		}
+	})
+
+	t.Run("version 0 is asked every time", func(t *testing.T) {
+		store := &countingStore{MemoryRevocations: policy.NewMemoryRevocations(0, clk.Now), noVersion: true}
+		p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+		ask(t, p, 2)
+		before := store.asked.Load()
+		ask(t, p, 10)
+		if got := store.asked.Load() - before; got != 10 {
+			t.Fatalf("asked %d times in 10 requests", got)
+		}
+	})
+
+	t.Run("a closed store is asked", func(t *testing.T) {
+		store := &countingStore{MemoryRevocations: policy.NewMemoryRevocations(0, clk.Now)}
+		p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+		ask(t, p, 3)
+		store.Close()
+		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrRevocationUnavailable) {
+			t.Fatalf("after the store closed: %v", err)
+		}
+	})
+
+	t.Run("the version is the store's promise", func(t *testing.T) {
+		// A store whose version does not move: the verifier trusts it,
+		// so the revocation is not seen. This is why a store must move
+		// its version with every revocation.
+		store := &countingStore{MemoryRevocations: policy.NewMemoryRevocations(0, clk.Now), fixVersion: true}
+		p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+		ask(t, p, 3)
+		if err := store.RevokeToken(ctx, "j-1", clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := authOf(t, p, tok); err != nil {
+			t.Fatalf("a fixed version: want the cleared answer kept, got %v", err)
+		}
+	})
+}

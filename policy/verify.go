@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -37,6 +38,8 @@ type VerifiedToken struct {
 	// unchecked: the revocation store could not be asked, and the policy
 	// fails open; such a token is never re-issued.
 	unchecked bool
+	// notRevoked: the record of a cached token's revocation check.
+	notRevoked *atomic.Uint64
 }
 
 // Claims returns a copy of the token's verified claims, decoded when first
@@ -124,7 +127,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 	t.claims = decodedClaimSet(payload, claims)
 	t.jti = revocationID(claims)
 	t.times = times
-	v.remember(raw, t, times, used)
+	t.notRevoked = v.remember(raw, t, times, used)
 	return t
 }
 

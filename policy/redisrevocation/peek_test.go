@@ -136,3 +136,79 @@ func TestKeys(t *testing.T) {
 		t.Error("a subject of MaxSubjectLen bytes is not kept as it is")
 	}
 }
+
+// TestVersion: with the ticker slowed to an hour, nothing but Redis's
+// invalidations, this instance's revocations and a lost connection move
+// a store's version; with its ticker, it moves by itself every CacheTTL/8.
+func TestVersion(t *testing.T) {
+	srv := redistest.Start(t)
+	slow := func(time.Duration) *time.Ticker { return time.NewTicker(time.Hour) }
+	openWith := func(o Options) *Store {
+		s, err := Open(srv.URL(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	newTicker = slow
+	a, b := openWith(Options{}), openWith(Options{})
+	newTicker = time.NewTicker
+	ctx := context.Background()
+	iat := time.Now().Add(-time.Minute)
+	for range 2 { // fetched, then from a's cache
+		if revoked, err := a.Revoked(ctx, "j-1", "alice", iat); err != nil || revoked {
+			t.Fatalf("before: %v %v", revoked, err)
+		}
+	}
+	moved := func(s *Store, from uint64, within time.Duration) bool {
+		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if s.Version() != from {
+				return true
+			}
+		}
+		return false
+	}
+	v := a.Version()
+	if moved(a, v, 100*time.Millisecond) {
+		t.Fatalf("the version moved with nothing revoked: %d -> %d", v, a.Version())
+	}
+	// Another instance revokes a key a cached: Redis's invalidation.
+	if err := b.RevokeToken(ctx, "j-1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !moved(a, v, time.Second) {
+		t.Fatal("the version did not move when another instance revoked a cached key")
+	}
+	if revoked, err := a.Revoked(ctx, "j-1", "alice", iat); err != nil || !revoked {
+		t.Fatalf("after: %v %v", revoked, err)
+	}
+	// This instance's own revocation, of a key it never read.
+	v = a.Version()
+	if err := a.RevokeSubject(ctx, "bob", time.Now(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if a.Version() == v {
+		t.Fatal("the version did not move with a revocation of this instance")
+	}
+	// The connection lost: rueidis drops the cache, and tells.
+	v = a.Version()
+	if r := srv.Do("CLIENT", "KILL", "TYPE", "normal"); r.Int == 0 {
+		t.Fatal("CLIENT KILL killed no connection")
+	}
+	if !moved(a, v, time.Second) {
+		t.Fatal("the version did not move when the connection was lost")
+	}
+	// Closed: 0, so that the verifier asks (and is told it is closed).
+	a.Close()
+	if got := a.Version(); got != 0 {
+		t.Fatalf("closed: version %d", got)
+	}
+
+	// The ticker: every CacheTTL/8, with nothing else happening.
+	c := openWith(Options{CacheTTL: 400 * time.Millisecond})
+	v = c.Version()
+	if !moved(c, v, 200*time.Millisecond) {
+		t.Fatal("the version did not move by itself within two ticks")
+	}
+}

@@ -8,9 +8,11 @@
 // revoked) as well as one that is there, is kept in the instance's memory,
 // and Redis tells the instance when a key it cached changes. So the check
 // the verifier makes on every request is, once a token has been seen, two
-// lookups in local memory (the token's jti, its subject) and no I/O. A
-// token not seen yet costs one round trip, both keys in one request,
-// bounded by [Options].Timeout.
+// lookups in local memory (the token's jti, its subject) and no I/O; and
+// for a token in the verifier's cache, one atomic load while the store's
+// [Store.Version] stays where it was when the store last answered for
+// it. A token not seen yet costs one round trip, both keys in one
+// request, bounded by [Options].Timeout.
 //
 // # Staleness
 //
@@ -19,9 +21,11 @@
 // milliseconds on a local network. When that message cannot arrive (the
 // connection is broken, or Redis or the network stalls without closing
 // it), two things bound how long an instance may go on answering from its
-// cache: the cache is flushed when the connection is lost, and every entry
-// is dropped [Options].CacheTTL after it was fetched (900 ms by default, at
-// most 1 s, which Open enforces). Past that the instance asks Redis, and
+// cache: the cache is flushed when the connection is lost, and no answer
+// is used longer than [Options].CacheTTL after it was fetched (900 ms by
+// default, at most 1 s, which Open enforces: an entry is dropped 7/8 of
+// CacheTTL after it was fetched, and the version that verifiers keep an
+// answer at moves on every 1/8). Past that the instance asks Redis, and
 // while Redis cannot answer, Revoked fails with [ErrUnavailable], which the
 // policies answer 503 (or accept, with Config.RevocationFailOpen). A
 // revocation is therefore refused by every instance within CacheTTL plus
@@ -123,7 +127,9 @@ var ErrUnavailable = errors.New("redisrevocation: redis unavailable")
 // speaks RESP3 to one). It is safe for concurrent use.
 type Store struct {
 	client   rueidis.Client
-	ttl      time.Duration
+	ttl      time.Duration // CacheTTL
+	entryTTL time.Duration // how long rueidis keeps an answer: ttl - tick
+	tick     time.Duration // how often version moves on by itself
 	timeout  time.Duration
 	prefix   string
 	jtiPre   string // prefix + "jti:"
@@ -137,6 +143,11 @@ type Store struct {
 	keyBufs  sync.Pool
 	revokeTo *rueidis.Lua
 	revokeSu *rueidis.Lua
+	// version is Version: it moves on with every invalidation Redis
+	// sends (and a connection lost), every revocation made here, and every
+	// tick, so that no answer a verifier keeps outlives its copy here.
+	version atomic.Uint64
+	stop    chan struct{} // closed by Close, ends the ticker
 	// recent are the keys this instance revoked in the last CacheTTL, so
 	// that its own next check sees them before Redis's invalidation of its
 	// cached answer arrives (which comes after the revocation's reply).
@@ -257,17 +268,25 @@ func Open(rawURL string, o Options) (*Store, error) {
 		opt.TLSConfig = cfg
 	}
 	s := &Store{
-		ttl:     o.CacheTTL,
-		timeout: o.Timeout,
-		prefix:  o.KeyPrefix,
-		jtiPre:  o.KeyPrefix + "jti:",
-		subPre:  o.KeyPrefix + "sub:",
-		subHPre: o.KeyPrefix + "subh:",
-		jtiHPre: o.KeyPrefix + "jtih:",
-		log:     o.Logger,
-		where:   t.redacted,
+		ttl:      o.CacheTTL,
+		tick:     o.CacheTTL / ticksPerCacheTTL,
+		entryTTL: o.CacheTTL - o.CacheTTL/ticksPerCacheTTL,
+		stop:     make(chan struct{}),
+		timeout:  o.Timeout,
+		prefix:   o.KeyPrefix,
+		jtiPre:   o.KeyPrefix + "jti:",
+		subPre:   o.KeyPrefix + "sub:",
+		subHPre:  o.KeyPrefix + "subh:",
+		jtiHPre:  o.KeyPrefix + "jtih:",
+		log:      o.Logger,
+		where:    t.redacted,
 	}
 	s.keyBufs.New = func() any { b := make([]byte, 0, 64); return &b }
+	s.version.Store(1)
+	// Called by rueidis for every invalidation, and with nil when a
+	// connection's cache is dropped (the connection lost): any of them
+	// may change an answer.
+	opt.OnInvalidations = func([]rueidis.RedisMessage) { s.version.Add(1) }
 	s.revokeTo = rueidis.NewLuaScript(revokeTokenScript)
 	s.revokeSu = rueidis.NewLuaScript(revokeSubjectScript)
 	client, err := rueidis.NewClient(opt)
@@ -287,7 +306,44 @@ func Open(rawURL string, o Options) (*Store, error) {
 		s.log.Warn("jwtauth: the revocation store's redis cannot be reached yet; revocation checks fail until it can",
 			"redis", s.where, "error", redact(err, t.password))
 	}
+	go s.ticker(newTicker(s.tick))
 	return s, nil
+}
+
+// ticksPerCacheTTL: the version moves on every CacheTTL/ticksPerCacheTTL,
+// and rueidis keeps an answer for the rest of CacheTTL, so that an answer
+// a verifier keeps at one version is never older than CacheTTL.
+const ticksPerCacheTTL = 8
+
+// newTicker makes the ticker of a Store (the package's tests slow it
+// down, to see what else moves the version).
+var newTicker = time.NewTicker
+
+// ticker moves the version on every tick of t until Close.
+func (s *Store) ticker(t *time.Ticker) {
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.version.Add(1)
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// Version moves on whenever an answer of Revoked may no longer hold (see
+// policy.RevocationStore): with every invalidation Redis sends this
+// instance and every connection it loses, with every revocation it makes,
+// and by itself every CacheTTL/8, the answers it caches being kept for
+// the rest of CacheTTL. So a verifier that keeps an answer until the
+// version moves keeps none longer than CacheTTL, the staleness bound.
+// A closed store's version is 0, so that it is asked (and fails).
+func (s *Store) Version() uint64 {
+	if s.closed.Load() {
+		return 0
+	}
+	return s.version.Load()
 }
 
 // refused tells an error of Redis's own (a reply such as WRONGPASS,
@@ -366,7 +422,7 @@ func (s *Store) Revoked(ctx context.Context, jti, subject string, iat time.Time)
 // it). The key is copied into a string of its own: rueidis may keep it
 // (a pending entry of a miss), and no buffer of ours is ever its memory.
 func (s *Store) peek(key []byte) rueidis.RedisResult {
-	return s.client.DoCache(cancelled, s.client.B().Get().Key(string(key)).Cache(), s.ttl)
+	return s.client.DoCache(cancelled, s.client.B().Get().Key(string(key)).Cache(), s.entryTTL)
 }
 
 // appendSubKey appends the key of subject to buf.
@@ -411,9 +467,9 @@ func (s *Store) fetch(parent context.Context, jti string, checkJTI bool, subject
 		// answered, and one sent again could be another caller's.
 		cmds := make([]rueidis.CacheableTTL, 0, 2)
 		if checkJTI {
-			cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(jtiKey).Cache().ToStaticTTL(), s.ttl))
+			cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(jtiKey).Cache().ToStaticTTL(), s.entryTTL))
 		}
-		cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(subKey).Cache().ToStaticTTL(), s.ttl))
+		cmds = append(cmds, rueidis.CT(s.client.B().Get().Key(subKey).Cache().ToStaticTTL(), s.entryTTL))
 		rs = s.client.DoMultiCache(ctx, cmds...)
 		// A peek's cancelled context can reach this call when both meet on
 		// one pending entry or one connection attempt: its context.Canceled
@@ -546,6 +602,7 @@ func (s *Store) RevokeToken(ctx context.Context, jti string, exp time.Time) erro
 		return err
 	}
 	s.recent.put(key, time.Now().Add(s.ttl), 0)
+	s.version.Add(1)
 	return nil
 }
 
@@ -572,6 +629,7 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 		return err
 	}
 	s.recent.put(key, time.Now().Add(s.ttl), sec)
+	s.version.Add(1)
 	return nil
 }
 
@@ -601,6 +659,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	close(s.stop)
 	s.client.Close()
 	return nil
 }

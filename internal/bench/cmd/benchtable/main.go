@@ -25,12 +25,16 @@ import (
 var peers = []string{"jwtauth-go-chi", "auth0", "golang-jwt"}
 
 // order is the order of the rows within an algorithm.
-var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "go-jose", "floor", "none"}
+var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "go-jose", "floor", "none", "store-none", "store-memory", "store-redis", "redis-round-trip"}
 
 // baselines are the workloads that compare parts rather than whole
 // requests: they have no peers, and each row is set against the named
 // row instead of the floor.
-var baselines = map[string]string{"claims": "encoding-json"}
+var baselines = map[string]string{
+	"claims":          "encoding-json",
+	"revocation-warm": "store-none",
+	"revocation-cold": "store-none",
+}
 
 var labels = map[string]string{
 	"encoding-json":                "encoding/json, UseNumber (lenient)",
@@ -44,6 +48,10 @@ var labels = map[string]string{
 	"go-jose":                      "go-jose v4 alone (reference)",
 	"floor":                        "floor (stdlib)",
 	"none":                         "no auth (chi + recorder only)",
+	"store-none":                   "jwtauth, no revocation store",
+	"store-memory":                 "jwtauth + in-memory store",
+	"store-redis":                  "jwtauth + Redis store (client-side cached)",
+	"redis-round-trip":             "the Redis store alone, keys never seen (one round trip; reference)",
 }
 
 // line matches "BenchmarkAuth/alg=HS256/work=cold/impl=jwtauth-2  N  x ns/op  y B/op  z allocs/op".
