@@ -131,7 +131,6 @@ func TestTargetURIOfTheRequest(t *testing.T) {
 	}
 }
 
-
 func TestTrustedProxies(t *testing.T) {
 	keys(t)
 	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
