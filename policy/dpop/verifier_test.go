@@ -2,6 +2,11 @@ package dpop
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -479,4 +484,40 @@ func TestVerifyProofDirect(t *testing.T) {
 	}
 	_, err := v.VerifyProof(context.Background(), mint(t, spec{}), http.MethodGet, "not a uri", testToken)
 	wantReason(t, err, ErrURIMismatch)
+}
+
+// TestPSSSaltLength: an RSA-PSS proof whose salt is not as long as the
+// hash (RFC 7518 section 3.5) is refused, though go-jose verifies it. The
+// signature is made with the standard library over go-jose's signing
+// input.
+func TestPSSSaltLength(t *testing.T) {
+	keys(t)
+	v := newTestVerifier(t, Config{})
+	good := mint(t, spec{alg: jose.PS256, key: rsaKey})
+	if _, err := verifyOne(t, v, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, salt := range []int{0, 20, 64} {
+		p := mint(t, spec{alg: jose.PS256, key: rsaKey})
+		input := p[:strings.LastIndexByte(p, '.')]
+		digest := sha256.Sum256([]byte(input))
+		sig, err := rsa.SignPSS(rand.Reader, rsaKey, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: salt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = verifyOne(t, v, input+"."+base64.RawURLEncoding.EncodeToString(sig))
+		wantReason(t, err, ErrInvalidSignature)
+	}
+}
+
+// TestRSAExponent: an RSA jwk with an even or tiny public exponent is
+// refused before its signature is looked at.
+func TestRSAExponent(t *testing.T) {
+	keys(t)
+	v := newTestVerifier(t, Config{})
+	pub := jwkMap(t, &rsaKey.PublicKey)
+	for _, e := range []string{"AQ", "Ag", "BA", "AQAA"} {
+		_, err := verifyOne(t, v, mint(t, spec{alg: jose.RS256, key: rsaKey, jwk: with(pub, "e", e)}))
+		wantReason(t, err, ErrInvalidKey)
+	}
 }
