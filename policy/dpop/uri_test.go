@@ -26,6 +26,7 @@ func TestNormalizeURI(t *testing.T) {
 		"https://api.example.com/%7euser/%41":         "https://api.example.com/~user/A",
 		"https://api.example.com/a%2fb":               "https://api.example.com/a%2Fb",
 		"https://api.example.com/a%2Fb":               "https://api.example.com/a%2Fb",
+		"https://api.example.com/caf%c3%a9":           "https://api.example.com/caf%C3%A9",
 		"https://api.example.com/a b":                 "https://api.example.com/a%20b",
 		"https://api.example.com/caf\u00e9":           "https://api.example.com/caf%C3%A9",
 		"https://api.example.com/a/./b/../c":          "https://api.example.com/a/c",

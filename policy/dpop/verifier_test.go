@@ -395,6 +395,11 @@ func TestHeaderFields(t *testing.T) {
 	big := mint(t, spec{claims: map[string]any{"pad": strings.Repeat("x", DefaultMaxProofBytes)}})
 	_, err = verifyOne(t, v, big)
 	wantReason(t, err, ErrProofTooLarge)
+	// Before the request's URI is worked out, too.
+	star := request(strings.Repeat("A", DefaultMaxProofBytes+1))
+	star.RequestURI = "*"
+	_, err = v.Verify(context.Background(), star, testToken)
+	wantReason(t, err, ErrProofTooLarge)
 	small := newTestVerifier(t, Config{MaxProofBytes: 100})
 	_, err = verifyOne(t, small, mint(t, spec{}))
 	wantReason(t, err, ErrProofTooLarge)
