@@ -41,6 +41,9 @@
 //	                         expiring when the last of them does
 //	<prefix>subh:<sha256>    the same for a subject over MaxSubjectLen bytes (hex SHA-256)
 //	<prefix>jtih:<sha256>    the same for a jti over MaxJTILen bytes
+//	<prefix>dpop:<key>       "1": a DPoP proof seen (FirstUse), expiring when
+//	                         the proof would be too old anyway
+//	<prefix>dpoph:<sha256>   the same for a key over MaxJTILen bytes
 //
 // Entries expire with the tokens they revoke, so the keys do not grow
 // without bound. Revocations of a subject keep the
@@ -72,6 +75,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/dpop"
 )
 
 // Options tune a Store; zero values are defaults.
@@ -136,6 +140,8 @@ type Store struct {
 	subPre   string // prefix + "sub:"
 	subHPre  string // prefix + "subh:"
 	jtiHPre  string // prefix + "jtih:"
+	dpopPre  string // prefix + "dpop:"
+	dpopHPre string // prefix + "dpoph:"
 	log      *slog.Logger
 	where    string // the URL without credentials, for logs and String
 	down     atomic.Bool
@@ -198,7 +204,10 @@ func (r *recentRevocations) get(key []byte) (recentRevocation, bool) {
 	return e, ok && time.Now().Before(e.until)
 }
 
-var _ policy.RevocationStore = (*Store)(nil)
+var (
+	_ policy.RevocationStore = (*Store)(nil)
+	_ dpop.ReplayCache       = (*Store)(nil)
+)
 
 // Open connects to the Redis server of rawURL:
 // redis://[user:password@]host:port/db, or rediss:// for TLS. The port
@@ -278,6 +287,8 @@ func Open(rawURL string, o Options) (*Store, error) {
 		subPre:   o.KeyPrefix + "sub:",
 		subHPre:  o.KeyPrefix + "subh:",
 		jtiHPre:  o.KeyPrefix + "jtih:",
+		dpopPre:  o.KeyPrefix + "dpop:",
+		dpopHPre: o.KeyPrefix + "dpoph:",
 		log:      o.Logger,
 		where:    t.redacted,
 	}
@@ -631,6 +642,43 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, before, until
 	s.recent.put(key, time.Now().Add(s.ttl), sec)
 	s.version.Add(1)
 	return nil
+}
+
+// FirstUse records key, a DPoP proof's (dpop.ReplayKey), until until, and
+// tells whether it was not recorded before: one SET NX PX, so that no
+// instance sharing the server accepts a proof another accepted. A key
+// over MaxJTILen bytes is kept by its SHA-256; an until already past
+// records nothing. The call is bounded by Options.Timeout; its failures
+// wrap ErrUnavailable. It makes the Store a dpop.ReplayCache.
+func (s *Store) FirstUse(ctx context.Context, key string, until time.Time) (bool, error) {
+	if s.closed.Load() {
+		return false, fmt.Errorf("%w: the store is closed", ErrUnavailable)
+	}
+	ms := msUntil(until)
+	if ms <= 0 {
+		return true, nil // too old to be accepted anyway: nothing to record
+	}
+	var k string
+	if len(key) <= MaxJTILen {
+		k = s.dpopPre + key
+	} else {
+		sum := sha256.Sum256([]byte(key))
+		k = s.dpopHPre + hex.EncodeToString(sum[:])
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	err := s.client.Do(ctx, s.client.B().Set().Key(k).Value("1").Nx().PxMilliseconds(ms).Build()).Error()
+	switch {
+	case err == nil:
+		s.noteOutcome(nil)
+		return true, nil
+	case rueidis.IsRedisNil(err):
+		s.noteOutcome(nil)
+		return false, nil // there already: a replay
+	}
+	err = s.unavailable(err)
+	s.noteOutcome(err)
+	return false, err
 }
 
 // msUntil is the whole milliseconds from now to t, rounded up.

@@ -3,7 +3,9 @@ package redisrevocation_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +24,7 @@ import (
 	"github.com/pyramid-go/jwtauth/internal/redistest"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
+	"github.com/pyramid-go/jwtauth/policy/dpop"
 	"github.com/pyramid-go/jwtauth/policy/redisrevocation"
 )
 
@@ -763,4 +766,67 @@ func TestOpenRefused(t *testing.T) {
 		t.Fatalf("Open of a server that is down: %v; want a store that connects later", err)
 	}
 	s.Close()
+}
+
+// TestFirstUse: the Store as DPoP's replay cache, shared by two
+// instances: a key recorded by one is a replay on the other; the entry
+// lives until its time and no longer; a long key is kept by its hash; an
+// until already past records nothing; a store that cannot reach Redis
+// fails with ErrUnavailable, and answers again once Redis is back.
+func TestFirstUse(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv.URL(), redisrevocation.Options{KeyPrefix: "app1:"})
+	b := open(t, srv.URL(), redisrevocation.Options{KeyPrefix: "app1:"})
+	ctx := context.Background()
+	until := time.Now().Add(5 * time.Minute)
+	key := dpop.ReplayKey("thumbprint", randomJTI())
+	first, err := a.FirstUse(ctx, key, until)
+	if err != nil || !first {
+		t.Fatalf("first use: %v %v", first, err)
+	}
+	for _, s := range []*redisrevocation.Store{a, b} {
+		if again, err := s.FirstUse(ctx, key, until); err != nil || again {
+			t.Fatalf("the same key again: %v %v; want a replay", again, err)
+		}
+	}
+	if got := pttl(t, srv, "app1:dpop:"+key); !near(got, 5*time.Minute) {
+		t.Errorf("the proof's PTTL %d ms; want about 5 minutes", got)
+	}
+	if other, err := b.FirstUse(ctx, dpop.ReplayKey("thumbprint", randomJTI()), until); err != nil || !other {
+		t.Fatalf("another key: %v %v", other, err)
+	}
+	long := strings.Repeat("k", 300)
+	if first, err := a.FirstUse(ctx, long, until); err != nil || !first {
+		t.Fatalf("a long key: %v %v", first, err)
+	}
+	if again, err := b.FirstUse(ctx, long, until); err != nil || again {
+		t.Fatalf("a long key again: %v %v", again, err)
+	}
+	sum := sha256.Sum256([]byte(long))
+	if got := pttl(t, srv, "app1:dpoph:"+hex.EncodeToString(sum[:])); !near(got, 5*time.Minute) {
+		t.Errorf("the long key's hashed entry: PTTL %d ms", got)
+	}
+	if first, err := a.FirstUse(ctx, "past", time.Now().Add(-time.Second)); err != nil || !first {
+		t.Fatalf("a past until: %v %v", first, err)
+	}
+	if n := srv.Do("EXISTS", "app1:dpop:past"); n.Int != 0 {
+		t.Error("a past until was recorded")
+	}
+
+	srv.Kill()
+	if _, err := a.FirstUse(ctx, dpop.ReplayKey("thumbprint", randomJTI()), until); !errors.Is(err, redisrevocation.ErrUnavailable) {
+		t.Fatalf("with the server down: %v; want ErrUnavailable", err)
+	}
+	srv.Restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		first, err := a.FirstUse(ctx, dpop.ReplayKey("thumbprint", randomJTI()), until)
+		if err == nil && first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery within 5 s: %v %v", first, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
