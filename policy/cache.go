@@ -26,6 +26,7 @@ type cachedToken struct {
 	jti    string
 	times  tokenTimes
 	keys   keysUsed
+	scopes []string // the principals of its scopes (Config.ScopePrincipals)
 }
 
 // The verified-token cache skips the signature and the decoding of a token
@@ -73,7 +74,7 @@ func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
 		return VerifiedToken{}, false
 	}
-	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times}, true
+	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times, scopes: e.scopes}, true
 }
 
 // Known answers a token verified before from the cache, as Verify would
@@ -99,7 +100,7 @@ func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used 
 	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
 		return
 	}
-	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used})
+	v.cache.Set(raw, cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used, scopes: t.scopes})
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were
