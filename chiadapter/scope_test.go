@@ -5,14 +5,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pyramid-go/jwtauth/authorizer"
 	"github.com/pyramid-go/jwtauth/chiadapter"
+	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 )
 
@@ -212,5 +216,68 @@ func TestForbiddenScopeAttributeAuthorizer(t *testing.T) {
 	rec = do(scopeApp(p, &chiadapter.Guard{Policy: p, Forbidden: forbidden}), http.MethodPut, "/articles/1", tok)
 	if got := rec.Header().Values("WWW-Authenticate"); rec.Code != http.StatusTeapot || len(got) != 0 {
 		t.Errorf("custom Forbidden: %d %q", rec.Code, got)
+	}
+}
+
+// TestREADMEScopes serves the README's "OAuth 2 scopes and RFC 9068"
+// router (its ACL and routes, with a master secret for the identity
+// provider's keys) and checks that the 403 the README shows is the one
+// served, byte for byte.
+func TestREADMEScopes(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## OAuth 2 scopes and RFC 9068")
+	if !ok {
+		t.Fatal(`README.md has no section "OAuth 2 scopes and RFC 9068"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	const shown = `< WWW-Authenticate: Bearer error="insufficient_scope", scope="articles:write"`
+	if !strings.Contains(section, shown) {
+		t.Fatalf("the README's section no longer shows %s; keep this test in step with it", shown)
+	}
+
+	api, err := policy.NewJWT(policy.Config{
+		MasterSecret:    testSecret,
+		Schemes:         []string{"Bearer"},
+		Audience:        []string{"https://api.example.com"},
+		Profile:         policy.ProfileRFC9068,
+		ScopePrincipals: true,
+		Logger:          slog.New(slog.DiscardHandler),
+		Now:             func() time.Time { return testNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	acl := authorizer.ACL{
+		{Action: authorizer.Allow, Principal: "scope:articles:read", Permissions: authorizer.Perms("view")},
+		{Action: authorizer.Allow, Principal: "scope:articles:write", Permissions: authorizer.Perms("view", "edit")},
+		{Action: authorizer.Allow, Principal: "group:admins", Permissions: authorizer.AllPermissions},
+	}
+	guard := &chiadapter.Guard{Policy: api}
+	router := chi.NewRouter()
+	router.Use(chiadapter.Authenticate(api), chiadapter.StaticACL("root", acl))
+	router.With(guard.Require("view")).Get("/articles/{id}", okHandler)
+	router.With(guard.Require("edit")).Put("/articles/{id}", okHandler)
+	srv := httptest.NewServer(router)
+	defer srv.Close()
+
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: testSecret}, (&jose.SignerOptions{}).WithType("at+jwt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := userClaims("rita")
+	for k, v := range map[string]any{"iss": "https://id.example.com", "aud": "https://api.example.com", "client_id": "c1", "jti": "j1", "scope": "articles:read"} {
+		claims[k] = v
+	}
+	authz := "Bearer " + testkit.MintSigned(t, signer, claims)
+	if code, _ := serve(t, srv, http.MethodGet, "/articles/1", authz); code != http.StatusOK {
+		t.Errorf("GET: %d; want 200", code)
+	}
+	code, got := serve(t, srv, http.MethodPut, "/articles/1", authz)
+	if want := strings.TrimPrefix(shown, "< WWW-Authenticate: "); code != http.StatusForbidden || !slices.Equal(got, []string{want}) {
+		t.Errorf("PUT: %d %q; want 403 %q", code, got, want)
 	}
 }
