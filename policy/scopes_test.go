@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -292,4 +293,47 @@ func TestIsScopeToken(t *testing.T) {
 			t.Errorf("IsScopeToken(%#x) = %v; want %v", c, got, want)
 		}
 	}
+}
+
+// FuzzScopeClaim holds the scope reading to its rule on any string, as
+// scope or scp: the token verifies exactly when the string is scope
+// tokens separated by single spaces, at most MaxScopes of them, and its
+// principals are then those scopes, in order, each once.
+func FuzzScopeClaim(f *testing.F) {
+	for _, s := range []string{"a", "a b", "a  b", " a", "a ", "", "a\tb", `a"b`, "café", "a a", "x:y https://z/w"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	p := newPolicy(f, func(c *policy.Config) { c.ScopePrincipals = true; c.CacheSize = policy.NoCache })
+	f.Fuzz(func(t *testing.T, s string, scp bool) {
+		if !utf8.ValidString(s) {
+			return // encoding/json would write U+FFFD: another string
+		}
+		name := "scope"
+		if scp {
+			name = "scp"
+		}
+		tok := mintHS(t, scopeClaims(map[string]any{name: s}))
+		got, err := p.EffectivePrincipals(newRequest(jwtAuth(tok)))
+		parts := strings.Split(s, " ")
+		valid := len(parts) <= policy.MaxScopes && !slices.ContainsFunc(parts, func(p string) bool { return !policy.IsScopeToken(p) })
+		if valid != (err == nil) {
+			t.Fatalf("%q as %s: %v; valid by the grammar: %v", s, name, err, valid)
+		}
+		if err != nil {
+			if !errors.Is(err, policy.ErrInvalidScope) {
+				t.Fatalf("%q: %v; want ErrInvalidScope", s, err)
+			}
+			return
+		}
+		var want []string
+		for _, part := range parts {
+			if !slices.Contains(want, policy.ScopePrefix+part) {
+				want = append(want, policy.ScopePrefix+part)
+			}
+		}
+		if !slices.Equal(got[3:], want) {
+			t.Fatalf("%q: principals %q; want the scopes %q", s, got, want)
+		}
+	})
 }
