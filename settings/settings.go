@@ -324,6 +324,7 @@ func isKnown(name string) bool {
 //     tokens without exp.
 //   - booleans are read as Pyramid's asbool reads them: true, yes, on, 1, t,
 //     y and false, no, off, 0, f, n, in any case.
+//   - profile is rfc9068 or none, in any case (policy.Config.Profile).
 //   - debug_authorization belongs to the chi adapter: Parse only checks it
 //     (see DebugAuthorization).
 //   - jwks_file, jwks_url and oidc_issuer (a list) name the key sets of
