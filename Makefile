@@ -49,6 +49,7 @@ fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzToken$$' ./internal/authheader
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzCandidate$$' ./internal/authheader
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzVerifyRequest$$' ./policy
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzScopeClaim$$' ./policy
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzBasicHeader$$' ./policy/basic
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseSettings$$' ./settings
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzDecodeObject$$' ./internal/strictjson

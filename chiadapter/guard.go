@@ -34,6 +34,16 @@ type Guard struct {
 	// the CSRF rule rejected (policy.ErrCrossOrigin),
 	// policy.WriteCrossOriginRefusal's answer. Both handlers can read the
 	// decision with DecisionOf.
+	//
+	// When that policy's scopes are principals (a method
+	// ScopePrincipals() bool that answers true, as policy.JWT's does with
+	// policy.Config.ScopePrincipals), a permission refused by Require adds
+	// `scope="a b"`: the scopes that would grant it on the resource, those
+	// of the principals the Authorizer's PrincipalsAllowedByPermission
+	// (authorizer.ACLAuthorizer's, when it has such a method) finds there
+	// that start with policy.ScopePrefix, without the prefix, sorted (a
+	// name that is no scope token by policy.IsScopeToken is left out). It
+	// is left out when no scope would grant the permission.
 	Forbidden http.Handler
 	// Debug logs every decision with its sentence, as Pyramid's
 	// debug_authorization setting does (jwtauth.debug_authorization).
@@ -62,7 +72,7 @@ func (g *Guard) Authenticated(next http.Handler) http.Handler {
 		case id.Err == nil:
 			next.ServeHTTP(w, r)
 		case errors.Is(id.Err, policy.ErrUserRejected):
-			g.forbidden(w, r, p, id)
+			g.forbidden(w, r, p, id, "")
 		default:
 			g.unauthorized(w, r, p)
 		}
@@ -93,7 +103,7 @@ func (g *Guard) Require(permission string) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 			case id.Err == nil || errors.Is(id.Err, policy.ErrUserRejected):
 				// Valid credentials, not enough.
-				g.forbidden(w, r, p, id)
+				g.forbidden(w, r, p, id, permission)
 			default:
 				g.unauthorized(w, r, p)
 			}
@@ -148,7 +158,10 @@ func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, p policy.Au
 	}
 }
 
-func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.AuthenticationPolicy, id policy.Identity) {
+// forbidden answers valid credentials that are not enough: for want of
+// permission on r's resource (Require), or of an accepted user
+// (Authenticated, permission "").
+func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.AuthenticationPolicy, id policy.Identity, permission string) {
 	switch {
 	case g.Forbidden != nil:
 		g.Forbidden.ServeHTTP(w, r)
@@ -158,11 +171,47 @@ func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.Authe
 		return
 	}
 	// RFC 6750's answer to valid credentials that are not enough, in the
-	// scheme of each of the policy's token challenges (Basic has none).
-	for _, scheme := range tokenSchemes(p, nil) {
-		w.Header().Add("WWW-Authenticate", scheme+` error="insufficient_scope"`)
+	// scheme of each of the policy's token challenges (Basic has none),
+	// with the scopes that would do for a policy whose scopes are
+	// principals.
+	var scope string // the scope attribute, worked out once
+	var scoped bool
+	for _, c := range tokenSchemes(p, nil) {
+		challenge := c.scheme + ` error="insufficient_scope"`
+		if c.scopes && permission != "" {
+			if !scoped {
+				scope, scoped = g.scopeAttribute(r, permission), true
+			}
+			challenge += scope
+		}
+		w.Header().Add("WWW-Authenticate", challenge)
 	}
 	writeError(w, http.StatusForbidden, "forbidden")
+}
+
+// scopeAttribute is the auth-param `, scope="a b"` of the scopes that would
+// grant permission on r's resource (see Guard.Forbidden), or "" when none
+// would or the authorizer cannot tell.
+func (g *Guard) scopeAttribute(r *http.Request, permission string) string {
+	pa, ok := g.authorizer().(interface {
+		PrincipalsAllowedByPermission(context authorizer.Resource, permission string) []string
+	})
+	if !ok {
+		return ""
+	}
+	var scopes []string
+	for _, principal := range pa.PrincipalsAllowedByPermission(Resource(r), permission) {
+		// A scope token holds no space, '"' or '\': each is safe inside
+		// the quoted string, and the list is unambiguous.
+		if name, ok := strings.CutPrefix(principal, policy.ScopePrefix); ok && policy.IsScopeToken(name) {
+			scopes = append(scopes, name)
+		}
+	}
+	if len(scopes) == 0 {
+		return ""
+	}
+	slices.Sort(scopes)
+	return `, scope="` + strings.Join(slices.Compact(scopes), " ") + `"`
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
@@ -171,20 +220,36 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
+// tokenScheme is one scheme a policy challenges with for tokens, and
+// whether the scopes of its tokens are principals.
+type tokenScheme struct {
+	scheme string
+	scopes bool
+}
+
 // tokenSchemes appends to out the Authorization schemes that p and the
 // policies it stacks challenge with for tokens: the Scheme() of each that
 // has one (policy.JWT), but Basic, which RFC 6750's attributes are not
-// for. It asks nothing of the request, so that no policy's Forget (which
-// may sign a user out) is called to answer a 403.
-func tokenSchemes(p policy.AuthenticationPolicy, out []string) []string {
+// for; each once, its scopes principals when they are for any policy of
+// that scheme (ScopePrincipals() true). It asks nothing of the request, so
+// that no policy's Forget (which may sign a user out) is called to answer
+// a 403.
+func tokenSchemes(p policy.AuthenticationPolicy, out []tokenScheme) []tokenScheme {
 	if s, ok := p.(policy.Stack); ok {
 		for _, inner := range s.Stacked() {
 			out = tokenSchemes(inner, out)
 		}
 		return out
 	}
-	if s, ok := p.(interface{ Scheme() string }); ok && s.Scheme() != "" && !strings.EqualFold(s.Scheme(), "Basic") && !slices.ContainsFunc(out, func(t string) bool { return strings.EqualFold(t, s.Scheme()) }) {
-		out = append(out, s.Scheme())
+	s, ok := p.(interface{ Scheme() string })
+	if !ok || s.Scheme() == "" || strings.EqualFold(s.Scheme(), "Basic") {
+		return out
 	}
-	return out
+	sp, _ := p.(interface{ ScopePrincipals() bool })
+	scopes := sp != nil && sp.ScopePrincipals()
+	if i := slices.IndexFunc(out, func(t tokenScheme) bool { return strings.EqualFold(t.scheme, s.Scheme()) }); i >= 0 {
+		out[i].scopes = out[i].scopes || scopes
+		return out
+	}
+	return append(out, tokenScheme{s.Scheme(), scopes})
 }

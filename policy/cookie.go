@@ -120,6 +120,8 @@ func NewCookie(cfg CookieConfig) (*Cookie, error) {
 		return nil, configErr("cookie_trusted_origins", "%w", err)
 	}
 	switch {
+	case cfg.Profile != ProfileNone:
+		return nil, configErr("profile", "is for the access tokens an authorization server issues: a cookie policy verifies the session tokens it signs itself")
 	case cfg.DisableVerifySignature:
 		return nil, configErr("disable_verify_signature", "a cookie policy verifies the tokens it signs: a forged cookie would otherwise be re-issued signed")
 	case cfg.ReissueAfter < 0:
@@ -175,6 +177,10 @@ func (c *Cookie) CookieName() string { return c.cookie.Name }
 
 // Verifier returns the policy's verifier.
 func (c *Cookie) Verifier() *Verifier { return c.v }
+
+// ScopePrincipals tells whether the scopes of the policy's tokens are
+// principals (Config.ScopePrincipals).
+func (c *Cookie) ScopePrincipals() bool { return c.cfg.ScopePrincipals }
 
 // Close stops the background work of the policy's key sets and cache.
 func (c *Cookie) Close() error { return c.v.Close() }

@@ -18,7 +18,8 @@
 //     from its cookie; a Verifier checks it (structure, algorithm, header,
 //     signature, claims, with the verified-token cache, then the
 //     revocation store, if any: RevocationStore), and the userid's
-//     principals follow (the reserved prefixes, the group finder);
+//     principals follow (the reserved prefixes, the group finder, then,
+//     with Config.ScopePrincipals, the scopes the verifier read);
 //   - the policy's own methods (AuthenticatedUserID, EffectivePrincipals,
 //     Challenge, ...), the chi adapter's guards and the context accessors
 //     (IdentityFrom, UserIDFrom, PrincipalsFrom, ClaimsFrom, and

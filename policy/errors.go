@@ -62,12 +62,48 @@ var (
 	// ErrUnknownIssuer: the token's iss names no configured key set
 	// (Config.KeySets); it is refused before any key is fetched.
 	ErrUnknownIssuer = errors.New("issuer not accepted")
+	// ErrMissingClaim: the token lacks a claim that Config.Profile
+	// requires; the reason is a *ClaimError naming it.
+	ErrMissingClaim = errors.New("missing claim")
+	// ErrInvalidClaim: a claim that Config.Profile requires has the wrong
+	// JSON type (a client_id that is not a string, say); the reason is a
+	// *ClaimError naming it.
+	ErrInvalidClaim = errors.New("invalid claim")
+	// ErrInvalidScope: with Config.ScopePrincipals, the token's scope (or
+	// scp) claim is not a list of RFC 6749 scope tokens, or holds more
+	// than MaxScopes of them; the reason is a *ClaimError naming the claim.
+	ErrInvalidScope = errors.New("invalid scope claim")
 )
+
+// ClaimError is the reason of a token refused for one claim: the
+// InvalidTokenError's Reason, which matches Err with errors.Is (such as
+// ErrMissingClaim, ErrInvalidClaim or ErrInvalidScope) and whose text,
+// "missing claim client_id" say, names the claim and nothing it holds, so
+// that it is safe to show in the challenge's error_description.
+type ClaimError struct {
+	// Claim is the name of the claim at fault, such as "client_id".
+	Claim string
+	// Err is what is wrong with it, one of the Err* reasons above.
+	Err error
+}
+
+// Error returns the reason and the claim's name.
+func (e *ClaimError) Error() string { return e.Err.Error() + " " + e.Claim }
+
+// Unwrap returns the reason.
+func (e *ClaimError) Unwrap() error { return e.Err }
+
+// claimInvalid is the invalid-credentials error of the claim name, for
+// reason, with cause (what exactly is wrong; never the claim's value).
+func claimInvalid(name string, reason, cause error) *InvalidTokenError {
+	return invalid(&ClaimError{Claim: name, Err: reason}, cause)
+}
 
 // InvalidTokenError is the error for a presented token that failed. It
 // matches ErrInvalidCredentials and its Reason with errors.Is.
 type InvalidTokenError struct {
-	// Reason is one of the Err* reasons above; its text is safe to show.
+	// Reason is one of the Err* reasons above, or a *ClaimError wrapping
+	// one and naming the claim at fault; its text is safe to show.
 	Reason error
 	// Cause is the underlying error, for debugging. It never holds the
 	// signature, but a parser's message may quote a fragment of the

@@ -133,6 +133,23 @@ type Config struct {
 	// It must be a media subtype name (RFC 6838 section 4.2: letters,
 	// digits and !#$&-^_.+, at most 127 of them), "application/" optional.
 	TokenType string
+	// Profile holds tokens to a profile of access tokens (profile):
+	// ProfileRFC9068 requires RFC 9068's typ (at+jwt, the TokenType it
+	// sets when none is) and claims. Default ProfileNone.
+	Profile Profile
+	// ScopePrincipals makes each OAuth 2 scope of a verified token a
+	// principal ScopePrefix+scope (scope_principals), after the groups in
+	// the effective principals, so that ACLs grant permissions to scopes
+	// as to groups; and the chi adapter's 403 then names the scopes that
+	// would grant the permission refused. The scopes are the claim
+	// "scope" (a string of scopes separated by spaces, RFC 9068), or,
+	// when a token has no "scope", "scp" (such a string or an array of
+	// strings); a token whose scope claim is malformed (see IsScopeToken),
+	// or holds more than MaxScopes scopes, is invalid credentials
+	// (ErrInvalidScope). It needs ScopePrefix reserved, as it is by
+	// default (ReservedPrincipalPrefixes), so that no userid is a scope.
+	// Default false: the scope claims are not read.
+	ScopePrincipals bool
 	// ReservedPrincipalPrefixes start the principals that name something
 	// other than a user, such as groups (reserved_principal_prefixes): a
 	// token whose userid starts with one is a user rejected
@@ -298,6 +315,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	if cfg.TokenType != "" && !isMediaSubtype(mediaType(cfg.TokenType)) {
 		return nil, configErr("token_type", "%q is not a media type (such as at+jwt or application/at+jwt)", cfg.TokenType)
+	}
+	if err := checkProfile(&cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Leeway < 0 {
 		return nil, configErr("leeway", "must not be negative")
@@ -499,6 +519,11 @@ func (p *JWT) Scheme() string { return p.cfg.Schemes[0] }
 
 // Schemes returns the Authorization schemes the policy reads.
 func (p *JWT) Schemes() []string { return slices.Clone(p.cfg.Schemes) }
+
+// ScopePrincipals tells whether the scopes of the policy's tokens are
+// principals (Config.ScopePrincipals): the chi adapter's 403 then names
+// the scopes that would grant the permission refused.
+func (p *JWT) ScopePrincipals() bool { return p.cfg.ScopePrincipals }
 
 // checkClaimName tells what makes name no name of a claim: empty, too
 // long, invalid UTF-8, or holding a control character.

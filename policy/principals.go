@@ -25,7 +25,7 @@ const SystemPrefix = "system."
 // Config.ReservedPrincipalPrefixes reserves by default besides
 // SystemPrefix: those of groups, roles and OAuth scopes, as applications
 // and this project name them.
-func DefaultReservedPrincipalPrefixes() []string { return []string{"group:", "role:", "scope:"} }
+func DefaultReservedPrincipalPrefixes() []string { return []string{"group:", "role:", ScopePrefix} }
 
 // ReservedPrefixes are a policy's reserved principal prefixes: SystemPrefix
 // and those of its configuration, made by NewReservedPrefixes.

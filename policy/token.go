@@ -60,9 +60,10 @@ func (v *Verifier) Encode(claims any) (string, error) {
 
 // NewToken makes a token for userid: the userid claim, iat now, exp after
 // the configured expiration (none when it is negative), aud and iss when
-// they are configured, a random jti (JTIBytes) when a revocation store is,
-// then the extra claims, which may replace any of these but the userid
-// claim.
+// they are configured, a random jti (JTIBytes) when a revocation store or
+// ProfileRFC9068 is, then the extra claims, which may replace any of these
+// but the userid claim (with ProfileRFC9068, give it client_id: a token
+// without it does not verify).
 func (v *Verifier) NewToken(userid string, extra map[string]any) (string, error) {
 	if _, ok := extra[v.cfg.UserIDClaim]; ok {
 		return "", fmt.Errorf("jwtauth: extra claims must not set the userid claim %q", v.cfg.UserIDClaim)
@@ -82,8 +83,8 @@ func (v *Verifier) NewToken(userid string, extra map[string]any) (string, error)
 	if v.cfg.Issuer != "" {
 		claims["iss"] = v.cfg.Issuer
 	}
-	if v.cfg.Revocation != nil {
-		claims["jti"] = newJTI() // so that the token can be revoked alone
+	if v.cfg.Revocation != nil || v.cfg.Profile == ProfileRFC9068 {
+		claims["jti"] = newJTI() // so that the token can be revoked alone; RFC 9068 requires one
 	}
 	maps.Copy(claims, extra)
 	claims[v.cfg.UserIDClaim] = userid

@@ -23,6 +23,9 @@ func newTokenIdentities(cfg Config) (tokenIdentities, error) {
 		return tokenIdentities{}, configErr("reserved_principal_prefixes", "%w", err)
 	}
 	cfg.ReservedPrincipalPrefixes = reserved
+	if _, ok := reserved.Of(ScopePrefix); cfg.ScopePrincipals && !ok {
+		return tokenIdentities{}, configErr("reserved_principal_prefixes", "must reserve %s with scope_principals: a userid %sx would otherwise be the scope x in every ACL", ScopePrefix, ScopePrefix)
+	}
 	acceptAll := cfg.GroupFinder == nil
 	if acceptAll {
 		cfg.GroupFinder = AcceptAll
@@ -63,7 +66,8 @@ func (ti *tokenIdentities) logInvalid(r *http.Request, err error) {
 
 // identity is the identity of a request that presented the token t (or,
 // when presented is false, none): the token's userid and its principals,
-// after the reserved prefixes and the group finder.
+// after the reserved prefixes and the group finder, with its scopes last
+// (read once, when the token was verified: Config.ScopePrincipals).
 func (ti *tokenIdentities) identity(r *http.Request, t VerifiedToken, presented bool) Identity {
 	id := Identity{Claimed: t.UserID, HasClaim: t.HasUserID, Err: t.Err, claims: t.claims, revocationUnchecked: t.unchecked}
 	switch {
@@ -80,7 +84,8 @@ func (ti *tokenIdentities) identity(r *http.Request, t VerifiedToken, presented 
 		return id
 	}
 	id.UserID = t.UserID
-	id.Principals = append(append(make([]string, 0, 3+len(groups)), t.UserID, Everyone, Authenticated), groups...)
+	id.Principals = make([]string, 0, 3+len(groups)+len(t.scopes))
+	id.Principals = append(append(append(id.Principals, t.UserID, Everyone, Authenticated), groups...), t.scopes...)
 	return id
 }
 

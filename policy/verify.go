@@ -32,6 +32,9 @@ type VerifiedToken struct {
 	Err error
 
 	claims *claimSet // the verified claims; nil unless Err is nil
+	// scopes are the principals of the token's scopes, with
+	// Config.ScopePrincipals (scopePrincipals); nil without.
+	scopes []string
 	// jti and the times of a verified token, for its revocation check.
 	jti   string
 	times tokenTimes
@@ -123,6 +126,12 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 	if !t.HasUserID {
 		t.Err = invalid(ErrInvalidUserIDClaim, fmt.Errorf("claim %q", v.cfg.UserIDClaim))
 		return t
+	}
+	if v.cfg.ScopePrincipals {
+		if t.scopes, err = scopePrincipals(claims); err != nil {
+			t.Err = err
+			return t
+		}
 	}
 	t.claims = decodedClaimSet(payload, claims)
 	t.jti = revocationID(claims)
@@ -330,13 +339,17 @@ func (v *Verifier) checkTimes(t tokenTimes) error {
 	return nil
 }
 
-// validateClaims is the claims step, separate from the signature: exp, nbf
-// and iat against the clock with the leeway, then aud and iss. Each
+// validateClaims is the claims step, separate from the signature: the
+// types of exp, nbf and iat, the claims of Config.Profile, exp, nbf and
+// iat against the clock with the leeway, then aud and iss. Each
 // disable_verify_* switch skips one check (the types of exp, nbf and iat
 // are checked always; disable_verify_aud skips aud whatever it holds).
 func (v *Verifier) validateClaims(c Claims) (tokenTimes, error) {
 	t, err := readTimes(c)
 	if err != nil {
+		return t, err
+	}
+	if err := v.checkProfileClaims(c); err != nil {
 		return t, err
 	}
 	if err := v.checkTimes(t); err != nil {

@@ -94,10 +94,11 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger, stores *rev
 
 // notCookieDefault tells the jwtauth.* keys that are no default of a
 // jwt_cookie policy: scheme, which is the header policy's, and those that
-// describe an identity provider's tokens (the key sets, token_type), which
-// a stack's header policy verifies while the cookie policy signs its own.
+// describe an identity provider's tokens (the key sets, token_type,
+// profile), which a stack's header policy verifies while the cookie
+// policy signs its own.
 func notCookieDefault(name string) bool {
-	return name == kScheme || name == kTokenType || slices.Contains(jwksSettings, name)
+	return name == kScheme || name == kTokenType || name == kProfile || slices.Contains(jwksSettings, name)
 }
 
 // parseCookie reads the cookie_* settings of m into cc.

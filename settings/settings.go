@@ -151,6 +151,8 @@ const (
 	kAllowWeakSecret        = "allow_weak_secret"
 	kCacheSize              = "cache_size"
 	kTokenType              = "token_type"
+	kProfile                = "profile"
+	kScopePrincipals        = "scope_principals"
 	kReservedPrefixes       = "reserved_principal_prefixes"
 	kDebugAuthorization     = "debug_authorization"
 	kJWKSFile               = "jwks_file"
@@ -191,6 +193,8 @@ var setters = []field{
 	{kAudience, setAudience},
 	{kIssuer, func(c *policy.Config, v string) error { c.Issuer = strings.TrimSpace(v); return nil }},
 	{kTokenType, func(c *policy.Config, v string) error { c.TokenType = strings.TrimSpace(v); return nil }},
+	{kProfile, setProfile},
+	{kScopePrincipals, boolSetter(func(c *policy.Config) *bool { return &c.ScopePrincipals })},
 	{kReservedPrefixes, setReservedPrefixes},
 	{kExpiration, setExpiration},
 	{kMaxTokenBytes, setMaxTokenBytes},
@@ -320,6 +324,7 @@ func isKnown(name string) bool {
 //     tokens without exp.
 //   - booleans are read as Pyramid's asbool reads them: true, yes, on, 1, t,
 //     y and false, no, off, 0, f, n, in any case.
+//   - profile is rfc9068 or none, in any case (policy.Config.Profile).
 //   - debug_authorization belongs to the chi adapter: Parse only checks it
 //     (see DebugAuthorization).
 //   - jwks_file, jwks_url and oidc_issuer (a list) name the key sets of
@@ -664,6 +669,19 @@ func setReservedPrefixes(c *policy.Config, v string) error {
 		return bad("%q names no prefix (set %s to reserve only the system principals)", v, policy.SystemPrefix)
 	}
 	c.ReservedPrincipalPrefixes = prefixes
+	return nil
+}
+
+// setProfile reads profile: rfc9068 or none, in any case.
+func setProfile(c *policy.Config, v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case string(policy.ProfileRFC9068):
+		c.Profile = policy.ProfileRFC9068
+	case "none":
+		c.Profile = policy.ProfileNone
+	default:
+		return bad("%q is not a profile (use %s, or none)", v, policy.ProfileRFC9068)
+	}
 	return nil
 }
 
