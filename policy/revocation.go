@@ -14,9 +14,10 @@ import (
 
 // RevocationStore remembers the tokens revoked before they expire: one
 // token by its jti (a sign-out), or every token of a user issued before a
-// time ("sign out everywhere"). The verifier asks it about every token
-// that verifies, a cached one included (Config.Revocation), after the
-// signature and claims checks. NewMemoryRevocations keeps them in one
+// time ("sign out everywhere"). The verifier holds every token that
+// verifies to it, a cached one included (Config.Revocation), after the
+// signature and claims checks: it asks about a cached token it cleared
+// again once Version has moved. NewMemoryRevocations keeps them in one
 // process; the policy/redisrevocation package shares them between the
 // instances of a service through Redis.
 type RevocationStore interface {

@@ -441,14 +441,19 @@ func TestRevocationScopedByIssuer(t *testing.T) {
 // asked, and can hide its version (0: it cannot tell).
 type countingStore struct {
 	*policy.MemoryRevocations
-	asked      atomic.Int64
-	noVersion  bool
-	fixVersion bool // a version that never moves, whatever is revoked
+	asked       atomic.Int64
+	noVersion   bool
+	fixVersion  bool   // a version that never moves, whatever is revoked
+	afterAnswer func() // run after Revoked found its answer (not concurrently)
 }
 
 func (s *countingStore) Revoked(ctx context.Context, jti, subject string, iat time.Time) (bool, error) {
 	s.asked.Add(1)
-	return s.MemoryRevocations.Revoked(ctx, jti, subject, iat)
+	revoked, err := s.MemoryRevocations.Revoked(ctx, jti, subject, iat)
+	if s.afterAnswer != nil {
+		s.afterAnswer()
+	}
+	return revoked, err
 }
 
 func (s *countingStore) Version() uint64 {
@@ -501,11 +506,27 @@ func TestRevocationVersion(t *testing.T) {
 		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
 			t.Fatalf("revoked in the store: %v", err)
 		}
-		if err := store.RevokeSubject(ctx, "bob", clk.Now(), clk.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
+	})
+
+	t.Run("a revocation while the store answers", func(t *testing.T) {
+		// The store says "not revoked", then the token is revoked before
+		// the verifier records the answer: the record must be of the
+		// version read before asking, which the revocation moved past.
+		store := &countingStore{MemoryRevocations: policy.NewMemoryRevocations(0, clk.Now)}
+		p := newPolicy(t, func(c *policy.Config) { c.Now, c.Revocation = clk.Now, store })
+		ask(t, p, 2)
+		store.afterAnswer = func() {
+			store.afterAnswer = nil
+			if err := store.MemoryRevocations.RevokeToken(ctx, "j-1", clk.Now().Add(time.Hour)); err != nil {
+				t.Error(err)
+			}
 		}
+		if err := store.MemoryRevocations.RevokeToken(ctx, "other", clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err) // moves the version, so that the next request asks
+		}
+		ask(t, p, 1) // answered "not revoked"; revoked right after
 		if err := authOf(t, p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
-			t.Fatalf("revoked, after the version moved again: %v", err)
+			t.Fatalf("revoked while the store answered: %v", err)
 		}
 	})
 

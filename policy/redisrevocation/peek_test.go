@@ -152,6 +152,7 @@ func TestVersion(t *testing.T) {
 		return s
 	}
 	newTicker = slow
+	t.Cleanup(func() { newTicker = time.NewTicker })
 	a, b := openWith(Options{}), openWith(Options{})
 	newTicker = time.NewTicker
 	ctx := context.Background()

@@ -23,9 +23,10 @@
 // it), two things bound how long an instance may go on answering from its
 // cache: the cache is flushed when the connection is lost, and no answer
 // is used longer than [Options].CacheTTL after it was fetched (900 ms by
-// default, at most 1 s, which Open enforces: an entry is dropped 7/8 of
-// CacheTTL after it was fetched, and the version that verifiers keep an
-// answer at moves on every 1/8). Past that the instance asks Redis, and
+// default, at most 1 s, which Open enforces: an entry is dropped 6/8 of
+// CacheTTL after it was asked for, and the version that verifiers keep an
+// answer at moves on every 1/8, leaving 1/8 for a tick that comes late).
+// Past that the instance asks Redis, and
 // while Redis cannot answer, Revoked fails with [ErrUnavailable], which the
 // policies answer 503 (or accept, with Config.RevocationFailOpen). A
 // revocation is therefore refused by every instance within CacheTTL plus
@@ -91,7 +92,8 @@ type Options struct {
 	// CacheTTL is how long an answer of Redis is kept in memory at most,
 	// [DefaultCacheTTL] when 0. It bounds how stale an answer can be when
 	// Redis's invalidations cannot arrive, so it must be at most
-	// [MaxCacheTTL] (one second): Open refuses more.
+	// [MaxCacheTTL] (one second): Open refuses more, and less than
+	// [MinCacheTTL].
 	CacheTTL time.Duration
 	// Timeout bounds each call that goes to Redis (a token not cached, a
 	// revocation) and each step of a connection attempt (the dial and the
@@ -108,6 +110,7 @@ type Options struct {
 // The defaults and bounds of Options.
 const (
 	DefaultCacheTTL  = 900 * time.Millisecond
+	MinCacheTTL      = 10 * time.Millisecond
 	MaxCacheTTL      = time.Second
 	DefaultTimeout   = 200 * time.Millisecond
 	DefaultKeyPrefix = "jwtauth:revoked:"
@@ -132,7 +135,7 @@ var ErrUnavailable = errors.New("redisrevocation: redis unavailable")
 type Store struct {
 	client   rueidis.Client
 	ttl      time.Duration // CacheTTL
-	entryTTL time.Duration // how long rueidis keeps an answer: ttl - tick
+	entryTTL time.Duration // how long rueidis keeps an answer: ttl - 2 ticks
 	tick     time.Duration // how often version moves on by itself
 	timeout  time.Duration
 	prefix   string
@@ -228,8 +231,8 @@ func Open(rawURL string, o Options) (*Store, error) {
 	if o.CacheTTL == 0 {
 		o.CacheTTL = DefaultCacheTTL
 	}
-	if o.CacheTTL < 0 || o.CacheTTL > MaxCacheTTL {
-		return nil, fmt.Errorf("redisrevocation: CacheTTL %v: it must be positive and at most %v, the staleness bound", o.CacheTTL, MaxCacheTTL)
+	if o.CacheTTL < MinCacheTTL || o.CacheTTL > MaxCacheTTL {
+		return nil, fmt.Errorf("redisrevocation: CacheTTL %v: it must be at least %v and at most %v, the staleness bound", o.CacheTTL, MinCacheTTL, MaxCacheTTL)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
@@ -279,7 +282,7 @@ func Open(rawURL string, o Options) (*Store, error) {
 	s := &Store{
 		ttl:      o.CacheTTL,
 		tick:     o.CacheTTL / ticksPerCacheTTL,
-		entryTTL: o.CacheTTL - o.CacheTTL/ticksPerCacheTTL,
+		entryTTL: o.CacheTTL - 2*(o.CacheTTL/ticksPerCacheTTL),
 		stop:     make(chan struct{}),
 		timeout:  o.Timeout,
 		prefix:   o.KeyPrefix,
@@ -322,8 +325,9 @@ func Open(rawURL string, o Options) (*Store, error) {
 }
 
 // ticksPerCacheTTL: the version moves on every CacheTTL/ticksPerCacheTTL,
-// and rueidis keeps an answer for the rest of CacheTTL, so that an answer
-// a verifier keeps at one version is never older than CacheTTL.
+// and rueidis keeps an answer for CacheTTL less two ticks, so that an
+// answer a verifier keeps at one version is never older than CacheTTL,
+// even when a tick comes late by up to one tick.
 const ticksPerCacheTTL = 8
 
 // newTicker makes the ticker of a Store (the package's tests slow it
@@ -347,7 +351,7 @@ func (s *Store) ticker(t *time.Ticker) {
 // policy.RevocationStore): with every invalidation Redis sends this
 // instance and every connection it loses, with every revocation it makes,
 // and by itself every CacheTTL/8, the answers it caches being kept for
-// the rest of CacheTTL. So a verifier that keeps an answer until the
+// 6/8 of CacheTTL. So a verifier that keeps an answer until the
 // version moves keeps none longer than CacheTTL, the staleness bound.
 // A closed store's version is 0, so that it is asked (and fails).
 func (s *Store) Version() uint64 {

@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -657,7 +659,7 @@ func TestURLs(t *testing.T) {
 			}
 		}
 		for _, o := range []redisrevocation.Options{
-			{CacheTTL: 1001 * time.Millisecond}, {CacheTTL: -1}, {Timeout: -1}, {KeyPrefix: strings.Repeat("p", 129)},
+			{CacheTTL: 1001 * time.Millisecond}, {CacheTTL: -1}, {CacheTTL: 7}, {CacheTTL: redisrevocation.MinCacheTTL - 1}, {Timeout: -1}, {KeyPrefix: strings.Repeat("p", 129)},
 		} {
 			o.Logger = discard
 			if s, err := redisrevocation.Open("redis://127.0.0.1:1/0", o); err == nil {
@@ -696,6 +698,142 @@ func TestReadYourWrites(t *testing.T) {
 			t.Fatalf("round %d: the signed-out user's other token, at once: %v, %v; want revoked", i, got, err)
 		}
 	}
+
+	// Through a policy, whose verified-token cache keeps the store's
+	// version: the revocation must move it, or the instance would go on
+	// accepting the token it just revoked.
+	p, _ := instance(t, srv, false)
+	for i := range 200 {
+		tok := mint(t, fmt.Sprintf("policy-user-%d", i), randomJTI())
+		for range 3 {
+			if err := authenticate(p, tok); err != nil {
+				t.Fatalf("round %d, before: %v", i, err)
+			}
+		}
+		if err := p.Verifier().RevokeToken(ctx, p.Verifier().Verify(ctx, tok)); err != nil {
+			t.Fatal(err)
+		}
+		if err := authenticate(p, tok); !errors.Is(err, policy.ErrTokenRevoked) {
+			t.Fatalf("round %d: the token this instance revoked, at once: %v", i, err)
+		}
+	}
+}
+
+// freezingProxy is a TCP proxy to a Redis server that can hold back what
+// the server sends (its replies and its invalidations), as a stalled
+// network would, while the connections stay open.
+type freezingProxy struct {
+	ln     net.Listener
+	frozen atomic.Bool
+}
+
+func newFreezingProxy(t *testing.T, target string) *freezingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezingProxy{ln: ln}
+	var conns sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); conns.Wait() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			conns.Add(2)
+			go func() { defer conns.Done(); io.Copy(s, c); s.Close() }()
+			go func() { defer conns.Done(); p.copyBack(c, s); c.Close() }()
+			t.Cleanup(func() { c.Close(); s.Close() })
+		}
+	}()
+	return p
+}
+
+// copyBack copies from the server to the client, holding the bytes while
+// the proxy is frozen.
+func (p *freezingProxy) copyBack(client, server net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := server.Read(buf)
+		for n > 0 && p.frozen.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		if n > 0 {
+			if _, err := client.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *freezingProxy) url() string { return "redis://" + p.ln.Addr().String() + "/0" }
+
+// TestStalledInvalidations: an instance that hears nothing from Redis (a
+// stalled network: its connections stay open, nothing arrives) while
+// another revokes a token it holds cached accepts that token for no
+// longer than CacheTTL after the revocation: its cached answer, and the
+// verifier's record of it, run out in time; past them it cannot ask, and
+// answers 503.
+func TestStalledInvalidations(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := newFreezingProxy(t, srv.Addr())
+	const ttl = redisrevocation.MaxCacheTTL
+	stalled := open(t, proxy.url(), redisrevocation.Options{CacheTTL: ttl})
+	p, err := policy.NewJWT(policy.Config{MasterSecret: secret, Revocation: stalled, Logger: discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := instance(t, srv, false)
+	ctx := context.Background()
+	for round := range 3 {
+		tok := mint(t, fmt.Sprintf("stalled-%d", round), randomJTI())
+		for range 3 {
+			if err := authenticate(p, tok); err != nil {
+				t.Fatalf("round %d, before: %v", round, err)
+			}
+		}
+		proxy.frozen.Store(true)
+		start := time.Now()
+		if err := a.Verifier().RevokeToken(ctx, a.Verifier().Verify(ctx, tok)); err != nil {
+			t.Fatal(err)
+		}
+		var lastAccepted time.Duration
+		for time.Since(start) < ttl+300*time.Millisecond {
+			before := time.Since(start)
+			err := authenticate(p, tok)
+			switch {
+			case err == nil:
+				lastAccepted = before
+			case errors.Is(err, policy.ErrRevocationUnavailable), errors.Is(err, policy.ErrTokenRevoked):
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Logf("round %d: with the invalidations held back, the revoked token was last accepted %v after its revocation began (CacheTTL %v)", round, lastAccepted, ttl)
+		if lastAccepted > ttl {
+			t.Errorf("round %d: the revoked token was accepted %v after its revocation; the bound is CacheTTL (%v)", round, lastAccepted, ttl)
+		}
+		proxy.frozen.Store(false)
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if err := authenticate(p, tok); errors.Is(err, policy.ErrTokenRevoked) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: not refused as revoked once the network came back", round)
+			}
+		}
+	}
 }
 
 // TestTrafficThroughRestartsAndClose: checks that peek and miss their
@@ -706,7 +844,7 @@ func TestReadYourWrites(t *testing.T) {
 // the path under -race rather than reproduce that bug every time.)
 func TestTrafficThroughRestartsAndClose(t *testing.T) {
 	srv := redistest.Start(t)
-	s := open(t, srv.URL(), redisrevocation.Options{CacheTTL: time.Millisecond, Timeout: time.Second})
+	s := open(t, srv.URL(), redisrevocation.Options{CacheTTL: redisrevocation.MinCacheTTL, Timeout: time.Second})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
