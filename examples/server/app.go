@@ -108,7 +108,33 @@ var (
 		{Action: authorizer.Allow, Principal: "group:admins", Permissions: authorizer.AllPermissions},
 		authorizer.DenyAll,
 	}
+	// scopeACL is added to the root's when the policy's scopes are
+	// principals (jwtauth.scope_principals = true): an OAuth 2 client
+	// with the scope articles:read may view, with articles:write edit.
+	scopeACL = authorizer.ACL{
+		{Action: authorizer.Allow, Principal: policy.ScopePrefix + "articles:read", Permissions: authorizer.Perms("view")},
+		{Action: authorizer.Allow, Principal: policy.ScopePrefix + "articles:write", Permissions: authorizer.Perms("edit")},
+	}
 )
+
+// rootACLOf is the root's ACL for p: rootACL, and scopeACL after it when
+// p, or a policy it stacks, makes scopes principals.
+func rootACLOf(p policy.AuthenticationPolicy) authorizer.ACL {
+	if !scopesArePrincipals(p) {
+		return rootACL
+	}
+	return append(slices.Clone(rootACL), scopeACL...)
+}
+
+// scopesArePrincipals tells whether p, or a policy it stacks, makes the
+// scopes of its tokens principals.
+func scopesArePrincipals(p policy.AuthenticationPolicy) bool {
+	if s, ok := p.(policy.Stack); ok {
+		return slices.ContainsFunc(s.Stacked(), scopesArePrincipals)
+	}
+	sp, ok := p.(interface{ ScopePrincipals() bool })
+	return ok && sp.ScopePrincipals()
+}
 
 // article is the root factory of /articles/{id}: the article "secret" has
 // its own ACL; every other article has none and inherits the root's. The
@@ -141,7 +167,7 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
-	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACL))
+	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", rootACLOf(p)))
 	routePage(r)
 	r.With(sameOrigin()).Post("/login", login(p, users))
 	r.With(sameOrigin()).Post("/logout", logout(p))

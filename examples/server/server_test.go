@@ -1900,3 +1900,48 @@ func TestRunHelpByMode(t *testing.T) {
 		})
 	}
 }
+
+// TestRunScopes: with jwtauth.scope_principals = true, the root ACL grants
+// view to the scope articles:read and edit to articles:write; a refused
+// edit's 403 names the scope that would grant it. Without the setting a
+// scope grants nothing.
+func TestRunScopes(t *testing.T) {
+	claims := func(scope string) map[string]any {
+		c := userClaims("client-1", nil)
+		c["scope"] = scope
+		return c
+	}
+	writer := mint(t, []byte(testSecret), claims("articles:read articles:write"))
+	reader := mint(t, []byte(testSecret), claims("articles:read"))
+
+	r := startRun(t, "-config", writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+		"jwtauth.scope_principals = true",
+	), "-addr", "127.0.0.1:0")
+	if got := do(t, http.MethodGet, r.base+"/groups", writer, ""); got.status != http.StatusOK ||
+		!reflect.DeepEqual(got.body, obj("principals", strs("client-1", policy.Everyone, policy.Authenticated, "scope:articles:read", "scope:articles:write"))) {
+		t.Errorf("GET /groups: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodPut, r.base+"/articles/1", writer, ""); got.status != http.StatusOK {
+		t.Errorf("PUT with articles:write: %d %s", got.status, got.raw)
+	}
+	got := do(t, http.MethodPut, r.base+"/articles/1", reader, "")
+	if want := `JWT error="insufficient_scope", scope="articles:write"`; got.status != http.StatusForbidden || got.header.Get("WWW-Authenticate") != want {
+		t.Errorf("PUT with articles:read: %d %q; want 403 %q", got.status, got.header.Get("WWW-Authenticate"), want)
+	}
+	if got := do(t, http.MethodDelete, r.base+"/articles/1", writer, ""); got.status != http.StatusForbidden {
+		t.Errorf("DELETE with articles:write: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, r.base+"/articles/secret", writer, ""); got.status != http.StatusForbidden {
+		t.Errorf("GET the secret article with scopes: %d %s", got.status, got.raw)
+	}
+
+	off := startRun(t, "-config", writeINI(t,
+		"jwtauth.master_secret = "+testSecret,
+		"jwtauth.find_groups = example:groupfinder",
+	), "-addr", "127.0.0.1:0")
+	if got := do(t, http.MethodPut, off.base+"/articles/1", writer, ""); got.status != http.StatusForbidden {
+		t.Errorf("PUT with articles:write, scopes not principals: %d %s", got.status, got.raw)
+	}
+}
