@@ -11,18 +11,22 @@
 # `make redis` (run by `make test` too) installs Debian's redis-server when it
 # is missing, for the tests that run a real Redis (internal/redistest);
 # JWTAUTHTEST_SKIP_REDIS=1 skips both the install and those tests.
+# `make oidc` (run by `make test` too) installs Node's oidc-provider, pinned by
+# internal/oidctest/provider/package-lock.json, with npm ci when node_modules
+# is missing or stale, for the tests that get tokens from a real OpenID
+# provider (internal/oidctest); JWTAUTHTEST_SKIP_OIDC=1 skips both.
 
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 60s
 FUZZMINIMIZETIME ?= 10s
 
-.PHONY: run test browser redis fmt vet fuzz bench load
+.PHONY: run test browser redis oidc fmt vet fuzz bench load
 
 run:
 	$(GO) run ./examples/server -addr $(ADDR) $(if $(CONFIG),-config $(CONFIG)) $(if $(DEMO_USERS),-demo-users)
 
-test: browser redis fmt vet
+test: browser redis oidc fmt vet
 	$(GO) test -race -count=1 ./...
 	cd internal/bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
@@ -38,6 +42,9 @@ browser:
 
 redis:
 	scripts/ensure-redis.sh
+
+oidc:
+	scripts/ensure-oidc-provider.sh
 
 # go test -fuzz takes one target per run. New inputs the fuzzer finds stay in
 # the Go build cache; a failing one is written to the package's

@@ -1,10 +1,10 @@
 // Package testbin finds the outside programs that test harnesses run (the
-// chromium of internal/browser, the redis-server of internal/redistest) and
-// ends a test that cannot have one, in one way for all of them: [Find]
-// looks for the binary (an environment variable that names it, else a
-// default path, else the program's name on PATH), and [Require] skips the
-// test when the program's skip variable is 1, else fails it, naming the
-// script that installs the program, when [Find] finds none. Only test
+// chromium of internal/browser, the redis-server of internal/redistest, the
+// node of internal/oidctest) and ends a test that cannot have one, in one
+// way for all of them: [Find] looks for the binary (an environment variable
+// that names it, else a default path, else the program's name on PATH), and
+// [Require] skips the test when the program's skip variable is 1, else fails
+// it, naming the script that installs the program, when [Find] finds none. Only test
 // harnesses and _test.go files import it.
 package testbin
 
