@@ -16,3 +16,5 @@ require (
 )
 
 require golang.org/x/sys v0.50.0 // indirect
+
+ignore ./internal/oidctest/provider/node_modules
