@@ -19,6 +19,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/pyramid-go/jwtauth/internal/authheader"
+	"github.com/pyramid-go/jwtauth/internal/jws"
 )
 
 // Defaults of Config.
@@ -39,7 +40,7 @@ const (
 const MaxClaimNameBytes = 256
 
 // MinRSABits is the smallest RSA modulus the policy accepts.
-const MinRSABits = 2048
+const MinRSABits = jws.MinRSABits
 
 // SupportedAlgorithms returns the JWS algorithms a policy can be configured
 // with. "none" is not among them and never will be.
@@ -456,7 +457,7 @@ func (v *Verifier) setKeys() error {
 		if c.PrivateKey != nil {
 			pub, err := publicOf(c.PrivateKey)
 			if err == nil {
-				err = keySuits(pub, c.Algorithm)
+				err = jws.CheckKey(pub, c.Algorithm)
 			}
 			if err != nil {
 				return configErr("private_key", "%w", err)
