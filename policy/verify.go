@@ -29,6 +29,9 @@ type VerifiedToken struct {
 	// scopes are the principals of the token's scopes, with
 	// Config.ScopePrincipals (scopePrincipals); nil without.
 	scopes []string
+	// jkt is the token's cnf.jkt, the thumbprint of the DPoP key it is
+	// bound to ("" for an unbound token), read once (confirmationKey).
+	jkt string
 	// jti and the times of a verified token, for its revocation check.
 	jti   string
 	times tokenTimes
@@ -126,6 +129,10 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 			t.Err = err
 			return t
 		}
+	}
+	if t.jkt, err = confirmationKey(claims); err != nil {
+		t.Err = err
+		return t
 	}
 	t.claims = decodedClaimSet(payload, claims)
 	t.jti = revocationID(claims)
