@@ -480,3 +480,17 @@ func TestDPoPConfig(t *testing.T) {
 		t.Errorf("a bound token in a cookie: %v", id.Err)
 	}
 }
+
+// TestDPoPRequiredAnonymous: with DPoP required, a request without
+// credentials is no credentials (a challenge, nothing logged as invalid).
+func TestDPoPRequiredAnonymous(t *testing.T) {
+	logs := &testkit.SyncBuffer{}
+	p := newDPoPPolicy(t, policy.DPoPRequired, dpop.Config{}, slog.New(slog.NewTextHandler(logs, nil)))
+	r := httptest.NewRequest("GET", "/me", nil)
+	if id := p.Identify(r); !errors.Is(id.Err, policy.ErrNoCredentials) {
+		t.Errorf("no credentials: %v", id.Err)
+	}
+	if strings.Contains(logs.String(), "invalid credentials") {
+		t.Errorf("an anonymous request is logged as invalid credentials:\n%s", logs.String())
+	}
+}

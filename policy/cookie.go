@@ -201,7 +201,9 @@ func (c *Cookie) Close() error { return c.v.Close() }
 // attached the cookie to a request that another site's page made.
 func (c *Cookie) Identify(r *http.Request) Identity {
 	t, presented := c.readCookie(r)
-	t = c.bind(r, t, "", false) // a cookie is no DPoP: a bound token is refused
+	if presented {
+		t = c.bind(r, t, "", false) // a cookie carries no proof: a bound token is refused
+	}
 	return c.csrf.Reject(r, c.identity(r, t, presented))
 }
 

@@ -13,13 +13,16 @@ import (
 )
 
 // Identify works out r's identity in one pass, the one way through the
-// policy: the token from the Authorization header, the verifier, then the
-// userid's principals (the reserved prefixes, the group finder). Every
+// policy: the token from the Authorization header, the verifier, the proof
+// binding (bind: cnf.jkt and the DPoP proof), then the userid's principals
+// (the reserved prefixes, the group finder). Every
 // method of the policy answers from it, once per request under
 // Authenticate (IdentityOf).
 func (p *JWT) Identify(r *http.Request) Identity {
 	t, presented, raw, underDPoP := p.readToken(r)
-	t = p.bind(r, t, raw, underDPoP)
+	if presented {
+		t = p.bind(r, t, raw, underDPoP)
+	}
 	return p.identity(r, t, presented)
 }
 
@@ -183,6 +186,15 @@ func (p *JWT) UnverifiedClaims(r *http.Request) (claims Claims, ok bool) {
 // from the token); an unreadable Authorization header of the policy's
 // scheme is answered 400 with error="invalid_request". The body is JSON
 // with the same error and description.
+//
+// With DPoP on (Config.DPoP), a second header "WWW-Authenticate: DPoP
+// algs=..." follows; a bad proof (ErrInvalidDPoPProof) is answered on it
+// with error="invalid_dpop_proof" (or "use_dpop_nonce" for a missing or
+// stale nonce, "invalid_token" for a proof of another key), and a bad
+// token presented under the DPoP scheme with error="invalid_token", the
+// policy's own challenge then bare; with nonces, a 401 carries
+// DPoP-Nonce. A proof whose replay cache could not be asked
+// (dpop.ErrReplayUnavailable) is answered 503 as above.
 func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
 	id := IdentityOf(r, p)
 	if errors.Is(id.Err, ErrNoCredentials) {
