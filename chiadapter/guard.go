@@ -178,6 +178,9 @@ func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.Authe
 	var scoped bool
 	for _, c := range tokenSchemes(p, nil) {
 		challenge := c.scheme + ` error="insufficient_scope"`
+		if c.algs != "" {
+			challenge = c.scheme + ` algs="` + c.algs + `", error="insufficient_scope"`
+		}
 		if c.scopes && permission != "" {
 			if !scoped {
 				scope, scoped = g.scopeAttribute(r, permission), true
@@ -221,16 +224,19 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // tokenScheme is one scheme a policy challenges with for tokens, and
-// whether the scopes of its tokens are principals.
+// whether the scopes of its tokens are principals; algs are the DPoP
+// scheme's algorithms.
 type tokenScheme struct {
 	scheme string
 	scopes bool
+	algs   string
 }
 
 // tokenSchemes appends to out the Authorization schemes that p and the
 // policies it stacks challenge with for tokens: the Scheme() of each that
 // has one (policy.JWT), but Basic, which RFC 6750's attributes are not
-// for; each once, its scopes principals when they are for any policy of
+// for, and DPoP for a policy that reads DPoP-bound tokens (with its algs,
+// from DPoPAlgorithms()); each once, its scopes principals when they are for any policy of
 // that scheme (ScopePrincipals() true). It asks nothing of the request, so
 // that no policy's Forget (which may sign a user out) is called to answer
 // a 403.
@@ -247,9 +253,19 @@ func tokenSchemes(p policy.AuthenticationPolicy, out []tokenScheme) []tokenSchem
 	}
 	sp, _ := p.(interface{ ScopePrincipals() bool })
 	scopes := sp != nil && sp.ScopePrincipals()
-	if i := slices.IndexFunc(out, func(t tokenScheme) bool { return strings.EqualFold(t.scheme, s.Scheme()) }); i >= 0 {
-		out[i].scopes = out[i].scopes || scopes
+	out = addTokenScheme(out, tokenScheme{scheme: s.Scheme(), scopes: scopes})
+	if d, ok := p.(interface{ DPoPAlgorithms() string }); ok && d.DPoPAlgorithms() != "" {
+		out = addTokenScheme(out, tokenScheme{scheme: policy.DPoPScheme, scopes: scopes, algs: d.DPoPAlgorithms()})
+	}
+	return out
+}
+
+// addTokenScheme appends c to out, or, when out has its scheme already,
+// merges their scopes.
+func addTokenScheme(out []tokenScheme, c tokenScheme) []tokenScheme {
+	if i := slices.IndexFunc(out, func(t tokenScheme) bool { return strings.EqualFold(t.scheme, c.scheme) }); i >= 0 {
+		out[i].scopes = out[i].scopes || c.scopes
 		return out
 	}
-	return append(out, tokenScheme{s.Scheme(), scopes})
+	return append(out, c)
 }

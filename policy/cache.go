@@ -27,6 +27,7 @@ type cachedToken struct {
 	times  tokenTimes
 	keys   keysUsed
 	scopes []string // the principals of its scopes (Config.ScopePrincipals)
+	jkt    string   // its cnf.jkt
 	// notRevoked is the revocation store's version when it last said the
 	// token was not revoked (0: never); nil without a store.
 	notRevoked *atomic.Uint64
@@ -77,7 +78,7 @@ func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
 		return VerifiedToken{}, false
 	}
-	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times, scopes: e.scopes, notRevoked: e.notRevoked}, true
+	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times, scopes: e.scopes, jkt: e.jkt, notRevoked: e.notRevoked}, true
 }
 
 // Known answers a token verified before from the cache, as Verify would
@@ -105,7 +106,7 @@ func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used 
 	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
 		return nil
 	}
-	e := cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used, scopes: t.scopes}
+	e := cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used, scopes: t.scopes, jkt: t.jkt}
 	if v.cfg.Revocation != nil {
 		e.notRevoked = new(atomic.Uint64)
 	}

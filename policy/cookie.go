@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -90,6 +91,9 @@ var (
 func NewCookie(cfg CookieConfig) (*Cookie, error) {
 	if len(cfg.Schemes) > 0 {
 		return nil, configErr("scheme", "is a setting of the JWT header policy: a cookie policy reads no Authorization header")
+	}
+	if cfg.DPoP != DPoPDisabled || !reflect.ValueOf(cfg.DPoPProofs).IsZero() {
+		return nil, configErr(dpopConfigKey(cfg.DPoPProofs), "is a setting of the JWT header policy: a cookie carries no DPoP proof")
 	}
 	cfg.Schemes = []string{DefaultScheme} // never read
 	c := http.Cookie{Name: cfg.Name, Path: cfg.Path, Domain: cfg.Domain, HttpOnly: true, Secure: !cfg.Insecure}
@@ -197,6 +201,9 @@ func (c *Cookie) Close() error { return c.v.Close() }
 // attached the cookie to a request that another site's page made.
 func (c *Cookie) Identify(r *http.Request) Identity {
 	t, presented := c.readCookie(r)
+	if presented {
+		t = c.bind(r, t, "", false) // a cookie carries no proof: a bound token is refused
+	}
 	return c.csrf.Reject(r, c.identity(r, t, presented))
 }
 
@@ -375,7 +382,7 @@ func (c *Cookie) signedInOrOut(r *http.Request) {
 func (c *Cookie) Challenge(w http.ResponseWriter, r *http.Request) {
 	id := IdentityOf(r, c)
 	if errors.Is(id.Err, ErrRevocationUnavailable) {
-		writeUnavailable(w)
+		writeUnavailable(w, ErrRevocationUnavailable.Error())
 		return
 	}
 	body := map[string]string{"error": "unauthorized"}

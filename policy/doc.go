@@ -17,8 +17,10 @@
 //     reads the token from the Authorization header, the cookie policy
 //     from its cookie; a Verifier checks it (structure, algorithm, header,
 //     signature, claims, with the verified-token cache, then the
-//     revocation store, if any: RevocationStore), and the userid's
-//     principals follow (the reserved prefixes, the group finder, then,
+//     revocation store, if any: RevocationStore), then the proof binding
+//     (a token bound to a key by cnf.jkt needs the DPoP scheme and a proof
+//     of that key, verified on every request by the policy/dpop package:
+//     Config.DPoP), and the userid's principals follow (the reserved prefixes, the group finder, then,
 //     with Config.ScopePrincipals, the scopes the verifier read);
 //   - the policy's own methods (AuthenticatedUserID, EffectivePrincipals,
 //     Challenge, ...), the chi adapter's guards and the context accessors

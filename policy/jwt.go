@@ -19,6 +19,8 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"github.com/pyramid-go/jwtauth/internal/authheader"
+	"github.com/pyramid-go/jwtauth/internal/jws"
+	"github.com/pyramid-go/jwtauth/policy/dpop"
 )
 
 // Defaults of Config.
@@ -39,7 +41,7 @@ const (
 const MaxClaimNameBytes = 256
 
 // MinRSABits is the smallest RSA modulus the policy accepts.
-const MinRSABits = 2048
+const MinRSABits = jws.MinRSABits
 
 // SupportedAlgorithms returns the JWS algorithms a policy can be configured
 // with. "none" is not among them and never will be.
@@ -209,6 +211,29 @@ type Config struct {
 	// answers 503 with Retry-After.
 	RevocationFailOpen bool
 
+	// DPoP makes the JWT header policy read DPoP-bound tokens (RFC 9449)
+	// under the scheme DPoP, beside Schemes (dpop): DPoPDisabled (the
+	// default), DPoPAllowed or DPoPRequired. A token whose claims bind it
+	// to a key (cnf.jkt) must come under the DPoP scheme with a proof of
+	// that key, whatever the mode: with DPoP disabled, and under another
+	// scheme, it is invalid credentials (ErrTokenBound), since a bound
+	// token is never a bearer token. A token under the DPoP scheme must be
+	// bound (ErrTokenNotBound); with DPoPRequired every token must
+	// (ErrDPoPRequired). A proof that fails is ErrInvalidDPoPProof. The
+	// cookie policy refuses it.
+	DPoP DPoPMode
+	// DPoPProofs are the settings of the DPoP proof verifier, with DPoP:
+	// Algorithms (dpop_algorithms; default dpop.DefaultAlgorithms),
+	// MaxAge (dpop_max_age; default 300 s), Nonces (dpop_nonce,
+	// dpop_nonce_secret), TrustedProxies (dpop_trusted_proxies). Its
+	// Leeway defaults to Leeway, its Now to Now, and its Replay to
+	// Revocation when that is a dpop.ReplayCache (the Redis store of
+	// policy/redisrevocation, which the instances sharing it share), else
+	// to a dpop.MemoryReplayCache of the policy's own. A proof is verified
+	// on every request, never cached. Set with DPoP disabled, it is an
+	// error.
+	DPoPProofs dpop.Config
+
 	// GroupFinder is called for each verified userid (find_groups).
 	// Default AcceptAll.
 	GroupFinder GroupFinder
@@ -225,6 +250,9 @@ type Config struct {
 type JWT struct {
 	tokenIdentities
 	forget string // the WWW-Authenticate challenge
+	// schemes are the schemes read: Config.Schemes, and DPoPScheme with
+	// DPoP on (the last).
+	schemes []string
 	// otherScheme logs, once, a request whose Authorization header used
 	// a scheme of a token the policy could read, but not one of its own.
 	otherScheme sync.Once
@@ -255,7 +283,15 @@ func NewJWT(cfg Config) (*JWT, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &JWT{tokenIdentities: ti, forget: cfg.Schemes[0]}, nil
+	if ti.proofs, err = newDPoP(ti.cfg); err != nil {
+		ti.v.Close()
+		return nil, err
+	}
+	p := &JWT{tokenIdentities: ti, forget: cfg.Schemes[0], schemes: cfg.Schemes}
+	if ti.proofs != nil {
+		p.schemes = append(slices.Clone(cfg.Schemes), DPoPScheme)
+	}
+	return p, nil
 }
 
 // Verifier returns the policy's verifier, which other transports of the
@@ -456,7 +492,7 @@ func (v *Verifier) setKeys() error {
 		if c.PrivateKey != nil {
 			pub, err := publicOf(c.PrivateKey)
 			if err == nil {
-				err = keySuits(pub, c.Algorithm)
+				err = jws.CheckKey(pub, c.Algorithm)
 			}
 			if err != nil {
 				return configErr("private_key", "%w", err)

@@ -68,15 +68,15 @@ var (
 // whose revocation could not be checked.
 const RetryAfterSeconds = 1
 
-// writeUnavailable answers a request whose token's revocation could not be
-// checked: 503, Retry-After, and the JSON body
-// {"error":"temporarily_unavailable",...}.
-func writeUnavailable(w http.ResponseWriter) {
+// writeUnavailable answers a request whose token's revocation (or DPoP
+// proof's replay) could not be checked: 503, Retry-After, and the JSON body
+// {"error":"temporarily_unavailable","error_description":<what>}.
+func writeUnavailable(w http.ResponseWriter, what string) {
 	w.Header().Set("Retry-After", fmt.Sprint(RetryAfterSeconds))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"revocation store unavailable"}` + "\n"))
+	_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"` + what + `"}` + "\n"))
 }
 
 // JTIBytes is the number of random bytes of the jti of the tokens a policy

@@ -3,6 +3,8 @@ package policy
 import (
 	"errors"
 	"net/http"
+
+	"github.com/pyramid-go/jwtauth/policy/dpop"
 )
 
 // tokenIdentities is what the JWT policies share, whatever carries their
@@ -13,6 +15,8 @@ type tokenIdentities struct {
 	v         *Verifier
 	reserved  ReservedPrefixes
 	acceptAll bool // no group finder was configured
+	// proofs verifies DPoP proofs (Config.DPoP); nil with DPoP disabled.
+	proofs *dpop.Verifier
 }
 
 // newTokenIdentities checks the token settings of cfg (its reserved

@@ -1,13 +1,7 @@
 package policy
 
 import (
-	"bytes"
 	"context"
-	"crypto"
-	"crypto/rsa"
-	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
-	_ "crypto/sha512"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -17,7 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pyramid-go/jwtauth/internal/strictjson"
+	"github.com/pyramid-go/jwtauth/internal/jws"
 )
 
 // VerifiedToken is what verifying one token found.
@@ -35,6 +29,9 @@ type VerifiedToken struct {
 	// scopes are the principals of the token's scopes, with
 	// Config.ScopePrincipals (scopePrincipals); nil without.
 	scopes []string
+	// jkt is the token's cnf.jkt, the thumbprint of the DPoP key it is
+	// bound to ("" for an unbound token), read once (confirmationKey).
+	jkt string
 	// jti and the times of a verified token, for its revocation check.
 	jti   string
 	times tokenTimes
@@ -75,11 +72,11 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 			return t
 		}
 	}
-	jws, sigCanonical, err := parseJWS(raw, v.algs)
+	token, sigCanonical, err := parseJWS(raw, v.algs)
 	if err != nil {
 		return VerifiedToken{Err: err}
 	}
-	if err := v.checkType(jws.Signatures[0].Header); err != nil {
+	if err := v.checkType(token.Signatures[0].Header); err != nil {
 		return VerifiedToken{Err: err}
 	}
 
@@ -87,7 +84,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 	// bytes the signature covers are the same, and even a token whose
 	// signature fails names its user (as in the original) and, with key
 	// sets, its issuer.
-	payload := jws.UnsafePayloadWithoutVerification()
+	payload := token.UnsafePayloadWithoutVerification()
 	claims, decodeErr := decodeClaims(payload)
 	var used keysUsed
 	switch {
@@ -97,8 +94,8 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
 		var keys []Key
-		if keys, used, err = v.tokenKeys(ctx, jws, claims, decodeErr); err == nil {
-			err = verifySignature(jws, raw, keys)
+		if keys, used, err = v.tokenKeys(ctx, token, claims, decodeErr); err == nil {
+			err = verifySignature(token, raw, keys)
 		}
 	}
 	if err != nil {
@@ -133,6 +130,10 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 			return t
 		}
 	}
+	if t.jkt, err = confirmationKey(claims); err != nil {
+		t.Err = err
+		return t
+	}
 	t.claims = decodedClaimSet(payload, claims)
 	t.jti = revocationID(claims)
 	t.times = times
@@ -143,7 +144,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 // tokenKeys returns the keys that may verify jws, those of the key set its
 // (as yet unverified) iss picks (the static keys for any iss), and the set
 // they come from.
-func (v *Verifier) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, keysUsed, error) {
+func (v *Verifier) tokenKeys(ctx context.Context, token *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, keysUsed, error) {
 	var iss string
 	if decodeErr == nil {
 		iss, _ = claims.String("iss")
@@ -151,32 +152,32 @@ func (v *Verifier) tokenKeys(ctx context.Context, jws *jose.JSONWebSignature, cl
 		// Without its iss, no key set can be picked.
 		return nil, keysUsed{}, invalid(ErrMalformedClaims, decodeErr)
 	}
-	return v.keysFor(ctx, iss, jws.Signatures[0].Header.KeyID)
+	return v.keysFor(ctx, iss, token.Signatures[0].Header.KeyID)
 }
 
-// parseJWS is the structural step: raw must be a compact JWS in canonical
-// base64url, of an allowed algorithm, with a header this verifier accepts
-// (go-jose itself refuses duplicate header names). sigCanonical tells
-// whether the signature segment is canonical, for the signature step.
-func parseJWS(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSignature, sigCanonical bool, err error) {
-	sigCanonical, err = canonicalSegments(raw)
+// parseJWS is the structural step (jws.Parse): raw must be a compact JWS
+// in canonical base64url, of an allowed algorithm, with a header this
+// verifier accepts. sigCanonical tells whether the signature segment is
+// canonical, for the signature step.
+func parseJWS(raw string, algs []jose.SignatureAlgorithm) (*jose.JSONWebSignature, bool, error) {
+	parsed, sigCanonical, err := jws.Parse(raw, algs)
 	if err != nil {
-		return nil, false, invalid(ErrMalformedToken, err)
+		return nil, false, jwsInvalid(err)
 	}
-	jws, err = jose.ParseSignedCompact(raw, algs)
-	if err != nil {
-		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, false, invalid(ErrAlgorithmNotAllowed, err)
-		}
-		return nil, false, invalid(ErrMalformedToken, err)
+	return parsed, sigCanonical, nil
+}
+
+// jwsInvalid is the invalid-credentials error of an error of the jws
+// steps: its kind gives the reason, its detail the cause.
+func jwsInvalid(err error) *InvalidTokenError {
+	reason := ErrMalformedToken
+	switch {
+	case errors.Is(err, jws.ErrAlgorithm):
+		reason = ErrAlgorithmNotAllowed
+	case errors.Is(err, jws.ErrHeader):
+		reason = ErrUnsupportedTokenType
 	}
-	if err := checkHeader(jws.Signatures[0].Header); err != nil {
-		return nil, false, invalid(ErrUnsupportedTokenType, err)
-	}
-	if err := checkHeaderJSON(raw[:strings.IndexByte(raw, '.')]); err != nil {
-		return nil, false, err
-	}
-	return jws, sigCanonical, nil
+	return invalid(reason, jws.Detail(err))
 }
 
 // checkType holds the token's typ header to the token_type setting, when
@@ -201,42 +202,13 @@ func mediaType(t string) string {
 	return t
 }
 
-// checkHeaderJSON reads the header as strictly as the claims (go-jose's
-// reader turns invalid UTF-8 and lone surrogates into U+FFFD, so that
-// several headers would name one kid), and refuses a member whose value is
-// null: go-jose drops such members, so {"crit":null} would otherwise pass
-// unseen.
-func checkHeaderJSON(segment string) error {
-	header, err := base64.RawURLEncoding.DecodeString(segment)
-	if err != nil {
-		return nil // go-jose decoded it already
-	}
-	if !bytes.Contains(header, []byte("null")) {
-		if !strictjson.Valid(header) {
-			return invalid(ErrMalformedToken, errors.New("the header is not strict JSON (invalid UTF-8 or a lone surrogate)"))
-		}
-		return nil
-	}
-	members, err := strictjson.DecodeObject(header)
-	if err != nil {
-		return invalid(ErrMalformedToken, fmt.Errorf("header: %w", err))
-	}
-	for name, v := range members {
-		if v == nil {
-			return invalid(ErrUnsupportedTokenType, fmt.Errorf("header %q is null", name))
-		}
-	}
-	return nil
-}
-
 // verifySignature is the signature step: the keys bound to the token's
 // algorithm are chosen, by kid when the token names one (a set with no key
 // of that kid falls back to its keys without a kid), and by being the only
-// one when it names none; go-jose checks the signature with each in turn.
-// RSA-PSS signatures must also use a salt as long as the hash, as RFC 7518
-// section 3.5 asks and go-jose does not check.
-func verifySignature(jws *jose.JSONWebSignature, raw string, keys []Key) error {
-	h := jws.Signatures[0].Header
+// one when it names none; jws.Verify checks the signature with each in
+// turn (an RSA-PSS signature with a salt as long as the hash).
+func verifySignature(token *jose.JSONWebSignature, raw string, keys []Key) error {
+	h := token.Signatures[0].Header
 	var byAlg, byKid, noKid []Key
 	for _, k := range keys {
 		if k.Algorithm != h.Algorithm {
@@ -263,44 +235,11 @@ func verifySignature(jws *jose.JSONWebSignature, raw string, keys []Key) error {
 		return invalid(ErrNoKey, nil)
 	}
 	for _, k := range candidates {
-		_, err := jws.Verify(k.Material)
-		if err == nil && strings.HasPrefix(k.Algorithm, "PS") {
-			err = checkPSSSalt(k, raw, jws.Signatures[0].Signature)
-		}
-		if err == nil {
+		if _, err := jws.Verify(token, raw, k.Material, k.Algorithm); err == nil {
 			return nil
 		}
 	}
 	return invalid(ErrInvalidSignature, nil)
-}
-
-// checkPSSSalt verifies an RSA-PSS signature again, with the standard
-// library, requiring the salt length to equal the hash length.
-func checkPSSSalt(k Key, raw string, sig []byte) error {
-	pub, ok := k.Material.(*rsa.PublicKey)
-	if !ok {
-		return errors.New("not an RSA key")
-	}
-	hash := map[string]crypto.Hash{"PS256": crypto.SHA256, "PS384": crypto.SHA384, "PS512": crypto.SHA512}[k.Algorithm]
-	h := hash.New()
-	h.Write([]byte(raw[:strings.LastIndexByte(raw, '.')]))
-	return rsa.VerifyPSS(pub, hash, h.Sum(nil), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash})
-}
-
-// checkHeader refuses what a plain signed JWT never needs: nested tokens and
-// critical extensions (which no part of this verifier understands).
-func checkHeader(h jose.Header) error {
-	// RFC 7515 section 4.1.10: a cty without '/' means application/<cty>,
-	// and media types compare case-insensitively.
-	if cty, _ := h.ExtraHeaders[jose.HeaderContentType].(string); strings.EqualFold(cty, "JWT") || strings.EqualFold(cty, "application/jwt") {
-		return errors.New("nested JWT (cty JWT) is not accepted")
-	}
-	for _, name := range []jose.HeaderKey{"crit", "b64"} {
-		if _, ok := h.ExtraHeaders[name]; ok {
-			return fmt.Errorf("header %q is not accepted", name)
-		}
-	}
-	return nil
 }
 
 // tokenTimes are a token's exp, nbf and iat, read once.
@@ -393,59 +332,3 @@ func (v *Verifier) checkAudience(c Claims) error {
 	}
 	return invalid(ErrInvalidAudience, nil)
 }
-
-// canonicalSegments checks that raw is three segments of canonical
-// unpadded base64url: only the alphabet (Go's decoder would skip line
-// breaks), no impossible length, and zero trailing bits, so that no
-// segment has two encodings (a token may still have two spellings: an
-// ECDSA signature's twin (r, n-s) verifies too). A header or payload that
-// fails is an error; a
-// signature that fails is reported by sigOK, for the signature step.
-func canonicalSegments(raw string) (sigOK bool, err error) {
-	segment, start := 0, 0
-	for i := 0; i <= len(raw); i++ {
-		if i < len(raw) && raw[i] != '.' {
-			if !isBase64URL(raw[i]) {
-				return false, errors.New("a character outside base64url")
-			}
-			continue
-		}
-		if segment == 2 && i < len(raw) {
-			return false, errors.New("more than three segments")
-		}
-		ok := canonicalTail(raw[start:i])
-		if !ok && segment < 2 {
-			return false, errors.New("non-canonical base64url")
-		}
-		sigOK = ok
-		segment, start = segment+1, i+1
-	}
-	if segment != 3 {
-		return false, errors.New("fewer than three segments")
-	}
-	return sigOK, nil
-}
-
-func isBase64URL(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-// canonicalTail reports whether the unpadded base64url s has a possible
-// length and no bits set past its last byte.
-func canonicalTail(s string) bool {
-	if len(s) == 0 {
-		return true
-	}
-	last := strings.IndexByte(base64URLAlphabet, s[len(s)-1])
-	switch len(s) % 4 {
-	case 1:
-		return false
-	case 2:
-		return last&0x0f == 0
-	case 3:
-		return last&0x03 == 0
-	}
-	return true
-}
-
-const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -58,6 +58,11 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger, stores *rev
 	if _, ok := own[kScheme]; ok {
 		return nil, keyErr(kScheme, bad("is a setting of the jwt policy: a jwt_cookie policy reads its token from a cookie"))
 	}
+	for _, k := range dpopSettings {
+		if _, ok := own[k]; ok {
+			return nil, keyErr(k, bad("is a setting of the jwt policy: a cookie carries no DPoP proof"))
+		}
+	}
 	jm := jwtDefaults(m, notCookieDefault)
 	for k, v := range own {
 		jm[Prefix+k] = v
@@ -95,10 +100,10 @@ func newCookieOfStack(own, m map[string]string, logger *slog.Logger, stores *rev
 // notCookieDefault tells the jwtauth.* keys that are no default of a
 // jwt_cookie policy: scheme, which is the header policy's, and those that
 // describe an identity provider's tokens (the key sets, token_type,
-// profile), which a stack's header policy verifies while the cookie
+// profile, DPoP), which a stack's header policy verifies while the cookie
 // policy signs its own.
 func notCookieDefault(name string) bool {
-	return name == kScheme || name == kTokenType || name == kProfile || slices.Contains(jwksSettings, name)
+	return name == kScheme || name == kTokenType || name == kProfile || slices.Contains(jwksSettings, name) || slices.Contains(dpopSettings, name)
 }
 
 // parseCookie reads the cookie_* settings of m into cc.

@@ -8,8 +8,8 @@
 // Every key with the prefix "jwtauth." must be known; keys without it are
 // ignored, so the whole [app:main] section of an application can be passed.
 // An empty value leaves a setting at its default. Errors name the key at
-// fault and never show the value of master_secret, private_key or
-// public_key, nor the contents of a key file.
+// fault and never show the value of master_secret, private_key,
+// public_key or dpop_nonce_secret, nor the contents of a key file.
 package settings
 
 import (
@@ -206,6 +206,12 @@ var setters = []field{
 	{kDisableVerifyAud, boolSetter(func(c *policy.Config) *bool { return &c.DisableVerifyAud })},
 	{kDebugAuthorization, func(_ *policy.Config, v string) error { _, err := asBool(v); return err }},
 	{kRevocationFailure, setRevocationFailure},
+	{kDPoP, setDPoP},
+	{kDPoPAlgorithms, setDPoPAlgorithms},
+	{kDPoPMaxAge, setDPoPMaxAge},
+	{kDPoPNonce, checkBool},
+	{kDPoPNonceSecret, ignore},
+	{kDPoPTrustedProxies, setDPoPTrustedProxies},
 }
 
 // knownNames are the settings, without the prefix and but for the
@@ -325,6 +331,16 @@ func isKnown(name string) bool {
 //   - booleans are read as Pyramid's asbool reads them: true, yes, on, 1, t,
 //     y and false, no, off, 0, f, n, in any case.
 //   - profile is rfc9068 or none, in any case (policy.Config.Profile).
+//   - dpop is disabled (the default), allowed or required, in any case
+//     (policy.Config.DPoP); dpop_algorithms a list (default ES256 EdDSA
+//     RS256 PS256), dpop_max_age whole seconds (default 300),
+//     dpop_trusted_proxies a list of networks (CIDR) or addresses whose
+//     forwarded headers are believed; dpop_nonce = true requires server
+//     nonces, derived from dpop_nonce_secret (required with it, at least
+//     32 bytes, the same on every instance). The proofs' replay cache is
+//     the revocation store (revocation) when it is Redis, shared by the
+//     instances, else the policy's own memory. Only the JWT header policy
+//     reads them: a jwt_cookie policy refuses them.
 //   - debug_authorization belongs to the chi adapter: Parse only checks it
 //     (see DebugAuthorization).
 //   - jwks_file, jwks_url and oidc_issuer (a list) name the key sets of
@@ -406,6 +422,10 @@ func (p *Parsed) parse(m map[string]string) error {
 	case len(args) != 0:
 		arg := slices.Sorted(maps.Keys(args))[0]
 		return keyErr(findGroupsArg+arg, bad("is set, but %s%s is not", Prefix, kFindGroups))
+	}
+
+	if err := parseDPoPNonce(vals, cfg); err != nil {
+		return err
 	}
 
 	if v, ok := vals[kRevocation]; ok {

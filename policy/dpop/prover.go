@@ -12,10 +12,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
+
+	"github.com/pyramid-go/jwtauth/internal/jws"
 )
 
 // Prover makes DPoP proofs with one key, for a client (RFC 9449 section
@@ -42,12 +45,10 @@ func NewProver(key crypto.Signer, alg string) (*Prover, error) {
 	if a == "" {
 		a = defaultAlgorithm(key.Public())
 	}
-	kind, ok := algorithms[a]
-	if !ok {
+	if !slices.Contains(algorithms, a) {
 		return nil, fmt.Errorf("%w: %q is not an algorithm a DPoP proof may use", ErrConfig, alg)
 	}
-	pub := &jose.JSONWebKey{Key: key.Public()}
-	if err := checkKey(pub, kind); err != nil {
+	if err := jws.CheckKey(key.Public(), string(a)); err != nil {
 		return nil, fmt.Errorf("%w: the key does not suit %s: %w", ErrConfig, a, err)
 	}
 	var material any
@@ -62,7 +63,7 @@ func NewProver(key crypto.Signer, alg string) (*Prover, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	jkt, err := Thumbprint(pub)
+	jkt, err := Thumbprint(key.Public())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -3,12 +3,7 @@ package dpop
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
-	_ "crypto/sha512" // the hashes of ES384, ES512, RS384, RS512, PS384, PS512
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -23,6 +18,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pyramid-go/jwtauth/internal/jws"
 	"github.com/pyramid-go/jwtauth/internal/strictjson"
 )
 
@@ -35,34 +31,19 @@ const (
 	DefaultMaxProofBytes = 8192
 	// MaxJTIBytes is the longest jti accepted, in bytes.
 	MaxJTIBytes = 256
-	// MinRSABits is the smallest RSA modulus accepted in a proof's jwk.
-	MinRSABits = 2048
+	// MinRSABits is the smallest RSA modulus accepted in a proof's jwk,
+	// as of a key configured for tokens.
+	MinRSABits = jws.MinRSABits
 )
 
 // DefaultAlgorithms are the algorithms a Verifier accepts when
 // Config.Algorithms is empty.
 var DefaultAlgorithms = []string{"ES256", "EdDSA", "RS256", "PS256"}
 
-// keyKind is what a proof's jwk must be for an algorithm.
-type keyKind struct {
-	rsa   bool
-	curve elliptic.Curve // ECDSA: the curve; nil otherwise
-	ed    bool
-	hash  crypto.Hash // RSA-PSS: the hash, for the salt check
-}
-
 // algorithms are the asymmetric JWS algorithms a proof may use.
-var algorithms = map[jose.SignatureAlgorithm]keyKind{
-	jose.ES256: {curve: elliptic.P256()},
-	jose.ES384: {curve: elliptic.P384()},
-	jose.ES512: {curve: elliptic.P521()},
-	jose.EdDSA: {ed: true},
-	jose.RS256: {rsa: true},
-	jose.RS384: {rsa: true},
-	jose.RS512: {rsa: true},
-	jose.PS256: {rsa: true, hash: crypto.SHA256},
-	jose.PS384: {rsa: true, hash: crypto.SHA384},
-	jose.PS512: {rsa: true, hash: crypto.SHA512},
+var algorithms = []jose.SignatureAlgorithm{
+	jose.ES256, jose.ES384, jose.ES512, jose.EdDSA,
+	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
 }
 
 // Config configures a Verifier. The zero Config is usable: the default
@@ -124,7 +105,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	for _, name := range names {
 		alg := jose.SignatureAlgorithm(name)
-		if _, ok := algorithms[alg]; !ok {
+		if !slices.Contains(algorithms, alg) {
 			return nil, fmt.Errorf("%w: %q is not an asymmetric signature algorithm a DPoP proof may use", ErrConfig, name)
 		}
 		if !slices.Contains(v.algs, alg) {
@@ -283,40 +264,52 @@ func (v *Verifier) VerifyProof(ctx context.Context, proof, method, uri, accessTo
 	if len(proof) > v.maxBytes {
 		return Proof{}, fail(ErrProofTooLarge, "")
 	}
-	if err := canonicalCompact(proof); err != nil {
-		return Proof{}, err
+	sigCanonical, err := jws.CheckCompact(proof)
+	switch {
+	case err != nil:
+		return Proof{}, &ProofError{Reason: ErrMalformedProof, Cause: jws.Detail(err)}
+	case !sigCanonical:
+		return Proof{}, fail(ErrMalformedProof, "non-canonical base64url")
+	case proof[0] == '.' || strings.Contains(proof, ".."):
+		return Proof{}, fail(ErrMalformedProof, "an empty segment")
 	}
 	headerSegment := proof[:strings.IndexByte(proof, '.')]
-	alg, kind, err := v.checkRawHeader(headerSegment)
+	if err := jws.CheckHeaderJSON(headerSegment); err != nil {
+		return Proof{}, &ProofError{Reason: ErrMalformedProof, Cause: jws.Detail(err)}
+	}
+	alg, err := v.checkRawHeader(headerSegment)
 	if err != nil {
 		return Proof{}, err
 	}
-	jws, err := jose.ParseSignedCompact(proof, v.algs)
-	if err != nil {
-		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return Proof{}, fail(ErrAlgorithmNotAllowed, "")
-		}
+	parsed, err := jws.ParseCompact(proof, v.algs)
+	switch {
+	case errors.Is(err, jws.ErrAlgorithm):
+		return Proof{}, fail(ErrAlgorithmNotAllowed, "")
+	case errors.Is(err, jws.ErrHeader):
+		return Proof{}, &ProofError{Reason: ErrMalformedProof, Cause: jws.Detail(err)}
+	case err != nil:
 		// The raw header checks passed: a jwk go-jose refuses is the
-		// likely cause; otherwise the token is malformed.
+		// likely cause; otherwise the proof is malformed.
 		if rawJWKInvalid(headerSegment) {
 			return Proof{}, fail(ErrInvalidKey, "the jwk is not a usable public key")
 		}
 		return Proof{}, fail(ErrMalformedProof, "not a JWS")
 	}
-	h := jws.Signatures[0].Header
+	h := parsed.Signatures[0].Header
 	if h.Algorithm != string(alg) {
 		return Proof{}, fail(ErrAlgorithmNotAllowed, "")
 	}
 	jwk := h.JSONWebKey
-	if err := checkKey(jwk, kind); err != nil {
-		return Proof{}, err
+	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() {
+		return Proof{}, fail(ErrInvalidKey, "no public jwk")
 	}
-	payload, err := jws.Verify(jwk.Key)
+	// The proof's own key, held to what a configured key is held to.
+	if err := jws.CheckKey(jwk.Key, string(alg)); err != nil {
+		return Proof{}, &ProofError{Reason: ErrInvalidKey, Cause: err}
+	}
+	payload, err := jws.Verify(parsed, proof, jwk.Key, string(alg))
 	if err != nil {
-		return Proof{}, fail(ErrInvalidSignature, "")
-	}
-	if kind.hash != 0 && !pssSaltOK(jwk.Key.(*rsa.PublicKey), kind.hash, proof, jws.Signatures[0].Signature) {
-		return Proof{}, fail(ErrInvalidSignature, "the RSA-PSS salt is not as long as the hash")
+		return Proof{}, &ProofError{Reason: ErrInvalidSignature, Cause: jws.Detail(err)}
 	}
 
 	c, err := readClaims(payload)
@@ -382,98 +375,61 @@ func (v *Verifier) VerifyProof(ctx context.Context, proof, method, uri, accessTo
 	}, nil
 }
 
-// canonicalCompact checks that proof is three segments of canonical
-// unpadded base64url (only the alphabet, no padding, zero trailing bits),
-// the compact serialization and no other: a JSON serialization, a line
-// break or a second spelling of a segment is refused.
-func canonicalCompact(proof string) error {
-	segments := strings.Split(proof, ".")
-	if len(segments) != 3 {
-		return fail(ErrMalformedProof, "not three segments")
-	}
-	for i, s := range segments {
-		if i < 2 && s == "" {
-			return fail(ErrMalformedProof, "an empty segment")
-		}
-		for j := 0; j < len(s); j++ {
-			if !isBase64URL(s[j]) {
-				return fail(ErrMalformedProof, "a character outside base64url")
-			}
-		}
-		// Strict: no bits set past the last byte; only the alphabet was
-		// seen, so no line break is skipped.
-		if _, err := base64.RawURLEncoding.Strict().DecodeString(s); err != nil {
-			return fail(ErrMalformedProof, "non-canonical base64url")
-		}
-	}
-	return nil
-}
-
-func isBase64URL(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
 // privateMembers are the JWK members of private or symmetric key material
 // (RFC 7518 section 6; "priv" of ML-DSA keys).
 var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
 
-// checkRawHeader reads the header segment as strict JSON (go-jose's reader
-// takes the last of duplicate members and drops null ones) and checks what
-// it says before go-jose parses it: no null member, no crit or b64, typ
-// dpop+jwt, an allowed alg, and a jwk object without private members,
-// whose alg (if any) is the header's and whose use (if any) is sig.
-func (v *Verifier) checkRawHeader(segment string) (jose.SignatureAlgorithm, keyKind, error) {
+// checkRawHeader reads the header segment (which jws.CheckHeaderJSON
+// accepted) as strict JSON, since go-jose's reader takes the last of
+// duplicate members and parses a private jwk as well as a public one, and
+// checks what it says before go-jose parses it: typ dpop+jwt, an allowed
+// alg, and a jwk object without private members, whose alg (if any) is the
+// header's and whose use (if any) is sig. The header's crit and b64 are
+// refused by jws.ParseCompact after it.
+func (v *Verifier) checkRawHeader(segment string) (jose.SignatureAlgorithm, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(segment)
 	if err != nil {
-		return "", keyKind{}, fail(ErrMalformedProof, "the header is not base64url")
+		return "", fail(ErrMalformedProof, "the header is not base64url")
 	}
 	h, err := strictjson.DecodeObject(raw)
 	if err != nil {
-		return "", keyKind{}, fail(ErrMalformedProof, "the header is not strict JSON")
-	}
-	for name, value := range h {
-		if value == nil {
-			return "", keyKind{}, fail(ErrMalformedProof, "a header member is null")
-		}
-		if name == "crit" || name == "b64" {
-			return "", keyKind{}, fail(ErrMalformedProof, "crit and b64 headers are not accepted")
-		}
+		return "", fail(ErrMalformedProof, "the header is not strict JSON")
 	}
 	typ, _ := h["typ"].(string)
 	if !isDPoPType(typ) {
-		return "", keyKind{}, fail(ErrWrongType, "")
+		return "", fail(ErrWrongType, "")
 	}
 	algName, _ := h["alg"].(string)
 	alg := jose.SignatureAlgorithm(algName)
 	if !slices.Contains(v.algs, alg) {
-		return "", keyKind{}, fail(ErrAlgorithmNotAllowed, "")
+		return "", fail(ErrAlgorithmNotAllowed, "")
 	}
 	jwkValue, present := h["jwk"]
 	if !present {
-		return "", keyKind{}, fail(ErrInvalidKey, "no jwk header")
+		return "", fail(ErrInvalidKey, "no jwk header")
 	}
 	jwk, ok := jwkValue.(map[string]any)
 	if !ok {
-		return "", keyKind{}, fail(ErrInvalidKey, "the jwk header is not an object")
+		return "", fail(ErrInvalidKey, "the jwk header is not an object")
 	}
 	for _, m := range privateMembers {
 		if _, private := jwk[m]; private {
-			return "", keyKind{}, fail(ErrInvalidKey, "the jwk holds private or symmetric key material")
+			return "", fail(ErrInvalidKey, "the jwk holds private or symmetric key material")
 		}
 	}
 	if a, present := jwk["alg"]; present && a != algName {
-		return "", keyKind{}, fail(ErrInvalidKey, "the jwk is meant for another algorithm")
+		return "", fail(ErrInvalidKey, "the jwk is meant for another algorithm")
 	}
 	if u, present := jwk["use"]; present && u != "sig" {
-		return "", keyKind{}, fail(ErrInvalidKey, "the jwk is not meant for signatures")
+		return "", fail(ErrInvalidKey, "the jwk is not meant for signatures")
 	}
 	if ops, present := jwk["key_ops"]; present {
 		list, _ := ops.([]any)
 		if !slices.Contains(list, any("verify")) {
-			return "", keyKind{}, fail(ErrInvalidKey, "the jwk's key_ops lack verify")
+			return "", fail(ErrInvalidKey, "the jwk's key_ops lack verify")
 		}
 	}
-	return alg, algorithms[alg], nil
+	return alg, nil
 }
 
 // isDPoPType tells whether typ is dpop+jwt, as a media type: in any case,
@@ -501,44 +457,6 @@ func rawJWKInvalid(segment string) bool {
 	}
 	var k jose.JSONWebKey
 	return k.UnmarshalJSON(h.JWK) != nil || !k.Valid() || !k.IsPublic()
-}
-
-// checkKey holds the parsed jwk to the algorithm's kind.
-func checkKey(jwk *jose.JSONWebKey, kind keyKind) error {
-	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() {
-		return fail(ErrInvalidKey, "no public jwk")
-	}
-	switch k := jwk.Key.(type) {
-	case *ecdsa.PublicKey:
-		if kind.curve == nil || k.Curve != kind.curve {
-			return fail(ErrInvalidKey, "the key does not fit the algorithm")
-		}
-	case ed25519.PublicKey:
-		if !kind.ed {
-			return fail(ErrInvalidKey, "the key does not fit the algorithm")
-		}
-	case *rsa.PublicKey:
-		switch {
-		case !kind.rsa:
-			return fail(ErrInvalidKey, "the key does not fit the algorithm")
-		case k.N.BitLen() < MinRSABits:
-			return fail(ErrInvalidKey, "the RSA key is shorter than 2048 bits")
-		case k.E < 3 || k.E%2 == 0:
-			return fail(ErrInvalidKey, "the RSA public exponent is weak")
-		}
-	default:
-		return fail(ErrInvalidKey, "an unsupported key type")
-	}
-	return nil
-}
-
-// pssSaltOK verifies an RSA-PSS signature again with the standard library,
-// requiring a salt as long as the hash (RFC 7518 section 3.5), which
-// go-jose does not check.
-func pssSaltOK(pub *rsa.PublicKey, hash crypto.Hash, proof string, sig []byte) bool {
-	h := hash.New()
-	h.Write([]byte(proof[:strings.LastIndexByte(proof, '.')]))
-	return rsa.VerifyPSS(pub, hash, h.Sum(nil), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}) == nil
 }
 
 // claims are a proof's claims, read.

@@ -150,6 +150,9 @@ func TestHeaderChecks(t *testing.T) {
 		{"jwk key_ops without verify", spec{jwk: with(ec, "key_ops", []any{"encrypt"})}, ErrInvalidKey},
 		{"jwk kty unknown", spec{jwk: map[string]any{"kty": "XYZ", "x": "AAAA"}}, ErrInvalidKey},
 		{"jwk EC point off the curve", spec{jwk: with(ec, "x", ec["y"])}, ErrInvalidKey},
+		// The identity point: a key of small order verifies forged
+		// signatures (R = identity, S = 0), as policy's keys are checked.
+		{"Ed25519 jwk of small order", spec{alg: jose.EdDSA, key: edKey, jwk: with(ed, "x", base64.RawURLEncoding.EncodeToString(append([]byte{1}, make([]byte, 31)...)))}, ErrInvalidKey},
 		{"crit", spec{header: map[string]any{"crit": []string{"exp"}, "exp": 1}}, ErrMalformedProof},
 		{"b64", spec{header: map[string]any{"b64": true}}, ErrMalformedProof},
 	} {

@@ -1,0 +1,243 @@
+// Package jws is the one JWS layer of the module: the structural, header,
+// key and signature steps that the token verifier (policy.Verifier) and the
+// DPoP proof verifier (policy/dpop) both run, each with its own keys (the
+// token verifier with configured keys, the proof verifier with the proof's
+// own jwk, never a configured one). All JOSE parsing and cryptography is
+// go-jose's and the standard library's; this package decides what to
+// accept.
+//
+// Its errors are *Error values that match one kind (ErrMalformed,
+// ErrAlgorithm, ErrHeader, ErrSignature, or ErrUnusableKey for keys) with
+// errors.Is, so that each caller maps them to its own reasons; their texts
+// never hold a signature or key material.
+package jws
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
+	_ "crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/internal/strictjson"
+)
+
+// The kinds of error of the steps.
+var (
+	// ErrMalformed: not a compact JWS in canonical base64url, or a header
+	// that is not strict JSON, or that go-jose cannot parse.
+	ErrMalformed = errors.New("jws: malformed")
+	// ErrAlgorithm: the header's alg is not among those allowed.
+	ErrAlgorithm = errors.New("jws: algorithm not allowed")
+	// ErrHeader: a header member that is refused (crit, b64, a nested
+	// JWT's cty, a null value).
+	ErrHeader = errors.New("jws: header not accepted")
+	// ErrSignature: the signature does not verify with the key.
+	ErrSignature = errors.New("jws: invalid signature")
+)
+
+// Error is an error of one step: Kind is one of the kinds above (or
+// ErrUnusableKey), Err says what exactly. Its text is Err's alone, so that
+// a caller that wraps Err in an error of its own says what it said before.
+type Error struct {
+	Kind error
+	Err  error
+}
+
+// Error returns what exactly is wrong.
+func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns the kind and what exactly is wrong.
+func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+func fail(kind, err error) *Error { return &Error{Kind: kind, Err: err} }
+
+// Detail returns the Err of the *Error in err (err itself when there is
+// none): what a caller keeps as the cause of its own error.
+func Detail(err error) error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Err
+	}
+	return err
+}
+
+// Parse is the structural step: raw must be a compact JWS in canonical
+// base64url (CheckCompact), of an algorithm of algs, with a header that
+// CheckHeader and CheckHeaderJSON accept (go-jose itself refuses duplicate
+// header names). sigCanonical tells whether the signature segment is
+// canonical, for the caller's signature step: another spelling of a
+// signature is not the signature.
+func Parse(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSignature, sigCanonical bool, err error) {
+	if sigCanonical, err = CheckCompact(raw); err != nil {
+		return nil, false, err
+	}
+	if jws, err = ParseCompact(raw, algs); err != nil {
+		return nil, false, err
+	}
+	if err := CheckHeaderJSON(raw[:strings.IndexByte(raw, '.')]); err != nil {
+		return nil, false, err
+	}
+	return jws, sigCanonical, nil
+}
+
+// ParseCompact parses raw with go-jose as a compact JWS of an algorithm of
+// algs and holds its header to CheckHeader; raw is taken to have passed
+// CheckCompact.
+func ParseCompact(raw string, algs []jose.SignatureAlgorithm) (*jose.JSONWebSignature, error) {
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil {
+		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
+			return nil, fail(ErrAlgorithm, err)
+		}
+		return nil, fail(ErrMalformed, err)
+	}
+	if err := CheckHeader(jws.Signatures[0].Header); err != nil {
+		return nil, err
+	}
+	return jws, nil
+}
+
+// CheckHeader refuses what a plain signed JWT never needs: nested tokens and
+// critical extensions (which no part of this module understands).
+func CheckHeader(h jose.Header) error {
+	// RFC 7515 section 4.1.10: a cty without '/' means application/<cty>,
+	// and media types compare case-insensitively.
+	if cty, _ := h.ExtraHeaders[jose.HeaderContentType].(string); strings.EqualFold(cty, "JWT") || strings.EqualFold(cty, "application/jwt") {
+		return fail(ErrHeader, errors.New("nested JWT (cty JWT) is not accepted"))
+	}
+	for _, name := range []jose.HeaderKey{"crit", "b64"} {
+		if _, ok := h.ExtraHeaders[name]; ok {
+			return fail(ErrHeader, fmt.Errorf("header %q is not accepted", name))
+		}
+	}
+	return nil
+}
+
+// CheckHeaderJSON reads the header segment as strictly as claims are read
+// (go-jose's reader turns invalid UTF-8 and lone surrogates into U+FFFD, so
+// that several headers would name one kid), and refuses a member whose
+// value is null (ErrHeader): go-jose drops such members, so {"crit":null}
+// would otherwise pass unseen. A segment that is not base64url is left to
+// go-jose.
+func CheckHeaderJSON(segment string) error {
+	header, err := base64.RawURLEncoding.DecodeString(segment)
+	if err != nil {
+		return nil // go-jose decodes it, or refuses it
+	}
+	if !bytes.Contains(header, []byte("null")) {
+		if !strictjson.Valid(header) {
+			return fail(ErrMalformed, errors.New("the header is not strict JSON (invalid UTF-8 or a lone surrogate)"))
+		}
+		return nil
+	}
+	members, err := strictjson.DecodeObject(header)
+	if err != nil {
+		return fail(ErrMalformed, fmt.Errorf("header: %w", err))
+	}
+	for name, v := range members {
+		if v == nil {
+			return fail(ErrHeader, fmt.Errorf("header %q is null", name))
+		}
+	}
+	return nil
+}
+
+// Verify is the signature step with one key: go-jose verifies jws (parsed
+// from raw) with key, and an RSA-PSS signature (alg PS256, PS384, PS512)
+// must also use a salt as long as the hash, as RFC 7518 section 3.5 asks
+// and go-jose does not check. It returns the payload.
+func Verify(jws *jose.JSONWebSignature, raw string, key any, alg string) ([]byte, error) {
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return nil, fail(ErrSignature, err)
+	}
+	if hash := pssHash(alg); hash != 0 {
+		pub, ok := key.(*rsa.PublicKey)
+		if !ok {
+			return nil, fail(ErrSignature, errors.New("not an RSA key"))
+		}
+		h := hash.New()
+		h.Write([]byte(raw[:strings.LastIndexByte(raw, '.')]))
+		if err := rsa.VerifyPSS(pub, hash, h.Sum(nil), jws.Signatures[0].Signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}); err != nil {
+			return nil, fail(ErrSignature, errors.New("the RSA-PSS salt is not as long as the hash"))
+		}
+	}
+	return payload, nil
+}
+
+// pssHash is the hash of an RSA-PSS algorithm, 0 for any other.
+func pssHash(alg string) crypto.Hash {
+	switch alg {
+	case "PS256":
+		return crypto.SHA256
+	case "PS384":
+		return crypto.SHA384
+	case "PS512":
+		return crypto.SHA512
+	}
+	return 0
+}
+
+// CheckCompact checks that raw is three segments of canonical unpadded
+// base64url: only the alphabet (Go's decoder would skip line breaks), no
+// impossible length, and zero trailing bits, so that no segment has two
+// encodings (a token may still have two spellings: an ECDSA signature's
+// twin (r, n-s) verifies too). A header or payload that fails is an error
+// (ErrMalformed); a signature that fails is reported by sigOK, for the
+// signature step.
+func CheckCompact(raw string) (sigOK bool, err error) {
+	segment, start := 0, 0
+	for i := 0; i <= len(raw); i++ {
+		if i < len(raw) && raw[i] != '.' {
+			if !isBase64URL(raw[i]) {
+				return false, errMalformed("a character outside base64url")
+			}
+			continue
+		}
+		if segment == 2 && i < len(raw) {
+			return false, errMalformed("more than three segments")
+		}
+		ok := canonicalTail(raw[start:i])
+		if !ok && segment < 2 {
+			return false, errMalformed("non-canonical base64url")
+		}
+		sigOK = ok
+		segment, start = segment+1, i+1
+	}
+	if segment != 3 {
+		return false, errMalformed("fewer than three segments")
+	}
+	return sigOK, nil
+}
+
+func errMalformed(s string) error { return fail(ErrMalformed, errors.New(s)) }
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// canonicalTail reports whether the unpadded base64url s has a possible
+// length and no bits set past its last byte.
+func canonicalTail(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	last := strings.IndexByte(base64URLAlphabet, s[len(s)-1])
+	switch len(s) % 4 {
+	case 1:
+		return false
+	case 2:
+		return last&0x0f == 0
+	case 3:
+		return last&0x03 == 0
+	}
+	return true
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
