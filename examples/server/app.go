@@ -372,6 +372,9 @@ func formLogin(p policy.AuthenticationPolicy, hasCookie bool, users map[string]u
 	}
 }
 
+// exampleClientID is the client_id of the tokens POST /login makes.
+const exampleClientID = "jwtauth-example"
+
 // jsonLogin answers POST /login {"username","password"} with {"token":
 // ...} for one of users, signed by p, and sets no cookie. With no p (a
 // server without a JWT policy that signs) it answers 501 to every request,
@@ -396,7 +399,10 @@ func jsonLogin(p *policy.JWT, users map[string]user) loginHandler {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unknown user or wrong password"})
 			return
 		}
-		token, err := p.NewToken(body.Username, map[string]any{"groups": u.Groups})
+		// client_id: RFC 9068's profile (jwtauth.profile = rfc9068)
+		// requires it of access tokens; the example's own tokens are
+		// issued to the example itself.
+		token, err := p.NewToken(body.Username, map[string]any{"groups": u.Groups, "client_id": exampleClientID})
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot make a token"})
 			return

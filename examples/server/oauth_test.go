@@ -112,3 +112,35 @@ func TestRunProviderTokens(t *testing.T) {
 func hasChallenge(h http.Header, want string) bool {
 	return slices.ContainsFunc(h.Values("WWW-Authenticate"), func(v string) bool { return strings.Contains(v, want) })
 }
+
+// TestRunProfileLogin: under jwtauth.profile = rfc9068, the tokens the
+// example's POST /login makes meet the profile (typ at+jwt, client_id,
+// jti, iss, aud), so that the example serves its own tokens too.
+func TestRunProfileLogin(t *testing.T) {
+	r := startRun(t, "-config", writeINI(t,
+		"multiauth.policies = api users",
+		"multiauth.policy.api.use = jwt",
+		"multiauth.policy.api.master_secret = "+testSecret,
+		"multiauth.policy.api.issuer = https://example.test",
+		"multiauth.policy.api.audience = https://example.test/api",
+		"multiauth.policy.api.profile = rfc9068",
+		"multiauth.policy.users.use = basic",
+		"multiauth.policy.users.check = "+BasicCheckName,
+		"multiauth.groupfinder = "+GroupFinderName,
+	), "-demo-users", "-addr", "127.0.0.1:0")
+	got := postLogin(t, r.base, `{"username":"alice","password":"alice"}`)
+	tok, _ := got.body.(map[string]any)["token"].(string)
+	if got.status != http.StatusOK || tok == "" {
+		t.Fatalf("POST /login: %d %s", got.status, got.raw)
+	}
+	if got := do(t, http.MethodGet, r.base+"/auth", tok, ""); got.status != http.StatusOK {
+		t.Errorf("GET /auth with the profile's own token: %d %s", got.status, got.raw)
+	}
+	// The token is one of the profile: without client_id it would not be.
+	claims := testkit.UnverifiedClaims(t, tok)
+	for _, c := range []string{"client_id", "jti", "iss", "aud", "sub", "iat", "exp"} {
+		if _, ok := claims[c]; !ok {
+			t.Errorf("the login's token lacks %s: %v", c, claims)
+		}
+	}
+}

@@ -175,3 +175,18 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// UnverifiedClaims decodes the claims of a compact token with go-jose,
+// without verifying it, for tests that look at what a token says.
+func UnverifiedClaims(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512, jose.RS256, jose.PS256, jose.ES256, jose.EdDSA})
+	if err != nil {
+		t.Fatalf("jwt.ParseSigned: %v", err)
+	}
+	var claims map[string]any
+	if err := parsed.UnsafeClaimsWithoutVerification(&claims); err != nil {
+		t.Fatalf("claims: %v", err)
+	}
+	return claims
+}
