@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/pyramid-go/jwtauth/internal/oidctest"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
+	"github.com/pyramid-go/jwtauth/internal/testproc"
 )
 
 // dpopKey is a client's DPoP key, whose proofs (testkit's, made with
@@ -266,10 +266,7 @@ func TestMissingNode(t *testing.T) {
 	}
 	t.Parallel()
 	run := func(skip string) (string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingNode$", "-test.v")
-		cmd.Env = append(os.Environ(), "OIDCTEST_CHILD=1", oidctest.NodeEnv+"=/nonexistent/node", oidctest.SkipEnv+"="+skip)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		return testproc.RerunTest("TestMissingNode", "OIDCTEST_CHILD=1", oidctest.NodeEnv+"=/nonexistent/node", oidctest.SkipEnv+"="+skip)
 	}
 	out, err := run("")
 	if err == nil || !strings.Contains(out, "scripts/ensure-oidc-provider.sh") || !strings.Contains(out, "--- FAIL: TestMissingNode") {

@@ -7,7 +7,9 @@
 // own with its output in a log file, [Process.AwaitReady] waits until it
 // answers, and [Process.Stop] ends it (a signal, then SIGKILL past a
 // timeout) and fails the test if any process of its group outlives it.
-// [ReadLog], [Tail] and [TailN] put a program's output in a message. Only
+// [ReadLog], [Tail] and [TailN] put a program's output in a message.
+// [RerunTest] runs one test of the test binary again, in a child, for the
+// tests of how a harness ends a test. Only
 // test harnesses and _test.go files import it.
 //
 // Its messages begin with the harness's name and name the program, as
@@ -21,6 +23,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,4 +264,17 @@ func TailN(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// RerunTest runs this test binary again with only the top-level test named
+// test, verbose (-test.v), and env ("NAME=value") added to its environment,
+// and returns what it printed and how it exited. It is for a test of how a
+// harness ends a test (a failure, a skip), which must end a test binary of
+// its own: the test looks for a variable of env to know that it is the
+// child.
+func RerunTest(test string, env ...string) (string, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(test)+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

@@ -293,3 +293,16 @@ func TestTail(t *testing.T) {
 		t.Errorf("ReadLog of no file = %q", got)
 	}
 }
+
+// TestRerunTest runs itself again, as a child that fails saying what its
+// environment told it.
+func TestRerunTest(t *testing.T) {
+	if v := os.Getenv("TESTPROC_CHILD"); v != "" {
+		t.Fatal("the child says " + v)
+	}
+	out, err := testproc.RerunTest("TestRerunTest", "TESTPROC_CHILD=hello")
+	if err == nil || !strings.Contains(out, "the child says hello") || !strings.Contains(out, "--- FAIL: TestRerunTest") ||
+		strings.Contains(out, "TestFreePortConcurrent") {
+		t.Errorf("err = %v, output:\n%s", err, out)
+	}
+}
