@@ -7,7 +7,8 @@
 // own with its output in a log file, [Process.AwaitReady] waits until it
 // answers, and [Process.Stop] ends it (a signal, then SIGKILL past a
 // timeout) and fails the test if any process of its group outlives it.
-// [ReadLog], [Tail] and [TailN] put a program's output in a message.
+// [ReadLog], [Tail] and [TailN] put a program's output in a message (the
+// chromium of internal/browser, which chromedp starts and stops, too).
 // [RerunTest] runs one test of the test binary again, in a child, for the
 // tests of how a harness ends a test. Only
 // test harnesses and _test.go files import it.
