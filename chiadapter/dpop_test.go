@@ -2,12 +2,6 @@ package chiadapter_test
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -18,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/pyramid-go/jwtauth/internal/redistest"
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
@@ -28,68 +20,16 @@ import (
 )
 
 // The DPoP tests mint their tokens and proofs with go-jose directly, and
-// compute thumbprints and ath themselves: nothing of the code under test
-// makes what it checks.
+// compute thumbprints and ath with it (testkit's DPoPKey): nothing of the
+// code under test makes what it checks.
 
 const dpopAlgs = `algs="ES256 EdDSA RS256 PS256"`
 
-// clientKey is a DPoP client's key pair.
-type clientKey struct {
-	key *ecdsa.PrivateKey
-	jkt string // its RFC 7638 thumbprint, base64url
-}
-
-func newClientKey(t testing.TB) clientKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := (&jose.JSONWebKey{Key: &k.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return clientKey{key: k, jkt: base64.RawURLEncoding.EncodeToString(sum)}
-}
-
-// proofSpec is one proof: its claims over the defaults of proof.
+// proofSpec is one proof: its typ and claims over the defaults of
+// testkit's DPoPKey.ProofWith.
 type proofSpec struct {
 	typ    string         // default dpop+jwt
 	claims map[string]any // nil values delete a default
-}
-
-// proof mints a DPoP proof with k for method and htu, of token (ath),
-// iat at now, a fresh jti, and nonce when not "".
-func (k clientKey) proof(t testing.TB, method, htu, token, nonce string, now time.Time, s proofSpec) string {
-	t.Helper()
-	typ := s.typ
-	if typ == "" {
-		typ = "dpop+jwt"
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(typ)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ath := sha256.Sum256([]byte(token))
-	claims := map[string]any{
-		"jti": rand.Text(),
-		"htm": method,
-		"htu": htu,
-		"iat": now.Unix(),
-		"ath": base64.RawURLEncoding.EncodeToString(ath[:]),
-	}
-	if nonce != "" {
-		claims["nonce"] = nonce
-	}
-	for name, v := range s.claims {
-		if v == nil {
-			delete(claims, name)
-		} else {
-			claims[name] = v
-		}
-	}
-	return testkit.MintSigned(t, signer, claims)
 }
 
 // boundClaims are userClaims bound to the key of thumbprint jkt.
@@ -174,14 +114,14 @@ func TestDPoPBoundTokenOverHTTP(t *testing.T) {
 	logs := &testkit.SyncBuffer{}
 	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	srv := dpopServer(t, p)
-	alice := newClientKey(t)
-	other := newClientKey(t)
+	alice := testkit.NewDPoPKey(t)
+	other := testkit.NewDPoPKey(t)
 	me := srv.URL + "/me"
-	token := mint(t, testSecret, boundClaims("alice", alice.jkt, "editors"))
+	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
 	unbound := mint(t, testSecret, userClaims("alice", "editors"))
 	var sent []string // every token and proof, none of which may be logged
-	pr := func(k clientKey, method, url, tok string, s proofSpec) string {
-		proof := k.proof(t, method, url, tok, "", testNow, s)
+	pr := func(k testkit.DPoPKey, method, url, tok string, s proofSpec) string {
+		proof := k.ProofWith(t, method, url, tok, "", testNow, s.typ, s.claims)
 		sent = append(sent, proof)
 		return proof
 	}
@@ -205,7 +145,7 @@ func TestDPoPBoundTokenOverHTTP(t *testing.T) {
 			{"no ath", pr(alice, "GET", me, token, proofSpec{claims: map[string]any{"ath": nil}}), "DPoP proof claim missing"},
 			{"wrong method", pr(alice, "POST", me, token, proofSpec{}), "DPoP proof htm does not match the request method"},
 			{"wrong htu", pr(alice, "GET", srv.URL+"/other", token, proofSpec{}), "DPoP proof htu does not match the request URI"},
-			{"too old", alice.proof(t, "GET", me, token, "", testNow.Add(-time.Hour), proofSpec{}), "DPoP proof too old"},
+			{"too old", alice.ProofWith(t, "GET", me, token, "", testNow.Add(-time.Hour), "", nil), "DPoP proof too old"},
 			{"garbage", "not.a.proof", "malformed DPoP proof"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -243,7 +183,7 @@ func TestDPoPBoundTokenOverHTTP(t *testing.T) {
 			want(t, 401, "JWT", `DPoP `+dpopAlgs+`, error="invalid_token", error_description="invalid signature"`)
 	})
 	t.Run("malformed cnf", func(t *testing.T) {
-		for _, cnf := range []any{"x", map[string]any{"jkt": 1}, map[string]any{"jkt": ""}, map[string]any{"x5t#S256": "abc"}, []any{alice.jkt}} {
+		for _, cnf := range []any{"x", map[string]any{"jkt": 1}, map[string]any{"jkt": ""}, map[string]any{"x5t#S256": "abc"}, []any{alice.JKT}} {
 			c := userClaims("alice")
 			c["cnf"] = cnf
 			tok := mint(t, testSecret, c)
@@ -257,7 +197,7 @@ func TestDPoPBoundTokenOverHTTP(t *testing.T) {
 		send(t, "GET", me, "", "", "").want(t, 401, "JWT", "DPoP "+dpopAlgs)
 	})
 	t.Run("403 under DPoP", func(t *testing.T) {
-		bob := mint(t, testSecret, boundClaims("bob", alice.jkt))
+		bob := mint(t, testSecret, boundClaims("bob", alice.JKT))
 		url := srv.URL + "/articles/1"
 		send(t, "PUT", url, "DPoP", bob, pr(alice, "PUT", url, bob, proofSpec{})).
 			want(t, 403, `JWT error="insufficient_scope"`, `DPoP `+dpopAlgs+`, error="insufficient_scope"`)
@@ -282,23 +222,23 @@ func challengeFor(scheme, attrs string) []string {
 }
 
 func TestDPoPRequiredAndDisabled(t *testing.T) {
-	alice := newClientKey(t)
+	alice := testkit.NewDPoPKey(t)
 	unbound := mint(t, testSecret, userClaims("alice", "editors"))
-	bound := mint(t, testSecret, boundClaims("alice", alice.jkt, "editors"))
+	bound := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
 
 	srv := dpopServer(t, newDPoPPolicy(t, policy.DPoPRequired, dpop.Config{}, nil))
 	me := srv.URL + "/me"
 	send(t, "GET", me, "JWT", unbound, "").
 		want(t, 401, `JWT error="invalid_token", error_description="DPoP-bound token required"`, "DPoP "+dpopAlgs)
-	send(t, "GET", me, "DPoP", bound, alice.proof(t, "GET", me, bound, "", testNow, proofSpec{})).want(t, 200)
+	send(t, "GET", me, "DPoP", bound, alice.ProofWith(t, "GET", me, bound, "", testNow, "", nil)).want(t, 200)
 
 	off := dpopServer(t, newDPoPPolicy(t, policy.DPoPDisabled, dpop.Config{}, nil))
 	me = off.URL + "/me"
 	// A bound token is never a bearer token, DPoP or not.
-	send(t, "GET", me, "JWT", bound, alice.proof(t, "GET", me, bound, "", testNow, proofSpec{})).
+	send(t, "GET", me, "JWT", bound, alice.ProofWith(t, "GET", me, bound, "", testNow, "", nil)).
 		want(t, 401, `JWT error="invalid_token", error_description="token bound to a DPoP key presented without DPoP"`)
 	// Without DPoP its scheme is not read: no credentials.
-	send(t, "GET", me, "DPoP", bound, alice.proof(t, "GET", me, bound, "", testNow, proofSpec{})).want(t, 401, "JWT")
+	send(t, "GET", me, "DPoP", bound, alice.ProofWith(t, "GET", me, bound, "", testNow, "", nil)).want(t, 401, "JWT")
 	send(t, "GET", me, "JWT", unbound, "").want(t, 200)
 }
 
@@ -308,11 +248,11 @@ func TestDPoPCachedToken(t *testing.T) {
 	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{}, nil)
 	srv := dpopServer(t, p)
 	me := srv.URL + "/me"
-	alice := newClientKey(t)
-	token := mint(t, testSecret, boundClaims("alice", alice.jkt, "editors"))
+	alice := testkit.NewDPoPKey(t)
+	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
 	var last string
 	for range 3 {
-		last = alice.proof(t, "GET", me, token, "", testNow, proofSpec{})
+		last = alice.ProofWith(t, "GET", me, token, "", testNow, "", nil)
 		send(t, "GET", me, "DPoP", token, last).want(t, 200)
 	}
 	if _, ok := p.Verifier().Known(context.Background(), token); !ok {
@@ -321,7 +261,7 @@ func TestDPoPCachedToken(t *testing.T) {
 	send(t, "GET", me, "DPoP", token, last).want(t, 401, "JWT", `DPoP `+dpopAlgs+`, error="invalid_dpop_proof", error_description="DPoP proof replayed"`)
 	send(t, "GET", me, "DPoP", token, "").want(t, 401, "JWT", `DPoP `+dpopAlgs+`, error="invalid_dpop_proof", error_description="no DPoP proof"`)
 	send(t, "GET", me, "JWT", token, "").want(t, 401, `JWT error="invalid_token", error_description="token bound to a DPoP key presented without DPoP"`, "DPoP "+dpopAlgs)
-	send(t, "GET", me, "DPoP", token, alice.proof(t, "GET", me, token, "", testNow, proofSpec{})).want(t, 200)
+	send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, "", testNow, "", nil)).want(t, 200)
 }
 
 func TestDPoPNonces(t *testing.T) {
@@ -335,26 +275,26 @@ func TestDPoPNonces(t *testing.T) {
 	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{Nonces: nonces, Now: clock}, nil)
 	srv := dpopServer(t, p)
 	me := srv.URL + "/me"
-	alice := newClientKey(t)
-	token := mint(t, testSecret, boundClaims("alice", alice.jkt, "editors"))
+	alice := testkit.NewDPoPKey(t)
+	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
 	useNonce := `DPoP ` + dpopAlgs + `, error="use_dpop_nonce", error_description="DPoP proof needs a current server nonce"`
 
-	a := send(t, "GET", me, "DPoP", token, alice.proof(t, "GET", me, token, "", clock(), proofSpec{}))
+	a := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, "", clock(), "", nil))
 	a.want(t, 401, "JWT", useNonce)
 	if a.nonce == "" || !strings.Contains(a.body, `"error":"use_dpop_nonce"`) {
 		t.Fatalf("no DPoP-Nonce, or body %s", a.body)
 	}
 	first := a.nonce
-	send(t, "GET", me, "DPoP", token, alice.proof(t, "GET", me, token, first, clock(), proofSpec{})).want(t, 200)
+	send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, first, clock(), "", nil)).want(t, 200)
 
 	// Two windows on, the nonce has rolled over: a new one is handed out.
 	now.Add(120)
-	b := send(t, "GET", me, "DPoP", token, alice.proof(t, "GET", me, token, first, clock(), proofSpec{}))
+	b := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, first, clock(), "", nil))
 	b.want(t, 401, "JWT", useNonce)
 	if b.nonce == "" || b.nonce == first {
 		t.Fatalf("DPoP-Nonce %q after the rotation (was %q)", b.nonce, first)
 	}
-	send(t, "GET", me, "DPoP", token, alice.proof(t, "GET", me, token, b.nonce, clock(), proofSpec{})).want(t, 200)
+	send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, b.nonce, clock(), "", nil)).want(t, 200)
 	// Any 401 carries the current nonce.
 	if c := send(t, "GET", me, "", "", ""); c.nonce != b.nonce {
 		t.Errorf("DPoP-Nonce %q on a plain 401, want %q", c.nonce, b.nonce)
@@ -371,11 +311,11 @@ func (downCache) FirstUse(context.Context, string, time.Time) (bool, error) {
 func TestDPoPReplayCacheDown(t *testing.T) {
 	srv := dpopServer(t, newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{Replay: downCache{}}, nil))
 	me := srv.URL + "/me"
-	alice := newClientKey(t)
-	token := mint(t, testSecret, boundClaims("alice", alice.jkt, "editors"))
+	alice := testkit.NewDPoPKey(t)
+	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
 	req, _ := http.NewRequest("GET", me, nil)
 	req.Header.Set("Authorization", "DPoP "+token)
-	req.Header.Set("DPoP", alice.proof(t, "GET", me, token, "", testNow, proofSpec{}))
+	req.Header.Set("DPoP", alice.ProofWith(t, "GET", me, token, "", testNow, "", nil))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -412,11 +352,11 @@ func TestDPoPReplayAcrossInstances(t *testing.T) {
 		return srv
 	}
 	a, b := instance(), instance()
-	alice := newClientKey(t)
-	token := mint(t, testSecret, boundClaims("alice", alice.jkt, "editors"))
+	alice := testkit.NewDPoPKey(t)
+	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
 	// One proof for both: the instances are behind one name, as a load
 	// balancer's; here the htu is a's and b's request is sent with a's Host.
-	proof := alice.proof(t, "GET", a.URL+"/me", token, "", time.Now(), proofSpec{})
+	proof := alice.ProofWith(t, "GET", a.URL+"/me", token, "", time.Now(), "", nil)
 	send(t, "GET", a.URL+"/me", "DPoP", token, proof).want(t, 200)
 	req, _ := http.NewRequest("GET", b.URL+"/me", nil)
 	req.Host = strings.TrimPrefix(a.URL, "http://")
@@ -432,7 +372,7 @@ func TestDPoPReplayAcrossInstances(t *testing.T) {
 		t.Fatalf("the other instance: %d %s; want 401, replayed", resp.StatusCode, body)
 	}
 	redis.Stop()
-	c := send(t, "GET", b.URL+"/me", "DPoP", token, alice.proof(t, "GET", b.URL+"/me", token, "", time.Now(), proofSpec{}))
+	c := send(t, "GET", b.URL+"/me", "DPoP", token, alice.ProofWith(t, "GET", b.URL+"/me", token, "", time.Now(), "", nil))
 	if c.status != 503 {
 		t.Fatalf("Redis down: %d %s; want 503", c.status, c.body)
 	}
@@ -468,14 +408,14 @@ func TestDPoPConfig(t *testing.T) {
 		t.Errorf("cookie policy with DPoP: %v", err)
 	}
 	// A cookie never carries a proof: a bound token in one is refused.
-	alice := newClientKey(t)
+	alice := testkit.NewDPoPKey(t)
 	c, err := policy.NewCookie(policy.CookieConfig{Config: policy.Config{MasterSecret: testSecret, Now: func() time.Time { return testNow }, Logger: slog.New(slog.DiscardHandler)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	req := httptest.NewRequest("GET", "/", nil)
-	req.AddCookie(&http.Cookie{Name: "jwt", Value: mint(t, testSecret, boundClaims("alice", alice.jkt))})
+	req.AddCookie(&http.Cookie{Name: "jwt", Value: mint(t, testSecret, boundClaims("alice", alice.JKT))})
 	if id := c.Identify(req); !errors.Is(id.Err, policy.ErrTokenBound) || !errors.Is(id.Err, policy.ErrInvalidCredentials) {
 		t.Errorf("a bound token in a cookie: %v", id.Err)
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pyramid-go/jwtauth/internal/testbin"
+	"github.com/pyramid-go/jwtauth/internal/testproc"
 )
 
 // SkipEnv is the environment variable that, set to 1, makes [New] skip the
@@ -261,17 +262,7 @@ func processesUsing(dir string) []int {
 }
 
 // output is the last part of chromium's output, for a failure message.
-func (b *Browser) output() string {
-	s := strings.TrimSpace(b.out.String())
-	if s == "" {
-		return " (chromium printed nothing)"
-	}
-	const keep = 4000
-	if len(s) > keep {
-		s = "..." + s[len(s)-keep:]
-	}
-	return "\n" + s
-}
+func (b *Browser) output() string { return testproc.Tail(b.out.String(), "chromium") }
 
 // Context returns the chromedp context of the browser's tab, for chromedp
 // calls the methods do not cover. Its life is the browser's: bound a step

@@ -66,6 +66,7 @@ import (
 	"time"
 
 	"github.com/pyramid-go/jwtauth/internal/testbin"
+	"github.com/pyramid-go/jwtauth/internal/testproc"
 )
 
 // SkipEnv is the environment variable that, set to 1, makes [Start] skip the
@@ -155,22 +156,15 @@ type Provider struct {
 	launches int
 }
 
+// process is one start of oidc-provider, and the pipe on its standard
+// input.
 type process struct {
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	logPath string
-	done    chan struct{} // closed when cmd.Wait returns
-	waitErr error         // cmd.Wait's error, once done is closed
+	*testproc.Process
+	stdin io.WriteCloser
 }
 
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+// name is how the messages of [testproc] name the harness and the provider.
+var name = testproc.Name{Harness: "oidctest", Program: "oidc-provider"}
 
 // Start starts an oidc-provider for the test t and returns it once its
 // discovery document answers. It is stopped by t.Cleanup. With
@@ -220,24 +214,15 @@ func Start(t testing.TB, opts Options) *Provider {
 	t.Cleanup(p.cleanup) // after t.TempDir's, so it runs before the directory goes
 
 	start := time.Now()
-	const attempts = 5
-	for i := 1; ; i++ {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("oidctest: finding a free port: %v", err)
-		}
+	testproc.OnFreePort(t, name, func(port int) error {
 		proc, err := p.launch(bin, providerDir, port)
 		if err == nil {
 			p.mu.Lock()
 			p.port, p.proc = port, proc
 			p.mu.Unlock()
-			break
 		}
-		if !errors.Is(err, errPortTaken) || i == attempts {
-			t.Fatalf("oidctest: starting oidc-provider: %v", err)
-		}
-		t.Logf("oidctest: port %d was taken before oidc-provider bound it; trying another", port)
-	}
+		return err
+	})
 	t.Logf("oidctest: oidc-provider at %s (%s), started in %v", p.Issuer(), opts.Alg, time.Since(start).Round(time.Millisecond))
 	return p
 }
@@ -287,48 +272,12 @@ func checkInstall(dir string) error {
 	return nil
 }
 
-// errPortTaken is a start that failed because the port was in use.
-var errPortTaken = errors.New("port already in use")
-
-// Ports handed out in this process are not handed out again: two providers
-// started at the same moment must not both try the same one.
-var (
-	portsMu sync.Mutex
-	ports   = map[int]bool{}
-)
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		portsMu.Lock()
-		taken := ports[port]
-		ports[port] = true
-		portsMu.Unlock()
-		if !taken {
-			return port, nil
-		}
-	}
-	return 0, errors.New("no port not handed out already")
-}
-
 // exitPortTaken is provider.mjs's exit status when the port is in use.
 const exitPortTaken = 3
 
 // launch runs provider.mjs on port and waits until it answers.
 func (p *Provider) launch(bin, providerDir string, port int) (*process, error) {
 	p.launches++
-	logPath := filepath.Join(p.dir, fmt.Sprintf("oidc-provider-%d.log", p.launches))
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own descriptor
 	cmd := exec.Command(bin, filepath.Join(providerDir, "provider.mjs"))
 	cmd.Dir = providerDir
 	cmd.Env = append(os.Environ(),
@@ -343,41 +292,32 @@ func (p *Provider) launch(bin, providerDir string, port int) (*process, error) {
 		"OIDCTEST_INSTANCE="+p.instance,
 		"NO_COLOR=1",
 	)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = sysProcAttr()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	tp, err := testproc.Start(name, cmd, p.logPath(p.launches))
+	if err != nil {
 		return nil, err
 	}
-	proc := &process{cmd: cmd, stdin: stdin, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		proc.waitErr = cmd.Wait()
-		close(proc.done)
-	}()
-
+	proc := &process{Process: tp, stdin: stdin}
 	issuer := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(StartTimeout)
-	for {
-		if proc.exited() {
+	err = proc.AwaitReady(StartTimeout, 20*time.Millisecond,
+		func() error { return p.ready(issuer) },
+		func(waitErr error, _ string) bool {
 			var exit *exec.ExitError
-			if errors.As(proc.waitErr, &exit) && exit.ExitCode() == exitPortTaken {
-				return nil, errPortTaken
-			}
-			return nil, fmt.Errorf("oidc-provider exited at start (%v):%s", proc.waitErr, tail(readLog(logPath)))
-		}
-		err := p.ready(issuer)
-		if err == nil {
-			return proc, nil
-		}
-		if time.Now().After(deadline) {
-			p.terminate(proc, syscall.SIGKILL)
-			return nil, fmt.Errorf("no discovery document at %s in %v; last: %v%s", issuer, StartTimeout, err, tail(readLog(logPath)))
-		}
-		time.Sleep(20 * time.Millisecond)
+			return errors.As(waitErr, &exit) && exit.ExitCode() == exitPortTaken
+		})
+	if err != nil {
+		stdin.Close()
+		return nil, err
 	}
+	return proc, nil
+}
+
+// logPath is the path of the log of the provider's nth start.
+func (p *Provider) logPath(n int) string {
+	return filepath.Join(p.dir, fmt.Sprintf("oidc-provider-%d.log", n))
 }
 
 // ready fetches the discovery document of issuer and checks that it is this
@@ -412,18 +352,6 @@ func (p *Provider) getJSON(u string, v any) error {
 	return json.Unmarshal(body, v)
 }
 
-// terminate sends sig to the provider's process group and waits for it, up
-// to StopTimeout. It reports whether the provider exited.
-func (p *Provider) terminate(proc *process, sig syscall.Signal) bool {
-	_ = syscall.Kill(-proc.cmd.Process.Pid, sig)
-	select {
-	case <-proc.done:
-		return true
-	case <-time.After(StopTimeout):
-		return false
-	}
-}
-
 // Stop stops the provider (SIGTERM, then SIGKILL past [StopTimeout]) and
 // waits for it to exit, for tests of a provider that has gone away; the
 // test fails if a process of its group outlives that. It does nothing when
@@ -438,22 +366,7 @@ func (p *Provider) Stop() {
 		return
 	}
 	defer proc.stdin.Close()
-	pid := proc.cmd.Process.Pid
-	if !p.terminate(proc, syscall.SIGTERM) {
-		p.t.Errorf("oidctest: oidc-provider (pid %d) did not exit in %v after SIGTERM; killing it", pid, StopTimeout)
-		if !p.terminate(proc, syscall.SIGKILL) {
-			p.t.Errorf("oidctest: oidc-provider (pid %d) outlives SIGKILL", pid)
-			return
-		}
-	}
-	for i := 0; syscall.Kill(-pid, 0) == nil; i++ {
-		if i == 50 {
-			p.t.Errorf("oidctest: processes of oidc-provider's group %d outlive it; killing them", pid)
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	proc.Stop(p.t, syscall.SIGTERM, StopTimeout)
 }
 
 // Running reports whether the provider has been started and not stopped,
@@ -461,7 +374,7 @@ func (p *Provider) Stop() {
 func (p *Provider) Running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.proc != nil && !p.proc.exited()
+	return p.proc != nil && !p.proc.Exited()
 }
 
 // PID is the process id of the running provider (node), or 0.
@@ -471,7 +384,7 @@ func (p *Provider) PID() int {
 	if p.proc == nil {
 		return 0
 	}
-	return p.proc.cmd.Process.Pid
+	return p.proc.Pid()
 }
 
 // cleanup stops the provider at the end of the test; a failed test gets its
@@ -480,7 +393,7 @@ func (p *Provider) cleanup() {
 	p.Stop()
 	p.client.CloseIdleConnections()
 	if p.t.Failed() && p.launches > 0 {
-		p.t.Logf("oidctest: oidc-provider's log:\n%s", tailN(p.Log(), 8000))
+		p.t.Logf("oidctest: oidc-provider's log:\n%s", testproc.TailN(p.Log(), 8000))
 	}
 }
 
@@ -491,7 +404,7 @@ func (p *Provider) Log() string {
 	var b bytes.Buffer
 	for i := 1; i <= p.launches; i++ {
 		fmt.Fprintf(&b, "--- oidc-provider start %d ---\n", i)
-		b.WriteString(readLog(filepath.Join(p.dir, fmt.Sprintf("oidc-provider-%d.log", i))))
+		b.WriteString(testproc.ReadLog(p.logPath(i)))
 	}
 	return b.String()
 }
@@ -628,40 +541,16 @@ func (p *Provider) request(scopes string, proof ProofFunc, nonce string) (*Token
 			Description string `json:"error_description"`
 		}
 		if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
-			return nil, fmt.Errorf("token endpoint: %s: %q", resp.Status, tailN(string(body), 500))
+			return nil, fmt.Errorf("token endpoint: %s: %q", resp.Status, testproc.TailN(string(body), 500))
 		}
 		return nil, &TokenError{Status: resp.StatusCode, Code: e.Error, Description: e.Description, DPoPNonce: resp.Header.Get("DPoP-Nonce")}
 	}
 	var r TokenResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("token endpoint: %v in %q", err, tailN(string(body), 500))
+		return nil, fmt.Errorf("token endpoint: %v in %q", err, testproc.TailN(string(body), 500))
 	}
 	if r.AccessToken == "" {
-		return nil, fmt.Errorf("token endpoint: no access_token in %q", tailN(string(body), 500))
+		return nil, fmt.Errorf("token endpoint: no access_token in %q", testproc.TailN(string(body), 500))
 	}
 	return &r, nil
-}
-
-func readLog(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	return string(b)
-}
-
-// tail is the end of a log, for an error message.
-func tail(out string) string {
-	out = strings.TrimSpace(out)
-	if out == "" {
-		return " (oidc-provider printed nothing)"
-	}
-	return "\n" + tailN(out, 4000)
-}
-
-func tailN(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
 }

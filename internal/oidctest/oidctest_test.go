@@ -1,17 +1,11 @@
 package oidctest_test
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,14 +15,15 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pyramid-go/jwtauth/internal/oidctest"
+	"github.com/pyramid-go/jwtauth/internal/testkit"
+	"github.com/pyramid-go/jwtauth/internal/testproc"
 )
 
-// dpopKey is a client's DPoP key, and the proofs it makes with go-jose
-// directly (RFC 9449 section 4.2): typ dpop+jwt, the public key as jwk, a
-// new jti each time.
+// dpopKey is a client's DPoP key, whose proofs (testkit's, made with
+// go-jose directly) it records the nonces of.
 type dpopKey struct {
-	t   *testing.T
-	key *ecdsa.PrivateKey
+	t *testing.T
+	testkit.DPoPKey
 
 	mu     sync.Mutex
 	nonces []string // the nonce of each proof made, in order
@@ -36,22 +31,7 @@ type dpopKey struct {
 
 func newDPoPKey(t *testing.T) *dpopKey {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dpopKey{t: t, key: key}
-}
-
-// thumbprint is the RFC 7638 thumbprint of the public key, base64url: what
-// a token bound to the key has as cnf.jkt.
-func (k *dpopKey) thumbprint() string {
-	k.t.Helper()
-	tp, err := (&jose.JSONWebKey{Key: &k.key.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(tp)
+	return &dpopKey{t: t, DPoPKey: testkit.NewDPoPKey(t)}
 }
 
 // proof is an oidctest.ProofFunc.
@@ -63,28 +43,7 @@ func (k *dpopKey) proofWith(method, url, nonce string, iat time.Time) string {
 	k.mu.Lock()
 	k.nonces = append(k.nonces, nonce)
 	k.mu.Unlock()
-	claims := map[string]any{"jti": rand.Text(), "htm": method, "htu": url, "iat": iat.Unix()}
-	if nonce != "" {
-		claims["nonce"] = nonce
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		panic(err)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
-	if err != nil {
-		panic(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		panic(err)
-	}
-	s, err := jws.CompactSerialize()
-	if err != nil {
-		panic(err)
-	}
-	return s
+	return k.ProofWith(k.t, method, url, "", nonce, iat, "", nil)
 }
 
 // accessClaims are the claims of the provider's access tokens.
@@ -185,8 +144,8 @@ func TestTokens(t *testing.T) {
 	}
 	c := verify(t, p, tok)
 	checkClaims(t, p, c, "articles:read articles:write")
-	if c.Cnf == nil || c.Cnf.JKT != k.thumbprint() {
-		t.Errorf("cnf = %+v; want jkt %s", c.Cnf, k.thumbprint())
+	if c.Cnf == nil || c.Cnf.JKT != k.JKT {
+		t.Errorf("cnf = %+v; want jkt %s", c.Cnf, k.JKT)
 	}
 
 	bearer := p.BearerToken(t, "articles:read")
@@ -248,8 +207,8 @@ func TestDPoPNonce(t *testing.T) {
 	}
 	c := verify(t, p, r.AccessToken)
 	checkClaims(t, p, c, "articles:write")
-	if c.Cnf == nil || c.Cnf.JKT != k.thumbprint() {
-		t.Errorf("cnf = %+v; want jkt %s", c.Cnf, k.thumbprint())
+	if c.Cnf == nil || c.Cnf.JKT != k.JKT {
+		t.Errorf("cnf = %+v; want jkt %s", c.Cnf, k.JKT)
 	}
 }
 
@@ -268,8 +227,8 @@ func TestOptions(t *testing.T) {
 			tok, typ := p.Token(t, "write", k.proof)
 			c := verify(t, p, tok)
 			checkClaims(t, p, c, "write")
-			if typ != "DPoP" || c.Cnf == nil || c.Cnf.JKT != k.thumbprint() {
-				t.Errorf("token_type %q, cnf %+v; want DPoP, jkt %s", typ, c.Cnf, k.thumbprint())
+			if typ != "DPoP" || c.Cnf == nil || c.Cnf.JKT != k.JKT {
+				t.Errorf("token_type %q, cnf %+v; want DPoP, jkt %s", typ, c.Cnf, k.JKT)
 			}
 		})
 	}
@@ -307,10 +266,7 @@ func TestMissingNode(t *testing.T) {
 	}
 	t.Parallel()
 	run := func(skip string) (string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingNode$", "-test.v")
-		cmd.Env = append(os.Environ(), "OIDCTEST_CHILD=1", oidctest.NodeEnv+"=/nonexistent/node", oidctest.SkipEnv+"="+skip)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		return testproc.RerunTest("TestMissingNode", "OIDCTEST_CHILD=1", oidctest.NodeEnv+"=/nonexistent/node", oidctest.SkipEnv+"="+skip)
 	}
 	out, err := run("")
 	if err == nil || !strings.Contains(out, "scripts/ensure-oidc-provider.sh") || !strings.Contains(out, "--- FAIL: TestMissingNode") {

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/pyramid-go/jwtauth/internal/testbin"
+	"github.com/pyramid-go/jwtauth/internal/testproc"
 )
 
 // SkipEnv is the environment variable that, set to 1, makes [Start] skip
@@ -121,26 +122,12 @@ type Server struct {
 	tls  *tlsFiles
 
 	mu       sync.Mutex
-	proc     *process // nil when stopped
+	proc     *testproc.Process // nil when stopped
 	launches int
 }
 
-// process is one run of redis-server.
-type process struct {
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{} // closed when cmd.Wait returns
-	waitErr error         // cmd.Wait's error, once done is closed
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+// name is how the messages of [testproc] name the harness and redis-server.
+var name = testproc.Name{Harness: "redistest", Program: "redis-server"}
 
 // Start starts a redis-server for the test t, with no password and no
 // persistence, and returns it once it answers. It is stopped by t.Cleanup.
@@ -176,54 +163,17 @@ func StartWith(t testing.TB, opts Options) *Server {
 	t.Cleanup(s.cleanup) // after t.TempDir's, so it runs before the directory goes
 
 	start := time.Now()
-	const attempts = 5
-	for i := 1; ; i++ {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("redistest: finding a free port: %v", err)
-		}
+	s.port = testproc.OnFreePort(t, name, func(port int) error {
 		p, err := s.launch(port)
 		if err == nil {
-			s.port, s.proc = port, p
-			break
+			s.mu.Lock()
+			s.proc = p
+			s.mu.Unlock()
 		}
-		if !errors.Is(err, errPortTaken) || i == attempts {
-			t.Fatalf("redistest: starting %s: %v", bin, err)
-		}
-		t.Logf("redistest: port %d was taken before redis-server bound it; trying another", port)
-	}
+		return err
+	})
 	t.Logf("redistest: redis-server on %s, started in %v", s.Addr(), time.Since(start).Round(time.Millisecond))
 	return s
-}
-
-// errPortTaken is a start that failed because the port was in use.
-var errPortTaken = errors.New("port already in use")
-
-// Ports handed out in this process are not handed out again: two servers
-// started at the same moment must not both try the same one.
-var (
-	portsMu sync.Mutex
-	ports   = map[int]bool{}
-)
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		portsMu.Lock()
-		taken := ports[port]
-		ports[port] = true
-		portsMu.Unlock()
-		if !taken {
-			return port, nil
-		}
-	}
-	return 0, errors.New("no port not handed out already")
 }
 
 // config is redis.conf for a run on port.
@@ -299,54 +249,32 @@ func quote(v string) string {
 }
 
 // launch runs redis-server on port and waits until it answers. A server
-// that exits at once because the port is in use is errPortTaken.
-func (s *Server) launch(port int) (*process, error) {
+// that exits at once because the port is in use is [testproc.ErrPortTaken].
+func (s *Server) launch(port int) (*testproc.Process, error) {
 	s.launches++
 	confPath := filepath.Join(s.dir, "redis.conf")
 	if err := os.WriteFile(confPath, []byte(s.config(port)), 0o600); err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", s.launches))
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	cmd := exec.Command(s.bin, confPath)
+	cmd.Dir = s.dir
+	p, err := testproc.Start(name, cmd, s.logPath(s.launches))
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close() // the child has its own descriptor
-	cmd := exec.Command(s.bin, confPath)
-	cmd.Dir = s.dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	err = p.AwaitReady(StartTimeout, 10*time.Millisecond,
+		func() error { return s.ready(addr, p.Pid()) },
+		func(_ error, log string) bool { return strings.Contains(log, "Address already in use") })
+	if err != nil {
 		return nil, err
 	}
-	p := &process{cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
+	return p, nil
+}
 
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(StartTimeout)
-	last := "no answer yet"
-	for {
-		if p.exited() {
-			out := readLog(logPath)
-			if strings.Contains(out, "Address already in use") {
-				return nil, errPortTaken
-			}
-			return nil, fmt.Errorf("redis-server exited at start (%v):%s", p.waitErr, tail(out))
-		}
-		err := s.ready(addr, cmd.Process.Pid)
-		if err == nil {
-			return p, nil
-		}
-		last = err.Error()
-		if time.Now().After(deadline) {
-			s.terminate(p, syscall.SIGKILL)
-			return nil, fmt.Errorf("no answer on %s in %v; last: %s%s", addr, StartTimeout, last, tail(readLog(logPath)))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+// logPath is the path of the log of the server's nth run.
+func (s *Server) logPath(n int) string {
+	return filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", n))
 }
 
 // ready asks the server at addr for INFO and checks that the process
@@ -402,19 +330,6 @@ func (s *Server) clientTLS() *tls.Config {
 	return s.tls.clientConfig()
 }
 
-// terminate sends sig to the server's process group and waits for the
-// server, up to StopTimeout. It reports whether the server exited.
-func (s *Server) terminate(p *process, sig syscall.Signal) bool {
-	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, sig)
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(StopTimeout):
-		return false
-	}
-}
-
 // stop ends the running server with sig (SIGKILL past StopTimeout), and
 // fails the test if a process of its group is left.
 func (s *Server) stop(sig syscall.Signal) {
@@ -423,25 +338,8 @@ func (s *Server) stop(sig syscall.Signal) {
 	p := s.proc
 	s.proc = nil
 	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if !s.terminate(p, sig) {
-		s.t.Errorf("redistest: redis-server (pid %d) did not exit in %v after %v; killing it", p.cmd.Process.Pid, StopTimeout, sig)
-		if !s.terminate(p, syscall.SIGKILL) {
-			s.t.Errorf("redistest: redis-server (pid %d) outlives SIGKILL", p.cmd.Process.Pid)
-			return
-		}
-	}
-	pgid := p.cmd.Process.Pid
-	for i := 0; syscall.Kill(-pgid, 0) == nil; i++ {
-		// A child forked for a save can outlive its parent for a moment.
-		if i == 50 {
-			s.t.Errorf("redistest: processes of redis-server's group %d outlive it; killing them", pgid)
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	if p != nil {
+		p.Stop(s.t, sig, StopTimeout)
 	}
 }
 
@@ -478,7 +376,7 @@ func (s *Server) Restart() {
 			s.t.Logf("redistest: redis-server restarted on %s in %v", s.Addr(), time.Since(start).Round(time.Millisecond))
 			return
 		}
-		if !errors.Is(err, errPortTaken) || time.Now().After(deadline) {
+		if !errors.Is(err, testproc.ErrPortTaken) || time.Now().After(deadline) {
 			s.t.Fatalf("redistest: restarting redis-server on %s: %v", s.Addr(), err)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -490,7 +388,7 @@ func (s *Server) Restart() {
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.exited()
+	return s.proc != nil && !s.proc.Exited()
 }
 
 // PID is the process id of the running server, or 0.
@@ -500,7 +398,7 @@ func (s *Server) PID() int {
 	if s.proc == nil {
 		return 0
 	}
-	return s.proc.cmd.Process.Pid
+	return s.proc.Pid()
 }
 
 // Addr is the server's address, 127.0.0.1:port; it stays the same across
@@ -579,7 +477,7 @@ func (s *Server) Log() string {
 	var b bytes.Buffer
 	for i := 1; i <= s.launches; i++ {
 		fmt.Fprintf(&b, "--- redis-server run %d ---\n", i)
-		b.WriteString(readLog(filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", i))))
+		b.WriteString(testproc.ReadLog(s.logPath(i)))
 	}
 	return b.String()
 }
@@ -589,30 +487,6 @@ func (s *Server) Log() string {
 func (s *Server) cleanup() {
 	s.stop(syscall.SIGTERM)
 	if s.t.Failed() && s.launches > 0 {
-		s.t.Logf("redistest: redis-server's log:\n%s", tailN(s.Log(), 8000))
+		s.t.Logf("redistest: redis-server's log:\n%s", testproc.TailN(s.Log(), 8000))
 	}
-}
-
-func readLog(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	return string(b)
-}
-
-// tail is the end of a log, for an error message.
-func tail(out string) string {
-	out = strings.TrimSpace(out)
-	if out == "" {
-		return " (redis-server printed nothing)"
-	}
-	return "\n" + tailN(out, 4000)
-}
-
-func tailN(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pyramid-go/jwtauth/internal/redistest"
+	"github.com/pyramid-go/jwtauth/internal/testproc"
 )
 
 // do runs a command on c and fails the test on any error.
@@ -323,10 +323,7 @@ func TestMissingBinary(t *testing.T) {
 		t.Fatal("Start returned without a redis-server")
 	}
 	run := func(skip string) (string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMissingBinary$", "-test.v")
-		cmd.Env = append(os.Environ(), "REDISTEST_CHILD=1", redistest.PathEnv+"=/nonexistent/redis-server", redistest.SkipEnv+"="+skip)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		return testproc.RerunTest("TestMissingBinary", "REDISTEST_CHILD=1", redistest.PathEnv+"=/nonexistent/redis-server", redistest.SkipEnv+"="+skip)
 	}
 	out, err := run("")
 	if err == nil || !strings.Contains(out, "scripts/ensure-redis.sh") || !strings.Contains(out, "--- FAIL: TestMissingBinary") {

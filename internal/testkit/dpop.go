@@ -40,18 +40,37 @@ func NewDPoPKey(t testing.TB) DPoPKey {
 // unless "".
 func (k DPoPKey) Proof(t testing.TB, method, htu, token, nonce string) string {
 	t.Helper()
+	return k.ProofWith(t, method, htu, token, nonce, time.Now(), "", nil)
+}
+
+// ProofWith is [DPoPKey.Proof] with iat at now, the header typ instead of
+// dpop+jwt unless typ is "", and claims over the defaults: a claim there
+// replaces the default one, or adds itself, and a nil value deletes it.
+// It is for proofs that are wrong in one way.
+func (k DPoPKey) ProofWith(t testing.TB, method, htu, token, nonce string, now time.Time, typ string, claims map[string]any) string {
+	t.Helper()
+	if typ == "" {
+		typ = "dpop+jwt"
+	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.Key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+		(&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(typ)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims := map[string]any{"jti": rand.Text(), "htm": method, "htu": htu, "iat": time.Now().Unix()}
+	all := map[string]any{"jti": rand.Text(), "htm": method, "htu": htu, "iat": now.Unix()}
 	if token != "" {
 		ath := sha256.Sum256([]byte(token))
-		claims["ath"] = base64.RawURLEncoding.EncodeToString(ath[:])
+		all["ath"] = base64.RawURLEncoding.EncodeToString(ath[:])
 	}
 	if nonce != "" {
-		claims["nonce"] = nonce
+		all["nonce"] = nonce
 	}
-	return MintSigned(t, signer, claims)
+	for name, v := range claims {
+		if v == nil {
+			delete(all, name)
+		} else {
+			all[name] = v
+		}
+	}
+	return MintSigned(t, signer, all)
 }
