@@ -248,6 +248,7 @@ func TestREADMEScopes(t *testing.T) {
 		MasterSecret:    testSecret,
 		Schemes:         []string{"Bearer"},
 		Audience:        []string{"https://api.example.com"},
+		Issuer:          "https://id.example.com/realms/main",
 		Profile:         policy.ProfileRFC9068,
 		ScopePrincipals: true,
 		Logger:          slog.New(slog.DiscardHandler),
@@ -275,7 +276,7 @@ func TestREADMEScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	claims := userClaims("rita")
-	for k, v := range map[string]any{"iss": "https://id.example.com", "aud": "https://api.example.com", "client_id": "c1", "jti": "j1", "scope": "articles:read"} {
+	for k, v := range map[string]any{"iss": "https://id.example.com/realms/main", "aud": "https://api.example.com", "client_id": "c1", "jti": "j1", "scope": "articles:read"} {
 		claims[k] = v
 	}
 	authz := "Bearer " + testkit.MintSigned(t, signer, claims)

@@ -137,7 +137,8 @@ type Config struct {
 	TokenType string
 	// Profile holds tokens to a profile of access tokens (profile):
 	// ProfileRFC9068 requires RFC 9068's typ (at+jwt, the TokenType it
-	// sets when none is) and claims. Default ProfileNone.
+	// sets when none is) and claims, and needs Audience, and Issuer
+	// unless every key set is bound to an issuer. Default ProfileNone.
 	Profile Profile
 	// ScopePrincipals makes each OAuth 2 scope of a verified token a
 	// principal ScopePrefix+scope (scope_principals), after the groups in
