@@ -562,6 +562,12 @@ func (p *JWT) Schemes() []string { return slices.Clone(p.cfg.Schemes) }
 // the scopes that would grant the permission refused.
 func (p *JWT) ScopePrincipals() bool { return p.cfg.ScopePrincipals }
 
+// ReservedPrincipalPrefixes returns the prefixes the policy reserves
+// (Config.ReservedPrincipalPrefixes, with SystemPrefix), so that a stack
+// can check that no userid of it is a principal another policy gives,
+// such as a scope (multiauth.New).
+func (p *JWT) ReservedPrincipalPrefixes() ReservedPrefixes { return slices.Clone(p.reserved) }
+
 // checkClaimName tells what makes name no name of a claim: empty, too
 // long, invalid UTF-8, or holding a control character.
 func checkClaimName(name string) error {

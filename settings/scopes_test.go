@@ -329,3 +329,72 @@ func TestScopeAndProfileInAStack(t *testing.T) {
 		}
 	})
 }
+
+// TestStackReservesScopes: when a policy of a stack makes scopes
+// principals, every policy of it must reserve scope:, so that no userid
+// of one (a cookie user "scope:root") is a scope of another; the error
+// names the setting of the policy at fault, or the jwtauth.* default it
+// took.
+func TestStackReservesScopes(t *testing.T) {
+	check, _ := registerStackHelpers(t)
+	withBasic := func(kv ...string) map[string]string {
+		m := cookieStack(append([]string{
+			"multiauth.policies", "api web svc",
+			"multiauth.policy.svc.use", "basic",
+			"multiauth.policy.svc.check", check,
+		}, kv...)...)
+		return m
+	}
+	for _, tt := range []struct {
+		kv        []string
+		key, want string
+	}{
+		{[]string{"multiauth.policy.api.scope_principals", "true", "multiauth.policy.web.reserved_principal_prefixes", "group:"},
+			"multiauth.policy.web.reserved_principal_prefixes", `must reserve scope:: the scopes of the policy "api" are principals of the stack`},
+		{[]string{"multiauth.policy.web.scope_principals", "true", "multiauth.policy.api.reserved_principal_prefixes", "group: role:"},
+			"multiauth.policy.api.reserved_principal_prefixes", `the scopes of the policy "web"`},
+		{[]string{"multiauth.policy.api.scope_principals", "true", "multiauth.policy.api.reserved_principal_prefixes", "scope:",
+			"jwtauth.reserved_principal_prefixes", "group:"},
+			"jwtauth.reserved_principal_prefixes", `the default of the policy "web", which must reserve scope:`},
+	} {
+		_, err := settings.NewPolicy(cookieStack(tt.kv...), nil, quiet)
+		if msg := settingsError(t, err, tt.key, settings.ErrBadValue); !strings.Contains(msg, tt.want) {
+			t.Errorf("%v: %q does not say %q", tt.kv, msg, tt.want)
+		}
+	}
+	// The Basic policy's reserved prefixes too.
+	_, err := settings.NewPolicy(withBasic("multiauth.policy.api.scope_principals", "true", "multiauth.policy.svc.reserved_principal_prefixes", "system."), nil, quiet)
+	if msg := settingsError(t, err, "multiauth.policy.svc.reserved_principal_prefixes", settings.ErrBadValue); !strings.Contains(msg, "must reserve scope:") {
+		t.Errorf("basic: %q", msg)
+	}
+	// From the environment, the variable is named.
+	m, from := settings.FromEnv([]string{
+		"MULTIAUTH_POLICIES=api web",
+		"MULTIAUTH_POLICY_API_USE=jwt",
+		"MULTIAUTH_POLICY_API_SCOPE_PRINCIPALS=true",
+		"MULTIAUTH_POLICY_WEB_USE=jwt_cookie",
+		"MULTIAUTH_POLICY_WEB_RESERVED_PRINCIPAL_PREFIXES=group:",
+		"JWTAUTH_MASTER_SECRET=" + secret,
+	})
+	_, err = settings.NewPolicy(m, from, quiet)
+	if settingsError(t, err, "multiauth.policy.web.reserved_principal_prefixes", settings.ErrBadValue); !strings.HasPrefix(err.Error(), "MULTIAUTH_POLICY_WEB_RESERVED_PRINCIPAL_PREFIXES (multiauth.policy.web.reserved_principal_prefixes): ") {
+		t.Errorf("environment: %v", err)
+	}
+
+	// Accepted: scope: reserved by all (by default, or named), or no
+	// scopes as principals at all.
+	for _, m := range []map[string]string{
+		cookieStack("multiauth.policy.api.scope_principals", "true"),
+		cookieStack("multiauth.policy.api.scope_principals", "true", "multiauth.policy.web.reserved_principal_prefixes", "group: scope:"),
+		cookieStack("multiauth.policy.web.reserved_principal_prefixes", "group:"),
+		withBasic("jwtauth.scope_principals", "true"),
+		withBasic("multiauth.policy.svc.reserved_principal_prefixes", "system."),
+	} {
+		p, err := settings.NewPolicy(m, nil, quiet)
+		if err != nil {
+			t.Errorf("%v: %v", redact(m), err)
+			continue
+		}
+		p.Close()
+	}
+}
