@@ -145,11 +145,11 @@ type Config struct {
 	// the effective principals, so that ACLs grant permissions to scopes
 	// as to groups; and the chi adapter's 403 then names the scopes that
 	// would grant the permission refused. The scopes are the claim
-	// "scope" (a string of scopes separated by spaces, RFC 9068), or,
-	// when a token has no "scope", "scp" (such a string or an array of
-	// strings); a token whose scope claim is malformed (see IsScopeToken),
-	// or holds more than MaxScopes scopes, is invalid credentials
-	// (ErrInvalidScope). It needs ScopePrefix reserved, as it is by
+	// "scope", or, when a token has no "scope", "scp": either a string of
+	// scopes separated by single spaces (RFC 9068's "scope") or an array
+	// of strings (as some providers write either); a token whose scope
+	// claim is malformed (see IsScopeToken; "" is), or holds more than
+	// MaxScopes scopes, is invalid credentials (ErrInvalidScope). It needs ScopePrefix reserved, as it is by
 	// default (ReservedPrincipalPrefixes), so that no userid is a scope.
 	// Default false: the scope claims are not read.
 	ScopePrincipals bool

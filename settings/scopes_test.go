@@ -210,6 +210,12 @@ func TestScopeAndProfileFromSettings(t *testing.T) {
 	if want := []string{"alice", policy.Everyone, policy.Authenticated, "scope:read", "scope:write"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("%q, %v; want %q", got, err, want)
 	}
+	arrayScope := accessToken("")
+	arrayScope["scope"] = []string{"read", "write"} // as Spring Authorization Server writes it
+	got, err = principalsOf(t, p, bearer(mintAT(t, "at+jwt", arrayScope)))
+	if want := []string{"alice", policy.Everyone, policy.Authenticated, "scope:read", "scope:write"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("scope as an array: %q, %v; want %q", got, err, want)
+	}
 	if _, err := principalsOf(t, p, bearer(mintAT(t, "JWT", accessToken("read")))); !errors.Is(err, policy.ErrWrongTokenType) {
 		t.Errorf("typ JWT: %v; want ErrWrongTokenType", err)
 	}
