@@ -168,12 +168,15 @@ func TestForbiddenScopeAttributeStack(t *testing.T) {
 		t.Errorf("%d %q; want 403 %q", rec.Code, got, want)
 	}
 	// Two policies of one scheme: the scope attribute when either's
-	// scopes are principals.
-	stack = newStackOf(t, newScopePolicy(t, false, "JWT"), newScopePolicy(t, true, "JWT"))
-	rec = do(scopeApp(stack, &chiadapter.Guard{}), http.MethodPut, "/articles/1", scopedToken(t, "rita", "articles:read"))
-	want = []string{`JWT error="insufficient_scope", scope="admin articles:write"`}
-	if got := rec.Header().Values("WWW-Authenticate"); rec.Code != http.StatusForbidden || !slices.Equal(got, want) {
-		t.Errorf("same scheme: %d %q; want 403 %q", rec.Code, got, want)
+	// scopes are principals, in either order (the one without scopes
+	// coming second does not take it away).
+	for _, order := range [][2]bool{{false, true}, {true, false}} {
+		stack = newStackOf(t, newScopePolicy(t, order[0], "JWT"), newScopePolicy(t, order[1], "JWT"))
+		rec = do(scopeApp(stack, &chiadapter.Guard{}), http.MethodPut, "/articles/1", scopedToken(t, "rita", "articles:read"))
+		want = []string{`JWT error="insufficient_scope", scope="admin articles:write"`}
+		if got := rec.Header().Values("WWW-Authenticate"); rec.Code != http.StatusForbidden || !slices.Equal(got, want) {
+			t.Errorf("same scheme, scopes %v: %d %q; want 403 %q", order, rec.Code, got, want)
+		}
 	}
 }
 
