@@ -37,13 +37,24 @@ type Guard struct {
 	//
 	// When that policy's scopes are principals (a method
 	// ScopePrincipals() bool that answers true, as policy.JWT's does with
-	// policy.Config.ScopePrincipals), a permission refused by Require adds
-	// `scope="a b"`: the scopes that would grant it on the resource, those
-	// of the principals the Authorizer's PrincipalsAllowedByPermission
-	// (authorizer.ACLAuthorizer's, when it has such a method) finds there
-	// that start with policy.ScopePrefix, without the prefix, sorted (a
-	// name that is no scope token by policy.IsScopeToken is left out). It
-	// is left out when no scope would grant the permission.
+	// policy.Config.ScopePrincipals), a permission refused by Require to
+	// an authenticated user adds `scope="a b"`. RFC 6750 section 3 defines
+	// it as the scope "necessary to access the requested resource"; the
+	// guard lists the alternatives, each of which alone would grant this
+	// permission to this user, short of any all-powerful scope: the
+	// principals that start with policy.ScopePrefix among those the
+	// Authorizer's PrincipalsAllowedByPermission finds on the resource
+	// (authorizer.ACLAuthorizer's, when it has such a method), without the
+	// prefix, sorted, keeping only a scope the user does not hold and with
+	// which the Authorizer's Permits, given the user's principals and that
+	// scope, allows the permission (so that a Deny of one of the user's
+	// other principals, anywhere in the lineage, is honoured), and never a
+	// scope that an Allow of the resource's lineage grants
+	// authorizer.AllPermissions (a hint must not send a client to ask for
+	// everything). A name that is no scope token by policy.IsScopeToken is
+	// left out. The attribute is left out when no scope would grant the
+	// permission, for a user the group finder rejected
+	// (policy.ErrUserRejected), and for Authenticated's refusals.
 	Forbidden http.Handler
 	// Debug logs every decision with its sentence, as Pyramid's
 	// debug_authorization setting does (jwtauth.debug_authorization).
@@ -183,7 +194,7 @@ func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.Authe
 		}
 		if c.scopes && permission != "" {
 			if !scoped {
-				scope, scoped = g.scopeAttribute(r, permission), true
+				scope, scoped = g.scopeAttribute(r, id, permission), true
 			}
 			challenge += scope
 		}
@@ -192,21 +203,33 @@ func (g *Guard) forbidden(w http.ResponseWriter, r *http.Request, p policy.Authe
 	writeError(w, http.StatusForbidden, "forbidden")
 }
 
-// scopeAttribute is the auth-param `, scope="a b"` of the scopes that would
-// grant permission on r's resource (see Guard.Forbidden), or "" when none
-// would or the authorizer cannot tell.
-func (g *Guard) scopeAttribute(r *http.Request, permission string) string {
-	pa, ok := g.authorizer().(interface {
+// scopeAttribute is the auth-param `, scope="a b"` of the scopes that
+// would each grant permission on r's resource to id (see Guard.Forbidden),
+// or "" when none would, id is no authenticated user, or the authorizer
+// cannot tell.
+func (g *Guard) scopeAttribute(r *http.Request, id policy.Identity, permission string) string {
+	if id.Err != nil {
+		return "" // a user rejected: no scope makes them welcome
+	}
+	az := g.authorizer()
+	pa, ok := az.(interface {
 		PrincipalsAllowedByPermission(context authorizer.Resource, permission string) []string
 	})
 	if !ok {
 		return ""
 	}
+	resource := Resource(r)
+	allPowerful := allPowerfulScopes(resource)
 	var scopes []string
-	for _, principal := range pa.PrincipalsAllowedByPermission(Resource(r), permission) {
+	for _, principal := range pa.PrincipalsAllowedByPermission(resource, permission) {
 		// A scope token holds no space, '"' or '\': each is safe inside
 		// the quoted string, and the list is unambiguous.
-		if name, ok := strings.CutPrefix(principal, policy.ScopePrefix); ok && policy.IsScopeToken(name) {
+		name, ok := strings.CutPrefix(principal, policy.ScopePrefix)
+		if !ok || !policy.IsScopeToken(name) || allPowerful[principal] || slices.Contains(id.Principals, principal) {
+			continue
+		}
+		with := append(slices.Clip(id.Principals), principal)
+		if az.Permits(resource, with, permission).Allowed {
 			scopes = append(scopes, name)
 		}
 	}
@@ -215,6 +238,25 @@ func (g *Guard) scopeAttribute(r *http.Request, permission string) string {
 	}
 	slices.Sort(scopes)
 	return `, scope="` + strings.Join(slices.Compact(scopes), " ") + `"`
+}
+
+// allPowerfulScopes are the scope principals that an Allow in an ACL of
+// resource's lineage grants authorizer.AllPermissions, wherever it stands
+// in its ACL.
+func allPowerfulScopes(resource authorizer.Resource) map[string]bool {
+	out := map[string]bool{}
+	for _, location := range authorizer.Lineage(resource) {
+		acl, ok := location.ACL()
+		if !ok {
+			continue
+		}
+		for _, ace := range acl {
+			if ace.Action == authorizer.Allow && ace.Permissions.IsAll() && strings.HasPrefix(ace.Principal, policy.ScopePrefix) {
+				out[ace.Principal] = true
+			}
+		}
+	}
+	return out
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

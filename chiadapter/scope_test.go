@@ -127,17 +127,17 @@ func TestForbiddenScopeAttribute(t *testing.T) {
 		code         int
 		challenge    []string
 	}{
-		{"the scopes that grant edit, sorted", on, http.MethodPut, "/articles/1", reader, http.StatusForbidden,
-			[]string{`Bearer error="insufficient_scope", scope="admin articles:write root"`}},
+		{"the scopes that grant edit, sorted, but root, which grants everything", on, http.MethodPut, "/articles/1", reader, http.StatusForbidden,
+			[]string{`Bearer error="insufficient_scope", scope="admin articles:write"`}},
 		{"a scope that grants edit lets the writer in", on, http.MethodPut, "/articles/1", writer, http.StatusOK, nil},
 		{"a scope grants view", on, http.MethodGet, "/articles/1", reader, http.StatusOK, nil},
-		{"one scope grants delete", on, http.MethodDelete, "/articles/1", writer, http.StatusForbidden,
-			[]string{`Bearer error="insufficient_scope", scope="root"`}},
+		{"only root grants delete, and root is never a hint", on, http.MethodDelete, "/articles/1", writer, http.StatusForbidden,
+			[]string{`Bearer error="insufficient_scope"`}},
 		{"the root scope may delete", on, http.MethodDelete, "/articles/1", "Bearer " + scopedToken(t, "ron", "root"), http.StatusOK, nil},
 		{"the resource's own ACL counts: the secret grants no scope: no scope attribute", on, http.MethodGet, "/articles/secret", reader, http.StatusForbidden,
 			[]string{`Bearer error="insufficient_scope"`}},
 		{"a user without scopes gets the list too", on, http.MethodPut, "/articles/1", "Bearer " + scopedToken(t, "paul", ""), http.StatusForbidden,
-			[]string{`Bearer error="insufficient_scope", scope="admin articles:write root"`}},
+			[]string{`Bearer error="insufficient_scope", scope="admin articles:write"`}},
 		{"scopes off: no scope attribute", off, http.MethodPut, "/articles/1", reader, http.StatusForbidden,
 			[]string{`Bearer error="insufficient_scope"`}},
 		{"scopes off: a scope grants nothing", off, http.MethodPut, "/articles/1", writer, http.StatusForbidden,
@@ -163,17 +163,20 @@ func TestForbiddenScopeAttributeStack(t *testing.T) {
 	stack := newStackOf(t, newScopePolicy(t, true, "Bearer"), newScopePolicy(t, false, "JWT"), newBasic(t))
 	app := scopeApp(stack, &chiadapter.Guard{})
 	rec := do(app, http.MethodPut, "/articles/1", scopedToken(t, "rita", "articles:read")) // JWT token=...
-	want := []string{`Bearer error="insufficient_scope", scope="admin articles:write root"`, `JWT error="insufficient_scope"`}
+	want := []string{`Bearer error="insufficient_scope", scope="admin articles:write"`, `JWT error="insufficient_scope"`}
 	if got := rec.Header().Values("WWW-Authenticate"); rec.Code != http.StatusForbidden || !slices.Equal(got, want) {
 		t.Errorf("%d %q; want 403 %q", rec.Code, got, want)
 	}
 	// Two policies of one scheme: the scope attribute when either's
-	// scopes are principals.
-	stack = newStackOf(t, newScopePolicy(t, false, "JWT"), newScopePolicy(t, true, "JWT"))
-	rec = do(scopeApp(stack, &chiadapter.Guard{}), http.MethodPut, "/articles/1", scopedToken(t, "rita", "articles:read"))
-	want = []string{`JWT error="insufficient_scope", scope="admin articles:write root"`}
-	if got := rec.Header().Values("WWW-Authenticate"); rec.Code != http.StatusForbidden || !slices.Equal(got, want) {
-		t.Errorf("same scheme: %d %q; want 403 %q", rec.Code, got, want)
+	// scopes are principals, in either order (the one without scopes
+	// coming second does not take it away).
+	for _, order := range [][2]bool{{false, true}, {true, false}} {
+		stack = newStackOf(t, newScopePolicy(t, order[0], "JWT"), newScopePolicy(t, order[1], "JWT"))
+		rec = do(scopeApp(stack, &chiadapter.Guard{}), http.MethodPut, "/articles/1", scopedToken(t, "rita", "articles:read"))
+		want = []string{`JWT error="insufficient_scope", scope="admin articles:write"`}
+		if got := rec.Header().Values("WWW-Authenticate"); rec.Code != http.StatusForbidden || !slices.Equal(got, want) {
+			t.Errorf("same scheme, scopes %v: %d %q; want 403 %q", order, rec.Code, got, want)
+		}
 	}
 }
 
@@ -186,8 +189,14 @@ func (permitsOnly) Permits(context authorizer.Resource, principals []string, per
 }
 
 // unsortedAllowed is an Authorizer whose PrincipalsAllowedByPermission
-// answers out of order, with a duplicate.
-type unsortedAllowed struct{ permitsOnly }
+// answers out of order, with a duplicate, and whose Permits allows the
+// principals scope:a, scope:b and scope:c (which it does not name) and
+// nothing else.
+type unsortedAllowed struct{}
+
+func (unsortedAllowed) Permits(context authorizer.Resource, principals []string, permission string) authorizer.Decision {
+	return authorizer.Decision{Allowed: slices.ContainsFunc(principals, func(p string) bool { return p == "scope:a" || p == "scope:b" || p == "scope:c" })}
+}
 
 func (unsortedAllowed) PrincipalsAllowedByPermission(authorizer.Resource, string) []string {
 	return []string{"scope:b", "group:x", "scope:a", "scope:b", policy.Everyone}
@@ -205,7 +214,7 @@ func TestForbiddenScopeAttributeAuthorizer(t *testing.T) {
 		t.Errorf("%d %q; want 403 without scope", rec.Code, got)
 	}
 	rec = do(scopeApp(p, &chiadapter.Guard{Policy: p, Authorizer: authorizer.ACLAuthorizer{}}), http.MethodPut, "/articles/1", tok)
-	if got := rec.Header().Values("WWW-Authenticate"); !slices.Equal(got, []string{`JWT error="insufficient_scope", scope="admin articles:write root"`}) {
+	if got := rec.Header().Values("WWW-Authenticate"); !slices.Equal(got, []string{`JWT error="insufficient_scope", scope="admin articles:write"`}) {
 		t.Errorf("ACLAuthorizer given: %q", got)
 	}
 	rec = do(scopeApp(p, &chiadapter.Guard{Policy: p, Authorizer: unsortedAllowed{}}), http.MethodPut, "/articles/1", tok)
@@ -242,6 +251,7 @@ func TestREADMEScopes(t *testing.T) {
 		MasterSecret:    testSecret,
 		Schemes:         []string{"Bearer"},
 		Audience:        []string{"https://api.example.com"},
+		Issuer:          "https://id.example.com/realms/main",
 		Profile:         policy.ProfileRFC9068,
 		ScopePrincipals: true,
 		Logger:          slog.New(slog.DiscardHandler),
@@ -269,7 +279,7 @@ func TestREADMEScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	claims := userClaims("rita")
-	for k, v := range map[string]any{"iss": "https://id.example.com", "aud": "https://api.example.com", "client_id": "c1", "jti": "j1", "scope": "articles:read"} {
+	for k, v := range map[string]any{"iss": "https://id.example.com/realms/main", "aud": "https://api.example.com", "client_id": "c1", "jti": "j1", "scope": "articles:read"} {
 		claims[k] = v
 	}
 	authz := "Bearer " + testkit.MintSigned(t, signer, claims)
@@ -279,5 +289,104 @@ func TestREADMEScopes(t *testing.T) {
 	code, got := serve(t, srv, http.MethodPut, "/articles/1", authz)
 	if want := strings.TrimPrefix(shown, "< WWW-Authenticate: "); code != http.StatusForbidden || !slices.Equal(got, []string{want}) {
 		t.Errorf("PUT: %d %q; want 403 %q", code, got, want)
+	}
+}
+
+// hintACL is the root ACL of TestForbiddenScopeHint: interns may never
+// edit, whatever their scopes; articles:write and admin grant edit, root
+// and su every permission; drafts:write is denied everything here (a
+// Deny of every permission is no grant of it).
+var hintACL = authorizer.ACL{
+	allowACE(policy.Everyone, "view"),
+	{Action: authorizer.Deny, Principal: "group:interns", Permissions: authorizer.Perms("edit")},
+	allowACE("scope:articles:write", "edit"),
+	allowACE("scope:admin", "edit"),
+	allowAllACE("scope:root"),
+	allowACE("scope:su", "view"),
+	allowAllACE("scope:su"),
+	{Action: authorizer.Deny, Principal: "scope:drafts:write", Permissions: authorizer.AllPermissions},
+}
+
+// hintArticle is the resource of TestForbiddenScopeHint's articles:
+// "draft" grants edit to drafts:write and denies it to admin, "locked"
+// denies it to contractors, "su" grants su edit by name (su has every
+// permission at the root), and the others have no ACL.
+func hintArticle(r *http.Request, parent authorizer.Resource) (authorizer.Resource, error) {
+	id, err := chiadapter.URLParam(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	switch id {
+	case "draft":
+		return authorizer.NewNode(id, parent, authorizer.ACL{
+			allowACE("scope:drafts:write", "edit"),
+			{Action: authorizer.Deny, Principal: "scope:admin", Permissions: authorizer.Perms("edit")},
+		}), nil
+	case "locked":
+		return authorizer.NewNode(id, parent, authorizer.ACL{
+			{Action: authorizer.Deny, Principal: "group:contractors", Permissions: authorizer.AllPermissions},
+		}), nil
+	case "su":
+		return authorizer.NewNode(id, parent, authorizer.ACL{allowACE("scope:su", "edit"), allowACE("scope:editor", "edit")}), nil
+	}
+	return authorizer.NewNodeWithoutACL(id, parent), nil
+}
+
+// TestForbiddenScopeHint: the scope attribute lists only the scopes that
+// would each grant the permission to this user (a Deny of another of the
+// user's principals, here or up the lineage, counts), never one the user
+// holds, never one granted every permission anywhere in the lineage, and
+// nothing for a user the group finder rejected.
+func TestForbiddenScopeHint(t *testing.T) {
+	p := newScopePolicy(t, true, "Bearer")
+	r := chi.NewRouter()
+	g := &chiadapter.Guard{Policy: p}
+	r.Use(chiadapter.Authenticate(p), chiadapter.StaticACL("root", hintACL))
+	r.Route("/articles/{id}", func(r chi.Router) {
+		r.Use(chiadapter.Context(hintArticle))
+		r.With(g.Require("edit")).Put("/", okHandler)
+		r.With(g.Require("delete")).Delete("/", okHandler)
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+
+	bearer := func(sub, scope string, groups ...string) string {
+		return "Bearer " + scopedToken(t, sub, scope, groups...)
+	}
+	const none = `Bearer error="insufficient_scope"`
+	tests := []struct {
+		name         string
+		method, path string
+		authz        string
+		want         string
+	}{
+		{"a reader is told both scopes short of root and su", http.MethodPut, "/articles/1", bearer("rita", "articles:read"),
+			none + `, scope="admin articles:write"`},
+		{"an intern is denied edit whatever the scope: no hint", http.MethodPut, "/articles/1", bearer("ian", "articles:read", "interns"),
+			none},
+		{"an intern holding articles:write: a held scope is no hint", http.MethodPut, "/articles/1", bearer("ian", "articles:write", "interns"),
+			none},
+		{"only all-powerful scopes grant delete: no hint", http.MethodDelete, "/articles/1", bearer("rita", "articles:read"),
+			none},
+		{"a user the group finder rejected: no hint", http.MethodPut, "/articles/1", bearer("baduser", "articles:read"),
+			none},
+		{"lineage: the draft's own grant, and its Deny of admin", http.MethodPut, "/articles/draft", bearer("rita", "articles:read"),
+			none + `, scope="articles:write drafts:write"`},
+		{"lineage: the draft under the root's Deny of interns", http.MethodPut, "/articles/draft", bearer("ian", "", "interns"),
+			none + `, scope="drafts:write"`},
+		{"lineage: a Deny of contractors on the resource", http.MethodPut, "/articles/locked", bearer("carl", "articles:read", "contractors"),
+			none},
+		{"lineage: the Deny of contractors is theirs alone", http.MethodPut, "/articles/locked", bearer("rita", "articles:read"),
+			none + `, scope="admin articles:write"`},
+		{"lineage: su, granted edit by name here and everything at the root, is no hint", http.MethodPut, "/articles/su", bearer("rita", "articles:read"),
+			none + `, scope="admin articles:write editor"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, got := serve(t, srv, tt.method, tt.path, tt.authz)
+			if code != http.StatusForbidden || !slices.Equal(got, []string{tt.want}) {
+				t.Errorf("%s %s: %d %q; want 403 %q", tt.method, tt.path, code, got, tt.want)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -185,6 +186,10 @@ func (c *Cookie) Verifier() *Verifier { return c.v }
 // ScopePrincipals tells whether the scopes of the policy's tokens are
 // principals (Config.ScopePrincipals).
 func (c *Cookie) ScopePrincipals() bool { return c.cfg.ScopePrincipals }
+
+// ReservedPrincipalPrefixes returns the prefixes the policy reserves, as
+// JWT.ReservedPrincipalPrefixes does.
+func (c *Cookie) ReservedPrincipalPrefixes() ReservedPrefixes { return slices.Clone(c.reserved) }
 
 // Close stops the background work of the policy's key sets and cache.
 func (c *Cookie) Close() error { return c.v.Close() }

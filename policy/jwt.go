@@ -137,18 +137,19 @@ type Config struct {
 	TokenType string
 	// Profile holds tokens to a profile of access tokens (profile):
 	// ProfileRFC9068 requires RFC 9068's typ (at+jwt, the TokenType it
-	// sets when none is) and claims. Default ProfileNone.
+	// sets when none is) and claims, and needs Audience, and Issuer
+	// unless every key set is bound to an issuer. Default ProfileNone.
 	Profile Profile
 	// ScopePrincipals makes each OAuth 2 scope of a verified token a
 	// principal ScopePrefix+scope (scope_principals), after the groups in
 	// the effective principals, so that ACLs grant permissions to scopes
 	// as to groups; and the chi adapter's 403 then names the scopes that
 	// would grant the permission refused. The scopes are the claim
-	// "scope" (a string of scopes separated by spaces, RFC 9068), or,
-	// when a token has no "scope", "scp" (such a string or an array of
-	// strings); a token whose scope claim is malformed (see IsScopeToken),
-	// or holds more than MaxScopes scopes, is invalid credentials
-	// (ErrInvalidScope). It needs ScopePrefix reserved, as it is by
+	// "scope", or, when a token has no "scope", "scp": either a string of
+	// scopes separated by single spaces (RFC 9068's "scope") or an array
+	// of strings (as some providers write either); a token whose scope
+	// claim is malformed (see IsScopeToken; "" is), or holds more than
+	// MaxScopes scopes, is invalid credentials (ErrInvalidScope). It needs ScopePrefix reserved, as it is by
 	// default (ReservedPrincipalPrefixes), so that no userid is a scope.
 	// Default false: the scope claims are not read.
 	ScopePrincipals bool
@@ -560,6 +561,12 @@ func (p *JWT) Schemes() []string { return slices.Clone(p.cfg.Schemes) }
 // principals (Config.ScopePrincipals): the chi adapter's 403 then names
 // the scopes that would grant the permission refused.
 func (p *JWT) ScopePrincipals() bool { return p.cfg.ScopePrincipals }
+
+// ReservedPrincipalPrefixes returns the prefixes the policy reserves
+// (Config.ReservedPrincipalPrefixes, with SystemPrefix), so that a stack
+// can check that no userid of it is a principal another policy gives,
+// such as a scope (multiauth.New).
+func (p *JWT) ReservedPrincipalPrefixes() ReservedPrefixes { return slices.Clone(p.reserved) }
 
 // checkClaimName tells what makes name no name of a claim: empty, too
 // long, invalid UTF-8, or holding a control character.

@@ -21,10 +21,13 @@ const (
 	// and jti strings; exp and iat numbers; aud a string or an array of
 	// strings). A token that lacks one is invalid credentials naming it
 	// (ErrMissingClaim), one of the wrong type too (ErrInvalidClaim), and
-	// a wrong typ is ErrWrongTokenType. It needs Audience, and cannot be
-	// combined with DisableVerifyExp, DisableVerifyAud or
-	// DisableVerifySignature, nor with a TokenType other than at+jwt
-	// (section 4's checks are not to be turned off).
+	// a wrong typ is ErrWrongTokenType. It needs Audience, and Issuer
+	// unless every key set is bound to an issuer (KeySets whose Issuer is
+	// not "", or an IssuerResolver), since section 4 requires iss to match
+	// the authorization server's exactly. It cannot be combined with
+	// DisableVerifyExp, DisableVerifyAud or DisableVerifySignature, nor
+	// with a TokenType other than at+jwt (section 4's checks are not to be
+	// turned off).
 	ProfileRFC9068 Profile = "rfc9068"
 )
 
@@ -63,11 +66,30 @@ func checkProfile(cfg *Config) error {
 		return configErr("disable_verify_signature", "%s, which requires the signature to be verified", with)
 	case len(cfg.Audience) == 0:
 		return configErr("audience", "required by profile = rfc9068: a token's aud must name this resource server, and a token without aud is refused")
+	case cfg.Issuer == "" && !issuerBound(cfg):
+		return configErr("issuer", "required by profile = rfc9068, whose section 4 requires a token's iss to match its authorization server's issuer exactly, unless every key set is bound to its issuer (oidc_issuer; jwks_file or jwks_url with issuer; an issuer resolver)")
 	}
 	if cfg.TokenType == "" {
 		cfg.TokenType = rfc9068Type
 	}
 	return nil
+}
+
+// issuerBound tells whether cfg verifies every token with a key set bound
+// to one issuer, which refuses a token whose iss is not that issuer's
+// exactly: cfg has key sets or an issuer resolver (whose sets are bound
+// to the iss they were resolved for), and no set for any issuer. The
+// static keys of MasterSecret, PublicKey and PrivateKey are bound to none.
+func issuerBound(cfg *Config) bool {
+	if len(cfg.KeySets) == 0 && cfg.IssuerResolver == nil {
+		return false
+	}
+	for _, s := range cfg.KeySets {
+		if s.Issuer() == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // checkProfileClaims holds a token's claims to the profile: each claim it

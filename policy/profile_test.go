@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"context"
 	"errors"
 	"net/http/httptest"
 	"strings"
@@ -49,6 +50,7 @@ func newRFC9068Policy(t testing.TB, mod func(*policy.Config)) *policy.JWT {
 	return newPolicy(t, func(c *policy.Config) {
 		c.Profile = policy.ProfileRFC9068
 		c.Audience = []string{"api"}
+		c.Issuer = "https://as.example.com"
 		if mod != nil {
 			mod(c)
 		}
@@ -160,7 +162,7 @@ func checkClaimRefused(t *testing.T, p *policy.JWT, claims map[string]any, name 
 // combined with, each error naming both settings.
 func TestRFC9068Config(t *testing.T) {
 	base := func(mod func(*policy.Config)) policy.Config {
-		c := policy.Config{MasterSecret: testSecret, Profile: policy.ProfileRFC9068, Audience: []string{"api"}, Logger: discard}
+		c := policy.Config{MasterSecret: testSecret, Profile: policy.ProfileRFC9068, Audience: []string{"api"}, Issuer: "https://as.example.com", Logger: discard}
 		mod(&c)
 		return c
 	}
@@ -176,6 +178,13 @@ func TestRFC9068Config(t *testing.T) {
 		{"disable_verify_aud", base(func(c *policy.Config) { c.DisableVerifyAud = true }), "disable_verify_aud", "profile"},
 		{"disable_verify_signature", base(func(c *policy.Config) { c.DisableVerifySignature = true }), "disable_verify_signature", "profile"},
 		{"no audience", base(func(c *policy.Config) { c.Audience = nil }), "audience", "profile"},
+		{"no issuer, static keys", base(func(c *policy.Config) { c.Issuer = "" }), "issuer", "profile"},
+		{"no issuer, a key set for any issuer", base(func(c *policy.Config) {
+			c.Issuer, c.MasterSecret, c.KeySets = "", nil, []policy.KeySet{staticSet(t, "")}
+		}), "issuer", "profile"},
+		{"no issuer, a key set bound beside one for any issuer", base(func(c *policy.Config) {
+			c.Issuer, c.MasterSecret, c.KeySets = "", nil, []policy.KeySet{staticSet(t, "https://as.example.com"), staticSet(t, "")}
+		}), "issuer", "profile"},
 		{"another token_type", base(func(c *policy.Config) { c.TokenType = "JWT" }), "token_type", "profile"},
 		{"token_type of an ID token", base(func(c *policy.Config) { c.TokenType = "application/id+jwt" }), "token_type", "profile"},
 	}
@@ -190,6 +199,26 @@ func TestRFC9068Config(t *testing.T) {
 				t.Errorf("%q does not name jwtauth.%s and %s", err, tt.key, tt.mention)
 			}
 		})
+	}
+	// Key sets each bound to an issuer, or a resolver, check iss: no
+	// Issuer needed. Nor with Issuer beside a set for any issuer.
+	for name, mod := range map[string]func(*policy.Config){
+		"bound key sets": func(c *policy.Config) {
+			c.Issuer, c.MasterSecret, c.KeySets = "", nil, []policy.KeySet{staticSet(t, "https://as.example.com"), staticSet(t, "https://other.example.com")}
+		},
+		"an issuer resolver": func(c *policy.Config) {
+			c.Issuer, c.MasterSecret, c.IssuerResolver = "", nil, resolverFunc(func(context.Context, string) (policy.KeySet, error) { return nil, errors.New("no issuer") })
+		},
+		"issuer and a key set for any issuer": func(c *policy.Config) {
+			c.MasterSecret, c.KeySets = nil, []policy.KeySet{staticSet(t, "")}
+		},
+	} {
+		p, err := policy.NewJWT(base(mod))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		p.Close()
 	}
 	// Without the profile, the same switches are accepted.
 	if _, err := policy.NewJWT(policy.Config{MasterSecret: testSecret, DisableVerifyExp: true, TokenType: "JWT", Logger: discard}); err != nil {
@@ -226,4 +255,15 @@ func TestRFC9068NewToken(t *testing.T) {
 	if u, err := p.AuthenticatedUserID(newRequest(jwtAuth(tok))); err != nil || u != "alice" {
 		t.Errorf("the policy's own token: %q, %v", u, err)
 	}
+}
+
+// staticSet is a static key set of one RSA public key for issuer ("" for
+// any issuer).
+func staticSet(t *testing.T, issuer string) policy.KeySet {
+	t.Helper()
+	s, err := policy.NewStaticKeySet(issuer, policy.Key{Algorithm: "RS256", Material: &rsaKeyOnce().PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -47,12 +47,14 @@ func badScopeByte(s string) int {
 // Config.ScopePrincipals, and returns their principals ("scope:<name>"),
 // in the token's order, each once. The scopes are those of the claim
 // "scope" when the token has it (and "scp" is then not read), else of
-// "scp": "scope" must be a string of scope tokens separated by single
-// spaces (RFC 6749 section 3.3), "scp" such a string or an array of scope
-// tokens. A token with neither has no scopes; any other shape, an empty
-// scope, a character outside the grammar or more than MaxScopes scopes is
-// an ErrInvalidScope naming the claim (its cause says what, never the
-// claim's value).
+// "scp": either is a string of scope tokens separated by single spaces
+// (RFC 6749 section 3.3, RFC 9068's "scope"), or an array of scope tokens
+// (as several providers write "scp", and some, such as Spring
+// Authorization Server, "scope"). A token with neither has no scopes, nor
+// one with an empty array; any other shape, an empty scope (the empty
+// string included: the grammar has at least one scope token), a character
+// outside the grammar or more than MaxScopes scopes is an ErrInvalidScope
+// naming the claim (its cause says what, never the claim's value).
 func scopePrincipals(c Claims) ([]string, error) {
 	name := scopeClaim
 	v, present := c[scopeClaim]
@@ -85,10 +87,6 @@ func scopePrincipals(c Claims) ([]string, error) {
 	case string:
 		err = splitScopes(v, add)
 	case []any:
-		if name == scopeClaim {
-			err = errors.New("an array: RFC 9068's scope is a string of scopes separated by spaces")
-			break
-		}
 		for i, e := range v {
 			s, ok := e.(string)
 			if !ok {

@@ -71,6 +71,11 @@ func TestScopePrincipals(t *testing.T) {
 		{"scope, a duplicate once", map[string]any{"scope": "a b a b"}, []string{"a", "b"}},
 		{"scp, a string", map[string]any{"scp": "read write"}, []string{"read", "write"}},
 		{"scp, an array", map[string]any{"scp": []any{"read", "write"}}, []string{"read", "write"}},
+		{"scope, an array (Spring Authorization Server's)", map[string]any{"scope": []any{"read", "articles:write"}}, []string{"read", "articles:write"}},
+		{"scope, an empty array", map[string]any{"scope": []any{}}, nil},
+		{"scope, an array with a duplicate", map[string]any{"scope": []any{"a", "b", "a"}}, []string{"a", "b"}},
+		{"scope as an array wins over scp", map[string]any{"scope": []any{"from-scope"}, "scp": "from-scp"}, []string{"from-scope"}},
+		{"MaxScopes scopes in a scope array", map[string]any{"scope": asAny(manyScopes(policy.MaxScopes))}, manyScopes(policy.MaxScopes)},
 		{"scp, an array of one", map[string]any{"scp": []any{"read"}}, []string{"read"}},
 		{"scp, an empty array", map[string]any{"scp": []any{}}, nil},
 		{"scp, an array with a duplicate", map[string]any{"scp": []any{"a", "b", "a"}}, []string{"a", "b"}},
@@ -108,8 +113,15 @@ func TestScopePrincipalsMalformed(t *testing.T) {
 		{"scope, a boolean", map[string]any{"scope": true}, "scope"},
 		{"scope, null", map[string]any{"scope": nil}, "scope"},
 		{"scope, an object", map[string]any{"scope": map[string]any{"a": "b"}}, "scope"},
-		{"scope, an array (RFC 9068's is a string)", map[string]any{"scope": []any{"a"}}, "scope"},
-		{"scope, empty", map[string]any{"scope": ""}, "scope"},
+		{"scope, empty: no scope token, refused rather than read as no scopes", map[string]any{"scope": ""}, "scope"},
+		{"scope, an array with a number", map[string]any{"scope": []any{"a", 1}}, "scope"},
+		{"scope, an array with null", map[string]any{"scope": []any{nil}}, "scope"},
+		{"scope, an array with an empty name", map[string]any{"scope": []any{""}}, "scope"},
+		{"scope, an element with a space", map[string]any{"scope": []any{"a b"}}, "scope"},
+		{"scope, an element with a backslash", map[string]any{"scope": []any{`a\b`}}, "scope"},
+		{"scope, an element not ASCII", map[string]any{"scope": []any{"café"}}, "scope"},
+		{"scope, one element too many", map[string]any{"scope": asAny(manyScopes(policy.MaxScopes + 1))}, "scope"},
+		{"scope array malformed, scp fine: scope still wins", map[string]any{"scope": []any{1}, "scp": "a"}, "scope"},
 		{"scope, a leading space", map[string]any{"scope": " a"}, "scope"},
 		{"scope, a trailing space", map[string]any{"scope": "a "}, "scope"},
 		{"scope, two spaces", map[string]any{"scope": "a  b"}, "scope"},
@@ -296,20 +308,23 @@ func TestIsScopeToken(t *testing.T) {
 }
 
 // FuzzScopeClaim holds the scope reading to its rule on any string, as
-// scope or scp: the token verifies exactly when the string is scope
-// tokens separated by single spaces, at most MaxScopes of them, and its
-// principals are then those scopes, in order, each once.
+// scope or scp, written as one string or as the array of its parts
+// between single spaces: the token verifies exactly when each part is a
+// scope token, at most MaxScopes of them, and its principals are then
+// those scopes, in order, each once.
 func FuzzScopeClaim(f *testing.F) {
 	for _, s := range []string{"a", "a b", "a  b", " a", "a ", "", "a\tb", `a"b`, "café", "a a", "x:y https://z/w"} {
-		f.Add(s, false)
-		f.Add(s, true)
+		for _, scp := range []bool{false, true} {
+			f.Add(s, scp, false)
+			f.Add(s, scp, true)
+		}
 	}
 	p := newPolicy(f, func(c *policy.Config) {
 		c.ScopePrincipals = true
 		c.CacheSize = policy.NoCache
 		c.MaxTokenBytes = policy.MaxMaxTokenBytes // the fuzzer's strings grow long
 	})
-	f.Fuzz(func(t *testing.T, s string, scp bool) {
+	f.Fuzz(func(t *testing.T, s string, scp, array bool) {
 		if !utf8.ValidString(s) || len(s) > 64<<10 {
 			// encoding/json would write U+FFFD, another string; and a
 			// longer one could make a token over MaxMaxTokenBytes.
@@ -319,9 +334,13 @@ func FuzzScopeClaim(f *testing.F) {
 		if scp {
 			name = "scp"
 		}
-		tok := mintHS(t, scopeClaims(map[string]any{name: s}))
-		got, err := p.EffectivePrincipals(newRequest(jwtAuth(tok)))
 		parts := strings.Split(s, " ")
+		var claim any = s
+		if array {
+			claim = asAny(parts)
+		}
+		tok := mintHS(t, scopeClaims(map[string]any{name: claim}))
+		got, err := p.EffectivePrincipals(newRequest(jwtAuth(tok)))
 		valid := len(parts) <= policy.MaxScopes && !slices.ContainsFunc(parts, func(p string) bool { return !policy.IsScopeToken(p) })
 		if valid != (err == nil) {
 			t.Fatalf("%q as %s: %v; valid by the grammar: %v", s, name, err, valid)

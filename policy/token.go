@@ -62,8 +62,9 @@ func (v *Verifier) Encode(claims any) (string, error) {
 // the configured expiration (none when it is negative), aud and iss when
 // they are configured, a random jti (JTIBytes) when a revocation store or
 // ProfileRFC9068 is, then the extra claims, which may replace any of these
-// but the userid claim (with ProfileRFC9068, give it client_id: a token
-// without it does not verify).
+// but the userid claim (with ProfileRFC9068, whose policy has Issuer, as
+// one with a signing key must, give it client_id: a token without it does
+// not verify).
 func (v *Verifier) NewToken(userid string, extra map[string]any) (string, error) {
 	if _, ok := extra[v.cfg.UserIDClaim]; ok {
 		return "", fmt.Errorf("jwtauth: extra claims must not set the userid claim %q", v.cfg.UserIDClaim)

@@ -225,9 +225,36 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 	if err != nil {
 		closeAll()
 		stores.closeAll()
+		if e := stackPolicyError(err, own, m); e != nil {
+			return nil, e
+		}
 		return nil, &Error{Key: kPolicies, Err: badCause(err, "cannot stack the policies")}
 	}
 	return stack, nil
+}
+
+// stackPolicyError is the settings error of a multiauth.New error that
+// names a setting of one policy of the stack
+// (multiauth.policy.NAME.reserved_principal_prefixes, when the stack's
+// scopes are principals and that policy does not reserve scope:), or nil
+// for any other error. A token policy that took the jwtauth.* default of
+// that setting has the default named instead, as newStackPolicy does.
+func stackPolicyError(err error, own map[string]map[string]string, m map[string]string) *Error {
+	var ce *policy.ConfigError
+	if !errors.As(err, &ce) || ce.Prefix != MultiauthPrefix {
+		return nil
+	}
+	name, key, ok := strings.Cut(strings.TrimPrefix(ce.Key, "policy."), ".")
+	if !ok || !strings.HasPrefix(ce.Key, "policy.") {
+		return nil
+	}
+	full, msg := policyKeyPrefix+name+"."+key, ce.Err.Error()
+	_, setHere := own[name][key]
+	_, token := tokenFactories[strings.TrimSpace(own[name]["use"])]
+	if !setHere && token && !isUnset(m[Prefix+key]) {
+		full, msg = Prefix+key, fmt.Sprintf("the default of the policy %q, which %s", name, msg)
+	}
+	return &Error{Key: full, Err: &problem{msg: msg, kind: ErrBadValue, cause: err}}
 }
 
 // newStackPolicy builds the policy name of a stack with the factory its

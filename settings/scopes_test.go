@@ -67,7 +67,7 @@ func TestScopeAndProfileSettings(t *testing.T) {
 // is an error of the other key, naming the profile.
 func TestProfileSettingsCombined(t *testing.T) {
 	withProfile := func(kv ...string) map[string]string {
-		m := withSecret(map[string]string{"jwtauth.profile": "rfc9068", "jwtauth.audience": "api"})
+		m := withSecret(map[string]string{"jwtauth.profile": "rfc9068", "jwtauth.audience": "api", "jwtauth.issuer": "https://as.example"})
 		for i := 0; i+1 < len(kv); i += 2 {
 			if kv[i+1] == "-" {
 				delete(m, kv[i])
@@ -87,6 +87,8 @@ func TestProfileSettingsCombined(t *testing.T) {
 		{withProfile("jwtauth.disable_verify_signature", "true"), "jwtauth.disable_verify_signature", "cannot be combined with profile = rfc9068"},
 		{withProfile("jwtauth.token_type", "JWT"), "jwtauth.token_type", "cannot be combined with profile = rfc9068"},
 		{withProfile("jwtauth.audience", "-"), "jwtauth.audience", "required by profile = rfc9068"},
+		{withProfile("jwtauth.issuer", "-"), "jwtauth.issuer", "required by profile = rfc9068"},
+		{withProfile("jwtauth.issuer", " "), "jwtauth.issuer", "required by profile = rfc9068"},
 		{withSecret(map[string]string{"jwtauth.scope_principals": "true", "jwtauth.reserved_principal_prefixes": "group:"}),
 			"jwtauth.reserved_principal_prefixes", "must reserve scope: with scope_principals"},
 	} {
@@ -104,6 +106,57 @@ func TestProfileSettingsCombined(t *testing.T) {
 		if _, err := settings.NewPolicy(m, nil, nil); err != nil {
 			t.Errorf("%v: %v", redact(m), err)
 		}
+	}
+}
+
+// TestProfileIssuerFromKeySets: the profile needs jwtauth.issuer unless
+// every key set is bound to its issuer: oidc_issuer's are, and a
+// jwks_file's is with jwtauth.issuer; a token of another issuer is then
+// refused.
+func TestProfileIssuerFromKeySets(t *testing.T) {
+	a := jwk(0, "key-a")
+	provider := newIDP(t, a)
+	path := writeFile(t, "jwks.json", testkit.PublicJWKS(t, a))
+	profile := func(kv ...string) map[string]string {
+		m := map[string]string{"jwtauth.profile": "rfc9068", "jwtauth.audience": "api"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, m := range []map[string]string{
+		profile("jwtauth.jwks_file", path),
+		profile("jwtauth.jwks_url", provider.srv.URL+"/jwks"),
+	} {
+		_, err := settings.NewPolicy(m, nil, quiet)
+		if msg := settingsError(t, err, "jwtauth.issuer", settings.ErrBadValue); !strings.Contains(msg, "required by profile = rfc9068") {
+			t.Errorf("%v: %q", m, msg)
+		}
+	}
+	at := func(iss string) string {
+		c := accessToken("read")
+		c["iss"] = iss
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(a.Algorithm), Key: a}, (&jose.SignerOptions{}).WithType("at+jwt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testkit.MintSigned(t, signer, c)
+	}
+	for _, tt := range []struct {
+		m   map[string]string
+		iss string
+	}{
+		{profile("jwtauth.oidc_issuer", provider.srv.URL), provider.srv.URL},
+		{profile("jwtauth.jwks_file", path, "jwtauth.issuer", "https://as.example"), "https://as.example"},
+	} {
+		p := mustPolicy(t, tt.m)
+		if uid, err := authenticate(p, at(tt.iss)); err != nil || uid != "alice" {
+			t.Errorf("%v, iss %s: %q, %v", tt.m, tt.iss, uid, err)
+		}
+		if _, err := authenticate(p, at("https://other.example")); !errors.Is(err, policy.ErrUnknownIssuer) {
+			t.Errorf("%v, another issuer: %v; want ErrUnknownIssuer", tt.m, err)
+		}
+		p.Close()
 	}
 }
 
@@ -141,6 +194,7 @@ func TestScopeAndProfileFromSettings(t *testing.T) {
 		"jwtauth.scope_principals": "true",
 		"jwtauth.profile":          "rfc9068",
 		"jwtauth.audience":         "api",
+		"jwtauth.issuer":           "https://as.example",
 		"jwtauth.scheme":           "Bearer",
 	})
 	defer p.Close()
@@ -155,6 +209,12 @@ func TestScopeAndProfileFromSettings(t *testing.T) {
 	got, err := principalsOf(t, p, bearer(mintAT(t, "at+jwt", accessToken("read write"))))
 	if want := []string{"alice", policy.Everyone, policy.Authenticated, "scope:read", "scope:write"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("%q, %v; want %q", got, err, want)
+	}
+	arrayScope := accessToken("")
+	arrayScope["scope"] = []string{"read", "write"} // as Spring Authorization Server writes it
+	got, err = principalsOf(t, p, bearer(mintAT(t, "at+jwt", arrayScope)))
+	if want := []string{"alice", policy.Everyone, policy.Authenticated, "scope:read", "scope:write"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("scope as an array: %q, %v; want %q", got, err, want)
 	}
 	if _, err := principalsOf(t, p, bearer(mintAT(t, "JWT", accessToken("read")))); !errors.Is(err, policy.ErrWrongTokenType) {
 		t.Errorf("typ JWT: %v; want ErrWrongTokenType", err)
@@ -192,6 +252,7 @@ func TestScopeAndProfileInAStack(t *testing.T) {
 			"multiauth.policy.api.scope_principals", "true",
 			"multiauth.policy.api.profile", "rfc9068",
 			"multiauth.policy.api.audience", "api",
+			"multiauth.policy.api.issuer", "https://as.example",
 		))
 		if !stackPolicy(t, stack, "api").(scoper).ScopePrincipals() || stackPolicy(t, stack, "web").(scoper).ScopePrincipals() {
 			t.Error("scope_principals of api reached web, or not api")
@@ -212,6 +273,7 @@ func TestScopeAndProfileInAStack(t *testing.T) {
 			"jwtauth.scope_principals", "true",
 			"jwtauth.profile", "rfc9068",
 			"jwtauth.audience", "api",
+			"jwtauth.issuer", "https://as.example",
 		))
 		if !stackPolicy(t, stack, "api").(scoper).ScopePrincipals() || !stackPolicy(t, stack, "web").(scoper).ScopePrincipals() {
 			t.Error("jwtauth.scope_principals is not the default of both token policies")
@@ -235,6 +297,8 @@ func TestScopeAndProfileInAStack(t *testing.T) {
 			{[]string{"multiauth.policy.api.profile", "rfc9068", "multiauth.policy.api.audience", "api", "multiauth.policy.api.disable_verify_exp", "true"},
 				"multiauth.policy.api.disable_verify_exp", "cannot be combined with profile = rfc9068"},
 			{[]string{"multiauth.policy.api.profile", "rfc9068"}, "multiauth.policy.api.audience", "required by profile = rfc9068"},
+			{[]string{"multiauth.policy.api.profile", "rfc9068", "multiauth.policy.api.audience", "api"}, "multiauth.policy.api.issuer", "required by profile = rfc9068"},
+			{[]string{"jwtauth.profile", "rfc9068", "jwtauth.audience", "api"}, "multiauth.policy.api.issuer", "required by profile = rfc9068"},
 			{[]string{"multiauth.policy.web.profile", "rfc9068", "multiauth.policy.web.audience", "api"}, "multiauth.policy.web.profile", "a cookie policy verifies the session tokens it signs itself"},
 			{[]string{"multiauth.policy.web.scope_principals", "true", "multiauth.policy.web.reserved_principal_prefixes", "group:"},
 				"multiauth.policy.web.reserved_principal_prefixes", "must reserve scope:"},
@@ -270,4 +334,73 @@ func TestScopeAndProfileInAStack(t *testing.T) {
 			t.Error("MULTIAUTH_POLICY_API_SCOPE_PRINCIPALS did not apply")
 		}
 	})
+}
+
+// TestStackReservesScopes: when a policy of a stack makes scopes
+// principals, every policy of it must reserve scope:, so that no userid
+// of one (a cookie user "scope:root") is a scope of another; the error
+// names the setting of the policy at fault, or the jwtauth.* default it
+// took.
+func TestStackReservesScopes(t *testing.T) {
+	check, _ := registerStackHelpers(t)
+	withBasic := func(kv ...string) map[string]string {
+		m := cookieStack(append([]string{
+			"multiauth.policies", "api web svc",
+			"multiauth.policy.svc.use", "basic",
+			"multiauth.policy.svc.check", check,
+		}, kv...)...)
+		return m
+	}
+	for _, tt := range []struct {
+		kv        []string
+		key, want string
+	}{
+		{[]string{"multiauth.policy.api.scope_principals", "true", "multiauth.policy.web.reserved_principal_prefixes", "group:"},
+			"multiauth.policy.web.reserved_principal_prefixes", `must reserve scope:: the scopes of the policy "api" are principals of the stack`},
+		{[]string{"multiauth.policy.web.scope_principals", "true", "multiauth.policy.api.reserved_principal_prefixes", "group: role:"},
+			"multiauth.policy.api.reserved_principal_prefixes", `the scopes of the policy "web"`},
+		{[]string{"multiauth.policy.api.scope_principals", "true", "multiauth.policy.api.reserved_principal_prefixes", "scope:",
+			"jwtauth.reserved_principal_prefixes", "group:"},
+			"jwtauth.reserved_principal_prefixes", `the default of the policy "web", which must reserve scope:`},
+	} {
+		_, err := settings.NewPolicy(cookieStack(tt.kv...), nil, quiet)
+		if msg := settingsError(t, err, tt.key, settings.ErrBadValue); !strings.Contains(msg, tt.want) {
+			t.Errorf("%v: %q does not say %q", tt.kv, msg, tt.want)
+		}
+	}
+	// The Basic policy's reserved prefixes too.
+	_, err := settings.NewPolicy(withBasic("multiauth.policy.api.scope_principals", "true", "multiauth.policy.svc.reserved_principal_prefixes", "system."), nil, quiet)
+	if msg := settingsError(t, err, "multiauth.policy.svc.reserved_principal_prefixes", settings.ErrBadValue); !strings.Contains(msg, "must reserve scope:") {
+		t.Errorf("basic: %q", msg)
+	}
+	// From the environment, the variable is named.
+	m, from := settings.FromEnv([]string{
+		"MULTIAUTH_POLICIES=api web",
+		"MULTIAUTH_POLICY_API_USE=jwt",
+		"MULTIAUTH_POLICY_API_SCOPE_PRINCIPALS=true",
+		"MULTIAUTH_POLICY_WEB_USE=jwt_cookie",
+		"MULTIAUTH_POLICY_WEB_RESERVED_PRINCIPAL_PREFIXES=group:",
+		"JWTAUTH_MASTER_SECRET=" + secret,
+	})
+	_, err = settings.NewPolicy(m, from, quiet)
+	if settingsError(t, err, "multiauth.policy.web.reserved_principal_prefixes", settings.ErrBadValue); !strings.HasPrefix(err.Error(), "MULTIAUTH_POLICY_WEB_RESERVED_PRINCIPAL_PREFIXES (multiauth.policy.web.reserved_principal_prefixes): ") {
+		t.Errorf("environment: %v", err)
+	}
+
+	// Accepted: scope: reserved by all (by default, or named), or no
+	// scopes as principals at all.
+	for _, m := range []map[string]string{
+		cookieStack("multiauth.policy.api.scope_principals", "true"),
+		cookieStack("multiauth.policy.api.scope_principals", "true", "multiauth.policy.web.reserved_principal_prefixes", "group: scope:"),
+		cookieStack("multiauth.policy.web.reserved_principal_prefixes", "group:"),
+		withBasic("jwtauth.scope_principals", "true"),
+		withBasic("multiauth.policy.svc.reserved_principal_prefixes", "system."),
+	} {
+		p, err := settings.NewPolicy(m, nil, quiet)
+		if err != nil {
+			t.Errorf("%v: %v", redact(m), err)
+			continue
+		}
+		p.Close()
+	}
 }

@@ -330,7 +330,9 @@ func isKnown(name string) bool {
 //     tokens without exp.
 //   - booleans are read as Pyramid's asbool reads them: true, yes, on, 1, t,
 //     y and false, no, off, 0, f, n, in any case.
-//   - profile is rfc9068 or none, in any case (policy.Config.Profile).
+//   - profile is rfc9068 or none, in any case (policy.Config.Profile);
+//     rfc9068 needs audience, and issuer unless every key set is bound to
+//     its issuer (oidc_issuer; jwks_file or jwks_url with issuer).
 //   - dpop is disabled (the default), allowed or required, in any case
 //     (policy.Config.DPoP); dpop_algorithms a list (default ES256 EdDSA
 //     RS256 PS256), dpop_max_age whole seconds (default 300),

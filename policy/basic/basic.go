@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/pyramid-go/jwtauth/policy"
 )
@@ -170,6 +171,14 @@ func configErr(key, format string, args ...any) error {
 
 // Realm returns the realm of the policy's challenge.
 func (p *Policy) Realm() string { return p.cfg.Realm }
+
+// ReservedPrincipalPrefixes returns the prefixes the policy reserves
+// (Config.ReservedPrincipalPrefixes, with policy.SystemPrefix), as
+// policy.JWT.ReservedPrincipalPrefixes does, for a stack's check
+// (multiauth.New).
+func (p *Policy) ReservedPrincipalPrefixes() policy.ReservedPrefixes {
+	return slices.Clone(policy.ReservedPrefixes(p.cfg.ReservedPrincipalPrefixes))
+}
 
 // Identify works out r's identity in one pass: the credentials from the
 // Authorization header, the reserved prefixes, the check, then the CSRF

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pyramid-go/jwtauth/policy"
@@ -134,5 +135,60 @@ func TestRememberForgetChallengeHeaders(t *testing.T) {
 	}
 	if body := w.Body.String(); body != `{"error":"unauthorized"}`+"\n" {
 		t.Errorf("Challenge body %q", body)
+	}
+}
+
+// TestNewRefusesScopesUnreserved: in a stack where a policy's scopes are
+// principals, a policy that does not reserve scope: (whose userid
+// "scope:root" would be the scope root) is refused, naming its
+// reserved_principal_prefixes, in a stack held by the stack too; a policy
+// that cannot tell its reserved prefixes is not checked.
+func TestNewRefusesScopesUnreserved(t *testing.T) {
+	jwtOf := func(scopes bool, reserved ...string) *policy.JWT {
+		p, err := policy.NewJWT(policy.Config{MasterSecret: secretJWT, ScopePrincipals: scopes, ReservedPrincipalPrefixes: reserved, Logger: discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	scoped, unreserved := jwtOf(true), jwtOf(false, "group:")
+	inner, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "x", Policy: unreserved}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopedInner, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "x", Policy: scoped}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		policies []multiauth.Named
+		key      string
+	}{
+		{"scopes first", []multiauth.Named{{Name: "api", Policy: scoped}, {Name: "web", Policy: unreserved}}, "policy.web.reserved_principal_prefixes"},
+		{"scopes last", []multiauth.Named{{Name: "web", Policy: unreserved}, {Name: "api", Policy: scoped}}, "policy.web.reserved_principal_prefixes"},
+		{"in a stack held", []multiauth.Named{{Name: "api", Policy: scoped}, {Name: "inner", Policy: inner}}, "policy.inner.reserved_principal_prefixes"},
+		{"scopes in a stack held", []multiauth.Named{{Name: "inner", Policy: scopedInner}, {Name: "web", Policy: unreserved}}, "policy.web.reserved_principal_prefixes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := multiauth.New(multiauth.Config{Policies: tt.policies})
+			var ce *policy.ConfigError
+			if p != nil || !errors.As(err, &ce) || ce.Key != tt.key || ce.Prefix != "multiauth." || !errors.Is(err, policy.ErrConfig) {
+				t.Fatalf("New = %v, %v; want a ConfigError for %s", p, err, tt.key)
+			}
+			if !strings.Contains(err.Error(), "multiauth."+tt.key+": must reserve scope:") {
+				t.Errorf("%q", err)
+			}
+		})
+	}
+	for name, policies := range map[string][]multiauth.Named{
+		"no scopes":               {{Name: "a", Policy: jwtOf(false)}, {Name: "web", Policy: unreserved}},
+		"scope: reserved by both": {{Name: "api", Policy: scoped}, {Name: "b", Policy: jwtOf(false, "scope:")}},
+		"a policy of one's own":   {{Name: "api", Policy: scoped}, {Name: "key", Policy: &apiKeyPolicy{}}},
+	} {
+		if _, err := multiauth.New(multiauth.Config{Policies: policies}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -106,8 +106,21 @@ var (
 )
 
 // New checks cfg and builds the stack. Its errors are *policy.ConfigError
-// naming the setting "policies": an empty stack, a nil policy, an empty
-// name, one with spaces, or a name given twice.
+// naming the setting "policies" (an empty stack, a nil policy, an empty
+// name, one with spaces, or a name given twice), or
+// "policy.NAME.reserved_principal_prefixes" (with the Prefix "multiauth.")
+// for a policy NAME that does not reserve policy.ScopePrefix in a stack
+// where a policy's scopes are principals.
+//
+// That last check: the principals of the stack are the union of its
+// policies', so a userid "scope:root" of one policy would be the scope
+// root of another's in every ACL. When a policy of the stack (or of a
+// stack it holds) has a method ScopePrincipals() bool that answers true,
+// as policy.JWT and policy.Cookie have, every policy with a method
+// ReservedPrincipalPrefixes() policy.ReservedPrefixes (policy.JWT,
+// policy.Cookie, basic.Policy) must reserve policy.ScopePrefix. A policy
+// of one's own without that method is not checked: it must refuse such
+// userids itself.
 func New(cfg Config) (*Policy, error) {
 	if len(cfg.Policies) == 0 {
 		return nil, configErr("an empty stack authenticates nobody")
@@ -126,7 +139,62 @@ func New(cfg Config) (*Policy, error) {
 		}
 		seen[n.Name] = true
 	}
+	if err := checkScopesReserved(cfg.Policies); err != nil {
+		return nil, err
+	}
 	return &Policy{policies: slices.Clone(cfg.Policies), finder: cfg.GroupFinder, onSelected: cfg.OnSelected}, nil
+}
+
+// checkScopesReserved refuses a stack where one policy's scopes are
+// principals and another policy (or the same) does not reserve
+// policy.ScopePrefix (see New).
+func checkScopesReserved(policies []Named) error {
+	scoped := slices.IndexFunc(policies, func(n Named) bool { return hasScopePrincipals(n.Policy) })
+	if scoped < 0 {
+		return nil
+	}
+	for _, n := range policies {
+		if !reservesScopes(n.Policy) {
+			return &policy.ConfigError{
+				Key:    "policy." + n.Name + ".reserved_principal_prefixes",
+				Err:    fmt.Errorf("must reserve %s: the scopes of the policy %q are principals of the stack, and a userid %sx of this policy would be the scope x in every ACL", policy.ScopePrefix, policies[scoped].Name, policy.ScopePrefix),
+				Prefix: "multiauth.",
+			}
+		}
+	}
+	return nil
+}
+
+// hasScopePrincipals tells whether p, or a policy of the stack p is,
+// makes scopes principals.
+func hasScopePrincipals(p policy.AuthenticationPolicy) bool {
+	if s, ok := p.(policy.Stack); ok {
+		return slices.ContainsFunc(s.Stacked(), hasScopePrincipals)
+	}
+	sp, ok := p.(interface{ ScopePrincipals() bool })
+	return ok && sp.ScopePrincipals()
+}
+
+// reservesScopes tells whether p, and every policy of the stack p is,
+// reserves policy.ScopePrefix, or cannot tell (no method
+// ReservedPrincipalPrefixes).
+func reservesScopes(p policy.AuthenticationPolicy) bool {
+	if s, ok := p.(policy.Stack); ok {
+		for _, inner := range s.Stacked() {
+			if !reservesScopes(inner) {
+				return false
+			}
+		}
+		return true
+	}
+	rp, ok := p.(interface {
+		ReservedPrincipalPrefixes() policy.ReservedPrefixes
+	})
+	if !ok {
+		return true
+	}
+	_, reserved := rp.ReservedPrincipalPrefixes().Of(policy.ScopePrefix)
+	return reserved
 }
 
 func configErr(format string, args ...any) error {
