@@ -27,10 +27,10 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 	if isNil(p) {
 		panic("policy: Authenticate with a nil policy")
 	}
-	admitters := admittersOf(p, nil)
+	admitters, observer := admittersOf(p, nil), observerOf(p)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if w, r, ok := admit(w, r, p, admitters); ok {
+			if w, r, ok := admit(w, r, p, admitters, observer); ok {
 				next.ServeHTTP(w, r)
 			}
 		})
@@ -64,7 +64,7 @@ func Admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy) (http
 	if isNil(p) {
 		panic("policy: Admit with a nil policy")
 	}
-	return admit(w, r, p, admittersOf(p, nil))
+	return admit(w, r, p, admittersOf(p, nil), observerOf(p))
 }
 
 // admitter is an Admitter among a policy's, and the policy it is.
@@ -73,9 +73,14 @@ type admitter struct {
 	a Admitter
 }
 
-// admit is Admit with p's Admitters found already.
-func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []admitter) (http.ResponseWriter, *http.Request, bool) {
-	r = WithIdentity(r, p)
+// admit is Admit with p's Admitters and observer found already. A
+// request that has no place for p yet gets one whose identity, once worked
+// out, is reported to observer: the one place a request's identity is
+// reported (see Observer).
+func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []admitter, observer *Observer) (http.ResponseWriter, *http.Request, bool) {
+	if stateOf(r.Context(), p) == nil {
+		r = withPlace(r, p, observer)
+	}
 	for _, a := range admitters {
 		if s := stateOf(r.Context(), a.p); s == nil || !s.admitted.CompareAndSwap(false, true) {
 			continue // asked by an Authenticate above, or a second time in a stack
@@ -123,18 +128,20 @@ func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if stateOf(r.Context(), p) != nil {
 		return r
 	}
-	return withPlace(r, p)
+	return withPlace(r, p, nil)
 }
 
-// withPlace is WithIdentity for a request that has no place for p yet.
-func withPlace(r *http.Request, p AuthenticationPolicy) *http.Request {
+// withPlace is WithIdentity for a request that has no place for p yet;
+// the identity of p, once worked out, is reported to observer (nil: not
+// reported, as for the policies a stack holds, which the stack reports).
+func withPlace(r *http.Request, p AuthenticationPolicy, observer *Observer) *http.Request {
 	if s, ok := p.(Stack); ok {
 		for _, inner := range s.Stacked() {
 			r = WithIdentity(r, inner) // below the stack's: p stays the nearest
 		}
 	}
 	c := &stateContext{Context: r.Context()}
-	c.s.p = p
+	c.s.p, c.s.observer = p, observer
 	c.s.outer, _ = r.Context().Value(stateKey{}).(*requestState)
 	r = r.WithContext(c)
 	c.s.r = r
@@ -217,6 +224,9 @@ type requestState struct {
 	p     AuthenticationPolicy
 	r     *http.Request // the request Authenticate passed on
 	outer *requestState // the state of another policy, further up
+	// observer is told of the identity once it is worked out (see admit);
+	// nil for none.
+	observer *Observer
 
 	once sync.Once
 	id   Identity
@@ -257,6 +267,7 @@ func (s *requestState) get(r *http.Request) Identity {
 		s.authorization, s.cookie = valuesOf(r.Header["Authorization"]), valuesOf(r.Header["Cookie"])
 		s.method = r.Method
 		s.id = Identify(s.p, r)
+		s.observer.identified(s.id)
 	})
 	if !s.authorization.equal(r.Header["Authorization"]) || !s.cookie.equal(r.Header["Cookie"]) || r.Method != s.method {
 		return Identify(s.p, r)
