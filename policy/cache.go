@@ -76,8 +76,10 @@ func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 	}
 	e, ok := v.cache.GetIfPresent(raw)
 	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
+		v.cfg.Observer.cacheLookup(false) // the one place of a cache miss
 		return VerifiedToken{}, false
 	}
+	v.cfg.Observer.cacheLookup(true) // the one place of a cache hit
 	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times, scopes: e.scopes, jkt: e.jkt, notRevoked: e.notRevoked}, true
 }
 

@@ -82,6 +82,7 @@ type Cookie struct {
 
 var (
 	_ AuthenticationPolicy = (*Cookie)(nil)
+	_ Observable           = (*Cookie)(nil)
 	_ Identifier           = (*Cookie)(nil)
 	_ Admitter             = (*Cookie)(nil)
 )

@@ -203,6 +203,9 @@ func (ti *tokenIdentities) bind(r *http.Request, t VerifiedToken, raw string, un
 			return t
 		}
 		reason, cause = ErrInvalidDPoPProof, err
+		if errors.Is(err, dpop.ErrProofReplayed) {
+			ti.cfg.Observer.dpopReplay() // the one place of a DPoP replay refusal
+		}
 	}
 	t = VerifiedToken{UserID: t.UserID, HasUserID: t.HasUserID, Err: invalid(reason, cause)}
 	if cause != nil {

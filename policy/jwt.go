@@ -241,6 +241,13 @@ type Config struct {
 	// Logger receives the policy's warnings and the reasons tokens fail.
 	// Default slog.Default().
 	Logger *slog.Logger
+	// Observer is told of the policy's events (see Observer): the
+	// requests it authenticates or refuses under Authenticate (when it is
+	// the policy Authenticate was given), its verified-token cache's hits
+	// and misses, its revocation refusals and DPoP replays. Its key sets
+	// report their fetches to keyset.Options.Observer. Default nil:
+	// nothing is reported, at the cost of a nil check.
+	Observer *Observer
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -261,6 +268,7 @@ type JWT struct {
 
 var (
 	_ AuthenticationPolicy = (*JWT)(nil)
+	_ Observable           = (*JWT)(nil)
 	_ Identifier           = (*JWT)(nil)
 )
 

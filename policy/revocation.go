@@ -131,6 +131,9 @@ func (v *Verifier) notRevoked(ctx context.Context, t VerifiedToken) VerifiedToke
 		iat = unixTime(t.times.iat)
 	}
 	revoked, err := store.Revoked(ctx, t.jti, t.UserID, iat)
+	if err != nil || revoked {
+		v.cfg.Observer.revocation(err == nil) // the one place of a revocation refusal or a store unavailable
+	}
 	switch {
 	case err != nil && v.cfg.RevocationFailOpen:
 		v.revocationDown(err, "accepted (jwtauth.revocation_failure = open)")

@@ -27,10 +27,10 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 	if isNil(p) {
 		panic("policy: Authenticate with a nil policy")
 	}
-	admitters := admittersOf(p, nil)
+	admitters, observed := admittersOf(p, nil), observerOf(p) != nil
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if w, r, ok := admit(w, r, p, admitters); ok {
+			if w, r, ok := admit(w, r, p, admitters, observed); ok {
 				next.ServeHTTP(w, r)
 			}
 		})
@@ -64,7 +64,7 @@ func Admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy) (http
 	if isNil(p) {
 		panic("policy: Admit with a nil policy")
 	}
-	return admit(w, r, p, admittersOf(p, nil))
+	return admit(w, r, p, admittersOf(p, nil), observerOf(p) != nil)
 }
 
 // admitter is an Admitter among a policy's, and the policy it is.
@@ -73,9 +73,14 @@ type admitter struct {
 	a Admitter
 }
 
-// admit is Admit with p's Admitters found already.
-func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []admitter) (http.ResponseWriter, *http.Request, bool) {
-	r = WithIdentity(r, p)
+// admit is Admit with p's Admitters found already; observed tells that p
+// has an observer. A request that has no place for p yet gets one whose
+// identity, once worked out, is reported to that observer: the one place
+// a request's identity is reported (see Observer).
+func admit(w http.ResponseWriter, r *http.Request, p AuthenticationPolicy, admitters []admitter, observed bool) (http.ResponseWriter, *http.Request, bool) {
+	if stateOf(r.Context(), p) == nil {
+		r = withPlace(r, p, observed)
+	}
 	for _, a := range admitters {
 		if s := stateOf(r.Context(), a.p); s == nil || !s.admitted.CompareAndSwap(false, true) {
 			continue // asked by an Authenticate above, or a second time in a stack
@@ -123,18 +128,20 @@ func WithIdentity(r *http.Request, p AuthenticationPolicy) *http.Request {
 	if stateOf(r.Context(), p) != nil {
 		return r
 	}
-	return withPlace(r, p)
+	return withPlace(r, p, false)
 }
 
-// withPlace is WithIdentity for a request that has no place for p yet.
-func withPlace(r *http.Request, p AuthenticationPolicy) *http.Request {
+// withPlace is WithIdentity for a request that has no place for p yet;
+// the identity of p, once worked out, is reported to p's observer when
+// observed (not for the policies a stack holds, which the stack reports).
+func withPlace(r *http.Request, p AuthenticationPolicy, observed bool) *http.Request {
 	if s, ok := p.(Stack); ok {
 		for _, inner := range s.Stacked() {
 			r = WithIdentity(r, inner) // below the stack's: p stays the nearest
 		}
 	}
 	c := &stateContext{Context: r.Context()}
-	c.s.p = p
+	c.s.p, c.s.observed = p, observed
 	c.s.outer, _ = r.Context().Value(stateKey{}).(*requestState)
 	r = r.WithContext(c)
 	c.s.r = r
@@ -219,7 +226,11 @@ type requestState struct {
 	outer *requestState // the state of another policy, further up
 
 	once sync.Once
-	id   Identity
+	// observed: the identity is reported to p's observer once worked out
+	// (see admit). (Beside once, in its padding: the state and its
+	// context stay in one size class.)
+	observed bool
+	id       Identity
 	// Copies of the credential headers and the method the identity was
 	// worked out from, to tell a request whose headers a handler changed
 	// in place, or whose method a method override changed (the CSRF rule
@@ -257,6 +268,9 @@ func (s *requestState) get(r *http.Request) Identity {
 		s.authorization, s.cookie = valuesOf(r.Header["Authorization"]), valuesOf(r.Header["Cookie"])
 		s.method = r.Method
 		s.id = Identify(s.p, r)
+		if s.observed {
+			observerOf(s.p).identified(s.id)
+		}
 	})
 	if !s.authorization.equal(r.Header["Authorization"]) || !s.cookie.equal(r.Header["Cookie"]) || r.Method != s.method {
 		return Identify(s.p, r)

@@ -41,6 +41,10 @@ func newTokenIdentities(cfg Config) (tokenIdentities, error) {
 	return tokenIdentities{cfg: v.cfg, v: v, reserved: reserved, acceptAll: acceptAll}, nil
 }
 
+// Observer returns the policy's observer (Config.Observer), which
+// Authenticate tells of the requests it authenticates and refuses.
+func (ti *tokenIdentities) Observer() *Observer { return ti.cfg.Observer }
+
 // verified verifies raw, the token a request presented (lookUp false: the
 // caller looked it up in the cache already), and logs a failure with its
 // reason and the client's address, never the token.

@@ -98,12 +98,18 @@ func (s KeySetSpec) Build() (*keyset.Set, error) {
 // setting of the set at fault (and its environment variable); the sets
 // built before it are closed then, so that none is left running. Once
 // built, the sets are the policy's (policy.NewJWT): its Close closes them.
+// The Config's Observer (NewPolicy's, from WithObserver, when it has
+// none) is given to the key sets whose Options have none, for their
+// fetches.
 func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
 	cfg := p.Config
 	if logger == nil {
 		logger = slog.Default()
 	}
 	cfg.Logger = logger
+	if cfg.Observer == nil && p.stores != nil {
+		cfg.Observer = p.stores.observer
+	}
 	cfg.KeySets = nil
 	if p.Revocation != "" {
 		stores := p.stores
@@ -119,6 +125,9 @@ func (p Parsed) Build(logger *slog.Logger) (policy.Config, error) {
 	for _, spec := range p.KeySets {
 		if spec.Options.Logger == nil {
 			spec.Options.Logger = logger
+		}
+		if spec.Options.Observer == nil {
+			spec.Options.Observer = cfg.Observer
 		}
 		s, err := spec.Build()
 		if err != nil {

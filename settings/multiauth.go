@@ -138,8 +138,9 @@ func isStackName(name string) bool {
 }
 
 // newStack builds the stack of multiauth.policies.
-func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
+func newStack(m map[string]string, logger *slog.Logger, observer *policy.Observer) (Policy, error) {
 	stores := newRevocationStores()
+	stores.observer = observer
 	names := list(m[kPolicies])
 	if len(names) == 0 {
 		return nil, &Error{Key: kPolicies, Err: bad("%q names no policy", m[kPolicies])}
@@ -188,7 +189,7 @@ func newStack(m map[string]string, logger *slog.Logger) (Policy, error) {
 			return nil, unknownKey(MultiauthPrefix, rest, []string{"groupfinder", "policies"})
 		}
 	}
-	cfg := multiauth.Config{}
+	cfg := multiauth.Config{Observer: observer}
 	if name := strings.TrimSpace(m[kStackGroupFinder]); name != "" {
 		gf, err := newGroupFinder(name, finderArgs)
 		if err != nil {

@@ -71,10 +71,12 @@ func setRevocationFailure(c *policy.Config, v string) error {
 
 // revocationStores are the revocation stores of one NewPolicy, one per
 // value of jwtauth.revocation, so that the policies of a stack share
-// theirs: a token one policy's Forget revokes is revoked for the others.
+// theirs: a token one policy's Forget revokes is revoked for the others;
+// and the observer NewPolicy gives its policies (WithObserver).
 type revocationStores struct {
-	mu     sync.Mutex
-	stores map[string]policy.RevocationStore
+	mu       sync.Mutex
+	stores   map[string]policy.RevocationStore
+	observer *policy.Observer
 }
 
 func newRevocationStores() *revocationStores {

@@ -457,21 +457,46 @@ func (p *Parsed) parse(m map[string]string) error {
 // policy.ErrConfig, and ErrUnknownKey or ErrBadValue. The errors of the
 // policies are kept: errors.As finds the *policy.ConfigError. The policy's
 // Close stops the refresh of its key sets; on an error, none is left
-// running.
-func NewPolicy(m map[string]string, from Origins, logger *slog.Logger) (Policy, error) {
-	p, err := newPolicy(m, logger)
+// running. opts give what settings cannot say, such as an observer
+// (WithObserver).
+func NewPolicy(m map[string]string, from Origins, logger *slog.Logger, opts ...Option) (Policy, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p, err := newPolicy(m, logger, o)
 	if err != nil {
 		return nil, from.named(err)
 	}
 	return p, nil
 }
 
-func newPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
+// Option is an option of NewPolicy.
+type Option func(*options)
+
+// options are NewPolicy's options.
+type options struct {
+	observer *policy.Observer
+}
+
+// WithObserver gives o to every policy NewPolicy builds and to their key
+// sets: the JWT and cookie policies' Config.Observer (their cache, their
+// revocation refusals, their DPoP replays, and, for the JWT policy alone,
+// the requests it authenticates and refuses), their key sets'
+// keyset.Options.Observer (the fetches) and a stack's
+// multiauth.Config.Observer (the requests the stack authenticates and
+// refuses). A policy of an application's factory (RegisterPolicy) is not
+// given it.
+func WithObserver(o *policy.Observer) Option {
+	return func(opts *options) { opts.observer = o }
+}
+
+func newPolicy(m map[string]string, logger *slog.Logger, o options) (Policy, error) {
 	if err := checkKeys(m); err != nil {
 		return nil, err
 	}
 	if !isUnset(m[kPolicies]) {
-		return newStack(m, logger)
+		return newStack(m, logger, o.observer)
 	}
 	for _, k := range sortedKeys(m) {
 		if strings.HasPrefix(k, MultiauthPrefix) && !isUnset(m[k]) {
@@ -482,6 +507,7 @@ func newPolicy(m map[string]string, logger *slog.Logger) (Policy, error) {
 		}
 	}
 	stores := newRevocationStores()
+	stores.observer = o.observer
 	p, err := newJWT(m, logger, stores)
 	if err != nil {
 		stores.closeAll()

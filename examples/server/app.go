@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"log/slog"
@@ -161,9 +162,13 @@ func article(r *http.Request, root authorizer.Resource) (authorizer.Resource, er
 // (jwtauth.revocation), revokes the request's token, header or cookie.
 // Both are for the site's own pages only (sameOrigin). POST
 // /users/{id}/revoke signs a user out everywhere (policy.RevokeUser), for
-// the holders of the permission revoke on the root (the admins). users
-// may be empty: POST /login then refuses every login. debug logs every
-// authorization decision.
+// the holders of the permission revoke on the root (the admins). GET
+// /debug/vars is the standard library's expvar page, with the policies'
+// counters as "jwtauth" (policy.Counters, published by run), for the
+// holders of the permission debug on the root (the admins): it tells how
+// many requests are refused and why, which is no one else's business.
+// users may be empty: POST /login then refuses every login. debug logs
+// every authorization decision.
 func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, logger *slog.Logger) http.Handler {
 	guard := &chiadapter.Guard{Policy: p, Debug: debug, Logger: logger}
 	r := chi.NewRouter()
@@ -218,6 +223,8 @@ func newApp(p policy.AuthenticationPolicy, users map[string]user, debug bool, lo
 			writeJSON(w, http.StatusOK, map[string]any{"revoked": userid})
 		}
 	})
+	// The counters (and expvar's memstats and cmdline): the admins' only.
+	r.With(guard.Require("debug")).Get("/debug/vars", expvar.Handler().ServeHTTP)
 	r.Route("/articles/{id}", func(r chi.Router) {
 		r.Use(chiadapter.Context(article))
 		for method, permission := range map[string]string{http.MethodGet: "view", http.MethodPut: "edit", http.MethodDelete: "delete"} {

@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -34,6 +35,8 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -163,6 +166,28 @@ func hasBasic(p policy.AuthenticationPolicy) bool {
 	return false
 }
 
+// shownCounters are the policies' counters that GET /debug/vars shows
+// as "jwtauth" (expvar's variables are the process's, published once):
+// those of the last run that started (one, but in the tests).
+var shownCounters atomic.Pointer[policy.Counters]
+
+// publishCounters publishes the expvar variable "jwtauth", the snapshot
+// of shownCounters, once.
+var publishCounters = sync.OnceFunc(func() {
+	expvar.Publish("jwtauth", expvar.Func(func() any {
+		if c := shownCounters.Load(); c != nil {
+			return c.Snapshot()
+		}
+		return nil
+	}))
+})
+
+// showCounters makes c the counters of GET /debug/vars.
+func showCounters(c *policy.Counters) {
+	shownCounters.Store(c)
+	publishCounters()
+}
+
 // run is the program: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
@@ -210,12 +235,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		maps.Copy(m, env)
 		users = demoUsers
 	}
-	p, err := settings.NewPolicy(m, from, logger)
+	counters := new(policy.Counters)
+	p, err := settings.NewPolicy(m, from, logger, settings.WithObserver(counters.Observer()))
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	defer p.Close()
+	showCounters(counters)
 	debug, err := settings.DebugAuthorization(m, from)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)

@@ -10,7 +10,9 @@
 //
 // The completion rules:
 //
-//  1. A snippet is every ```go block of README.md, in order.
+//  1. A snippet is every ```go block of README.md, in order. A block whose
+//     info string goes on after go (```go prometheus) is not one: it needs
+//     packages outside the module's dependencies, and is shown only.
 //  2. A snippet may start with an import block; it is kept as written, so
 //     an import the snippet does not use fails, as it would in a program.
 //  3. Any other package the snippet uses (a selector x.Name whose x is a

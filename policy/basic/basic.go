@@ -117,6 +117,13 @@ type Config struct {
 	// outside a browser (curl, servers) send neither Sec-Fetch-Site nor
 	// Origin and are not subject to it.
 	TrustedOrigins []string
+	// Observer is told of the requests the policy authenticates or
+	// refuses under policy.Authenticate with it (see policy.Observer):
+	// the reasons policy.ErrMalformedHeader, ErrBadPassword,
+	// policy.ErrUserRejected and policy.ErrCrossOrigin, never a username
+	// or a password. In a stack, the stack's observer reports them.
+	// Default nil.
+	Observer *policy.Observer
 }
 
 // Policy is the Basic authentication policy. It is safe for concurrent
@@ -131,7 +138,11 @@ var (
 	_ policy.AuthenticationPolicy = (*Policy)(nil)
 	_ policy.Identifier           = (*Policy)(nil)
 	_ policy.Admitter             = (*Policy)(nil)
+	_ policy.Observable           = (*Policy)(nil)
 )
+
+// Observer returns the policy's observer (Config.Observer).
+func (p *Policy) Observer() *policy.Observer { return p.cfg.Observer }
 
 // New checks cfg and builds the policy. Every error is a
 // *policy.ConfigError naming the setting at fault (realm, check,

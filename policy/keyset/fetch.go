@@ -36,7 +36,7 @@ func NewFile(path, issuer string, o Options) (*Set, error) {
 	if path == "" {
 		return nil, errors.New("keyset: no file named")
 	}
-	s.path, s.where = path, path
+	s.path, s.where, s.source = path, path, path
 	return s.begin()
 }
 
@@ -54,7 +54,7 @@ func NewURL(rawURL, issuer string, o Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.url, s.where = u.String(), shorten(u.Redacted())
+	s.url, s.where, s.source = u.String(), shorten(u.Redacted()), observed(u)
 	return s.begin()
 }
 
@@ -102,8 +102,17 @@ func NewOIDC(issuer string, o Options) (*Set, error) {
 		return nil, err
 	}
 	s.discoveryURL = strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	s.where = shorten(u.Redacted())
+	s.where, s.source = shorten(u.Redacted()), observed(u)
 	return s.begin()
+}
+
+// observed is u as an Observer is given it: without its user information
+// (a password), its query (which may hold a key) and its fragment,
+// shortened.
+func observed(u *url.URL) string {
+	v := *u
+	v.User, v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = nil, "", false, "", ""
+	return shorten(v.String())
 }
 
 // isLoopback tells whether host (a URL's hostname) is localhost or a
@@ -205,6 +214,7 @@ func (s *Set) loadFile(onDemand bool) (result, error) {
 		return res, err // *fs.PathError: the operation, the path, the cause
 	}
 	if !onDemand && s.hasBody && fi.ModTime().Equal(s.fileMod) && fi.Size() == s.fileSize {
+		res.unread = true
 		return res, nil
 	}
 	f, err := os.Open(s.path)

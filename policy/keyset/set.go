@@ -85,6 +85,11 @@ type Options struct {
 	// FilePoll is how often NewFile's file is checked for a change (of its
 	// modification time or size). Default 2s.
 	FilePoll time.Duration
+	// Observer is told of each fetch and whether it succeeded
+	// (policy.Observer.KeySetFetched): each request of a URL (with its
+	// discovery), each read of a file (at the start, when it changed, or
+	// for an unknown kid; not a poll that finds it unchanged). Default nil.
+	Observer *policy.Observer
 
 	now func() time.Time // the clock of the rate limit; tests set it
 }
@@ -160,6 +165,9 @@ type call struct {
 type result struct {
 	keys   []policy.Key  // nil: the same set as before
 	maxAge time.Duration // the response's Cache-Control max-age, or -1
+	// unread: a file whose modification time and size had not changed,
+	// so not read (no fetch, for Options.Observer).
+	unread bool
 }
 
 // Set is a key set that can change: an identity provider's JWKS, kept in
@@ -171,6 +179,9 @@ type Set struct {
 	logger *slog.Logger
 	client *http.Client
 	where  string // the source, for logs and errors: a path, or a URL without credentials
+	// source is the source for Options.Observer: the path, or the URL
+	// without credentials and query.
+	source string
 
 	path string // NewFile's file
 
@@ -337,6 +348,9 @@ func (s *Set) run(c *call, onDemand bool) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	res, err := s.load(ctx, onDemand)
 	cancel()
+	if o := s.o.Observer; o != nil && o.KeySetFetched != nil && !res.unread {
+		o.KeySetFetched(s.source, err == nil) // the one place of a key-set fetch
+	}
 	var old, cur *snapshot
 	if err == nil && res.keys != nil {
 		old, cur = s.publish(res.keys)

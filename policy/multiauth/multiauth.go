@@ -87,6 +87,12 @@ type Config struct {
 	// request under policy.Authenticate with the stack, and on every
 	// method call without it. It must not call the stack's methods on r.
 	OnSelected func(r *http.Request, name, userid string)
+	// Observer is told of the requests the stack authenticates or refuses
+	// under policy.Authenticate with the stack, once per request, with the
+	// name of the policy that decided (see policy.Observer); the policies
+	// of the stack report their other events to their own observers, and
+	// not their identities, which the stack's stand for. Default nil.
+	Observer *policy.Observer
 }
 
 // Policy is a stack of policies, itself an AuthenticationPolicy and a
@@ -97,12 +103,14 @@ type Policy struct {
 	policies   []Named
 	finder     policy.GroupFinder
 	onSelected func(r *http.Request, name, userid string)
+	observer   *policy.Observer
 }
 
 var (
 	_ policy.AuthenticationPolicy = (*Policy)(nil)
 	_ policy.Identifier           = (*Policy)(nil)
 	_ policy.Stack                = (*Policy)(nil)
+	_ policy.Observable           = (*Policy)(nil)
 )
 
 // New checks cfg and builds the stack. Its errors are *policy.ConfigError
@@ -142,8 +150,11 @@ func New(cfg Config) (*Policy, error) {
 	if err := checkScopesReserved(cfg.Policies); err != nil {
 		return nil, err
 	}
-	return &Policy{policies: slices.Clone(cfg.Policies), finder: cfg.GroupFinder, onSelected: cfg.OnSelected}, nil
+	return &Policy{policies: slices.Clone(cfg.Policies), finder: cfg.GroupFinder, onSelected: cfg.OnSelected, observer: cfg.Observer}, nil
 }
+
+// Observer returns the stack's observer (Config.Observer).
+func (p *Policy) Observer() *policy.Observer { return p.observer }
 
 // checkScopesReserved refuses a stack where one policy's scopes are
 // principals and another policy (or the same) does not reserve
