@@ -14,10 +14,6 @@ package jws
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/rsa"
-	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
-	_ "crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -146,42 +142,6 @@ func CheckHeaderJSON(segment string) error {
 		}
 	}
 	return nil
-}
-
-// Verify is the signature step with one key: go-jose verifies jws (parsed
-// from raw) with key, and an RSA-PSS signature (alg PS256, PS384, PS512)
-// must also use a salt as long as the hash, as RFC 7518 section 3.5 asks
-// and go-jose does not check. It returns the payload.
-func Verify(jws *jose.JSONWebSignature, raw string, key any, alg string) ([]byte, error) {
-	payload, err := jws.Verify(key)
-	if err != nil {
-		return nil, fail(ErrSignature, err)
-	}
-	if hash := pssHash(alg); hash != 0 {
-		pub, ok := key.(*rsa.PublicKey)
-		if !ok {
-			return nil, fail(ErrSignature, errors.New("not an RSA key"))
-		}
-		h := hash.New()
-		h.Write([]byte(raw[:strings.LastIndexByte(raw, '.')]))
-		if err := rsa.VerifyPSS(pub, hash, h.Sum(nil), jws.Signatures[0].Signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}); err != nil {
-			return nil, fail(ErrSignature, errors.New("the RSA-PSS salt is not as long as the hash"))
-		}
-	}
-	return payload, nil
-}
-
-// pssHash is the hash of an RSA-PSS algorithm, 0 for any other.
-func pssHash(alg string) crypto.Hash {
-	switch alg {
-	case "PS256":
-		return crypto.SHA256
-	case "PS384":
-		return crypto.SHA384
-	case "PS512":
-		return crypto.SHA512
-	}
-	return 0
 }
 
 // CheckCompact checks that raw is three segments of canonical unpadded
