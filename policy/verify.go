@@ -211,38 +211,55 @@ func mediaType(t string) string {
 // turn (an RSA-PSS signature with a salt as long as the hash).
 func verifySignature(token *jose.JSONWebSignature, raw string, keys []Key) error {
 	h := token.Signatures[0].Header
-	var byAlg, byKid, noKid []Key
-	for _, k := range keys {
+	// One pass counts the keys of each kind, without copying any; the
+	// candidates are then the keys of one kind, in the set's order.
+	var byAlg, byKid, noKid int
+	for i := range keys {
+		k := &keys[i]
 		if k.Algorithm != h.Algorithm {
 			continue
 		}
-		byAlg = append(byAlg, k)
+		byAlg++
 		switch {
 		case k.ID == "":
-			noKid = append(noKid, k)
+			noKid++
 		case k.ID == h.KeyID:
-			byKid = append(byKid, k)
+			byKid++
 		}
 	}
-	candidates := byAlg
+	kind := candidateAll
+	n := byAlg
 	switch {
-	case h.KeyID != "" && len(byKid) > 0:
-		candidates = byKid
+	case h.KeyID != "" && byKid > 0:
+		kind, n = candidateByKid, byKid
 	case h.KeyID != "":
-		candidates = noKid
-	case len(byAlg) > 1:
-		return invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", len(byAlg)))
+		kind, n = candidateNoKid, noKid
+	case byAlg > 1:
+		return invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", byAlg))
 	}
-	if len(candidates) == 0 {
+	if n == 0 {
 		return invalid(ErrNoKey, nil)
 	}
-	for _, k := range candidates {
+	for i := range keys {
+		k := &keys[i]
+		if k.Algorithm != h.Algorithm ||
+			kind == candidateByKid && (k.ID == "" || k.ID != h.KeyID) ||
+			kind == candidateNoKid && k.ID != "" {
+			continue
+		}
 		if _, err := jws.Verify(token, raw, k.Material, k.Algorithm); err == nil {
 			return nil
 		}
 	}
 	return invalid(ErrInvalidSignature, nil)
 }
+
+// The kinds of candidate keys of verifySignature.
+const (
+	candidateAll = iota
+	candidateByKid
+	candidateNoKid
+)
 
 // tokenTimes are a token's exp, nbf and iat, read once.
 type tokenTimes struct {

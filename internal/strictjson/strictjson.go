@@ -155,6 +155,13 @@ func Members(data []byte, member func(name []byte, d *jsontext.Decoder) error) e
 	}
 	var scratch [64]byte
 	for d.PeekKind() != '}' {
+		if d.PeekKind() != '"' {
+			// Not a name: the tokenizer's error, as DecodeObject's.
+			if _, err := d.ReadToken(); err != nil {
+				return fmt.Errorf("strictjson: %w", err)
+			}
+			return errors.New("strictjson: an object member name that is not a string")
+		}
 		raw, err := d.ReadValue()
 		if err != nil {
 			return fmt.Errorf("strictjson: %w", err)
