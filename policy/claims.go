@@ -77,9 +77,8 @@ func (c Claims) Strings(name string) (values []string, ok bool) {
 // copy of its payload either: a cached set decodes it from the token, the
 // cache's key, when first asked.
 type claimSet struct {
-	raw     string // the token
-	payload []byte // its payload, when at hand (nil in the cache)
-	claims  atomic.Pointer[Claims]
+	raw    string // the token
+	claims atomic.Pointer[Claims]
 }
 
 // undecoded is a claim set of the same token, that will decode its
@@ -88,9 +87,6 @@ func (c *claimSet) undecoded() *claimSet { return &claimSet{raw: c.raw} }
 
 // payloadBytes returns the payload the token's signature covers.
 func (c *claimSet) payloadBytes() []byte {
-	if c.payload != nil {
-		return c.payload
-	}
 	// The token verified, so it is three segments of canonical base64url.
 	first, last := strings.IndexByte(c.raw, '.'), strings.LastIndexByte(c.raw, '.')
 	p, _ := base64.RawURLEncoding.DecodeString(c.raw[first+1 : last])

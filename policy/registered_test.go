@@ -36,7 +36,9 @@ func checkRegistered(t *testing.T, v *Verifier, payload string) {
 		t.Fatalf("%q: decodeRegistered %v, decodeClaims %v", payload, err, mapErr)
 	}
 	if err != nil {
-		if errors.Is(err, strictjson.ErrNotObject) != errors.Is(mapErr, strictjson.ErrNotObject) || err.Error() != mapErr.Error() {
+		// The same refusal; the tokenizer's wording of a syntax error
+		// may differ with the way the value was read (skipped or not).
+		if errors.Is(err, strictjson.ErrNotObject) != errors.Is(mapErr, strictjson.ErrNotObject) {
 			t.Errorf("%q: errors %q and %q", payload, err, mapErr)
 		}
 		return
