@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"hash/maphash"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -19,18 +20,42 @@ const (
 
 // cachedToken is what a verified token's check found that holds until its
 // times run out: its claims (decoded when first asked for) and userid, its
-// times, and the key set that verified it, with its version then.
+// times, and the key set that verified it, with its version then. It is
+// kept small, since the cache holds one per token: what most tokens lack
+// is behind extra, nil when they lack all of it.
 type cachedToken struct {
 	claims *claimSet
 	userid string
+	// exp, nbf and iat; NaN for one the token lacks.
+	exp, nbf, iat float64
+	keys          keysUsed
+	extra         *cachedExtra
+}
+
+// cachedExtra is what a cached token has beyond its userid and times.
+type cachedExtra struct {
 	jti    string
-	times  tokenTimes
-	keys   keysUsed
 	scopes []string // the principals of its scopes (Config.ScopePrincipals)
 	jkt    string   // its cnf.jkt
 	// notRevoked is the revocation store's version when it last said the
 	// token was not revoked (0: never); nil without a store.
 	notRevoked *atomic.Uint64
+}
+
+// times are the entry's token times.
+func (e *cachedToken) times() tokenTimes {
+	return tokenTimes{
+		exp: e.exp, nbf: e.nbf, iat: e.iat,
+		hasExp: !math.IsNaN(e.exp), hasNbf: !math.IsNaN(e.nbf), hasIat: !math.IsNaN(e.iat),
+	}
+}
+
+// orNaN is t, or NaN when the token lacks it.
+func orNaN(t float64, has bool) float64 {
+	if !has {
+		return math.NaN()
+	}
+	return t
 }
 
 // The verified-token cache skips the signature and the decoding of a token
@@ -48,7 +73,7 @@ func newTokenCache(size int, now func() time.Time) (*otter.Cache[string, cachedT
 	return otter.New(&otter.Options[string, cachedToken]{
 		MaximumSize: size,
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, cachedToken]) time.Duration {
-			return cacheLifetime(e.Value.times, now())
+			return cacheLifetime(e.Value.times(), now())
 		}),
 	})
 }
@@ -75,12 +100,21 @@ func (v *Verifier) cached(raw string) (VerifiedToken, bool) {
 		return VerifiedToken{}, false
 	}
 	e, ok := v.cache.GetIfPresent(raw)
-	if !ok || !e.keys.current() || v.checkTimes(e.times) != nil {
+	if !ok || !e.keys.current() {
 		v.cfg.Observer.cacheLookup(false) // the one place of a cache miss
 		return VerifiedToken{}, false
 	}
+	times := e.times()
+	if v.checkTimes(times) != nil {
+		v.cfg.Observer.cacheLookup(false) // a miss too: the full run reports why
+		return VerifiedToken{}, false
+	}
 	v.cfg.Observer.cacheLookup(true) // the one place of a cache hit
-	return VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, jti: e.jti, times: e.times, scopes: e.scopes, jkt: e.jkt, notRevoked: e.notRevoked}, true
+	t := VerifiedToken{claims: e.claims, UserID: e.userid, HasUserID: true, times: times}
+	if x := e.extra; x != nil {
+		t.jti, t.scopes, t.jkt, t.notRevoked = x.jti, x.scopes, x.jkt, x.notRevoked
+	}
+	return t, true
 }
 
 // Known answers a token verified before from the cache, as Verify would
@@ -108,12 +142,19 @@ func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used 
 	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
 		return nil
 	}
-	e := cachedToken{claims: t.claims.undecoded(), userid: t.UserID, jti: t.jti, times: times, keys: used, scopes: t.scopes, jkt: t.jkt}
+	e := cachedToken{
+		claims: t.claims.undecoded(), userid: t.UserID, keys: used,
+		exp: orNaN(times.exp, times.hasExp), nbf: orNaN(times.nbf, times.hasNbf), iat: orNaN(times.iat, times.hasIat),
+	}
+	var notRevoked *atomic.Uint64
 	if v.cfg.Revocation != nil {
-		e.notRevoked = new(atomic.Uint64)
+		notRevoked = new(atomic.Uint64)
+	}
+	if t.jti != "" || t.scopes != nil || t.jkt != "" || notRevoked != nil {
+		e.extra = &cachedExtra{jti: t.jti, scopes: t.scopes, jkt: t.jkt, notRevoked: notRevoked}
 	}
 	v.cache.Set(raw, e)
-	return e.notRevoked
+	return notRevoked
 }
 
 // doorkeeper remembers, lossily and without locks, which tokens were

@@ -1,11 +1,13 @@
 package policy
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
+	"strings"
+	"sync/atomic"
 
 	"github.com/pyramid-go/jwtauth/internal/strictjson"
 )
@@ -70,36 +72,39 @@ func (c Claims) Strings(name string) (values []string, ok bool) {
 
 // claimSet is a verified token's claims: its payload, decoded on first
 // use and then kept. The verified-token cache holds one per token, so that
-// a token whose claims nobody asks for costs the cache a string, not a map
-// whose every key and value the garbage collector would trace on each
-// cycle.
+// a token whose claims nobody asks for costs the cache no map whose every
+// key and value the garbage collector would trace on each cycle, and no
+// copy of its payload either: a cached set decodes it from the token, the
+// cache's key, when first asked.
 type claimSet struct {
-	payload string
-	once    sync.Once
-	claims  Claims
+	raw    string // the token
+	claims atomic.Pointer[Claims]
 }
 
-// decodedClaimSet is the claim set of payload, already decoded as claims.
-func decodedClaimSet(payload []byte, claims Claims) *claimSet {
-	c := &claimSet{payload: string(payload)}
-	c.once.Do(func() { c.claims = claims })
-	return c
-}
+// undecoded is a claim set of the same token, that will decode its
+// payload again if asked: what the cache keeps.
+func (c *claimSet) undecoded() *claimSet { return &claimSet{raw: c.raw} }
 
-// undecoded is a claim set of the same payload, that will decode it again
-// if asked.
-func (c *claimSet) undecoded() *claimSet { return &claimSet{payload: c.payload} }
+// payloadBytes returns the payload the token's signature covers.
+func (c *claimSet) payloadBytes() []byte {
+	// The token verified, so it is three segments of canonical base64url.
+	first, last := strings.IndexByte(c.raw, '.'), strings.LastIndexByte(c.raw, '.')
+	p, _ := base64.RawURLEncoding.DecodeString(c.raw[first+1 : last])
+	return p
+}
 
 // get returns the claims (shared: not to be modified); nil for no set.
 func (c *claimSet) get() Claims {
 	if c == nil {
 		return nil
 	}
-	c.once.Do(func() {
-		// The payload decoded when its token was verified: it cannot fail.
-		c.claims, _ = decodeClaims([]byte(c.payload))
-	})
-	return c.claims
+	if p := c.claims.Load(); p != nil {
+		return *p
+	}
+	// The payload decoded when its token was verified: it cannot fail.
+	claims, _ := decodeClaims(c.payloadBytes())
+	c.claims.CompareAndSwap(nil, &claims)
+	return *c.claims.Load()
 }
 
 // decodeClaims reads a JWT payload strictly: one JSON object and nothing
@@ -140,4 +145,18 @@ func jsonObject(claims any) ([]byte, error) {
 		return nil, fmt.Errorf("jwtauth: claims must encode as a JSON object")
 	}
 	return b, nil
+}
+
+// readTimes reads exp, nbf and iat as NumericDates: JSON numbers only.
+func readTimes(c Claims) (t tokenTimes, err error) {
+	if t.exp, t.hasExp, err = c.numericDate("exp"); err != nil {
+		return t, invalid(ErrMalformedClaims, err)
+	}
+	if t.nbf, t.hasNbf, err = c.numericDate("nbf"); err != nil {
+		return t, invalid(ErrMalformedClaims, err)
+	}
+	if t.iat, t.hasIat, err = c.numericDate("iat"); err != nil {
+		return t, invalid(ErrMalformedClaims, err)
+	}
+	return t, nil
 }

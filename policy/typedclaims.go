@@ -41,7 +41,7 @@ func ClaimsAs[T any](id Identity) (T, error) {
 	if id.claims == nil {
 		return v, ErrNoClaims
 	}
-	if err := jsonv2.Unmarshal([]byte(id.claims.payload), &v); err != nil {
+	if err := jsonv2.Unmarshal(id.claims.payloadBytes(), &v); err != nil {
 		var zero T
 		return zero, claimsMismatch(reflect.TypeFor[T](), err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -83,9 +82,12 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 	// The claims are decoded once, before the signature is checked: the
 	// bytes the signature covers are the same, and even a token whose
 	// signature fails names its user (as in the original) and, with key
-	// sets, its issuer.
+	// sets, its issuer. Only the claims the checks read are decoded (the
+	// whole payload is held to the strict rules all the same); the map of
+	// all of them is built when someone asks for it.
 	payload := token.UnsafePayloadWithoutVerification()
-	claims, decodeErr := decodeClaims(payload)
+	var claims registered
+	decodeErr := v.decodeRegistered(payload, &claims)
 	var used keysUsed
 	switch {
 	case v.cfg.DisableVerifySignature:
@@ -94,7 +96,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		err = invalid(ErrInvalidSignature, errors.New("non-canonical base64url"))
 	default:
 		var keys []Key
-		if keys, used, err = v.tokenKeys(ctx, token, claims, decodeErr); err == nil {
+		if keys, used, err = v.tokenKeys(ctx, token, &claims, decodeErr); err == nil {
 			err = verifySignature(token, raw, keys)
 		}
 	}
@@ -102,7 +104,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		// Its claims are never handed out as verified.
 		t := VerifiedToken{Err: err}
 		if decodeErr == nil {
-			t.UserID, t.HasUserID = claims.String(v.cfg.UserIDClaim)
+			t.UserID, t.HasUserID = claims.userID, claims.hasUserID
 		}
 		return t
 	}
@@ -110,13 +112,13 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		return VerifiedToken{Err: invalid(ErrMalformedClaims, decodeErr)}
 	}
 	t := VerifiedToken{}
-	t.UserID, t.HasUserID = claims.String(v.cfg.UserIDClaim)
-	times, err := v.validateClaims(claims)
+	t.UserID, t.HasUserID = claims.userID, claims.hasUserID
+	times, err := v.validateClaims(&claims)
 	if err != nil {
 		t.Err = err
 		return t
 	}
-	if _, present := claims[v.cfg.UserIDClaim]; !present {
+	if !claims.hasUserIDClaim {
 		t.Err = invalid(ErrMissingUserID, fmt.Errorf("no claim %q", v.cfg.UserIDClaim))
 		return t
 	}
@@ -125,17 +127,17 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		return t
 	}
 	if v.cfg.ScopePrincipals {
-		if t.scopes, err = scopePrincipals(claims); err != nil {
+		if t.scopes, err = scopePrincipals(claims.other); err != nil {
 			t.Err = err
 			return t
 		}
 	}
-	if t.jkt, err = confirmationKey(claims); err != nil {
+	if t.jkt, err = confirmationKey(claims.other); err != nil {
 		t.Err = err
 		return t
 	}
-	t.claims = decodedClaimSet(payload, claims)
-	t.jti = revocationID(claims)
+	t.claims = &claimSet{raw: raw}
+	t.jti = RevocationID(claims.iss, claims.jti)
 	t.times = times
 	t.notRevoked = v.remember(raw, t, times, used)
 	return t
@@ -144,10 +146,10 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 // tokenKeys returns the keys that may verify jws, those of the key set its
 // (as yet unverified) iss picks (the static keys for any iss), and the set
 // they come from.
-func (v *Verifier) tokenKeys(ctx context.Context, token *jose.JSONWebSignature, claims Claims, decodeErr error) ([]Key, keysUsed, error) {
+func (v *Verifier) tokenKeys(ctx context.Context, token *jose.JSONWebSignature, claims *registered, decodeErr error) ([]Key, keysUsed, error) {
 	var iss string
 	if decodeErr == nil {
-		iss, _ = claims.String("iss")
+		iss = claims.iss
 	} else if !v.keys.staticOnly {
 		// Without its iss, no key set can be picked.
 		return nil, keysUsed{}, invalid(ErrMalformedClaims, decodeErr)
@@ -209,32 +211,42 @@ func mediaType(t string) string {
 // turn (an RSA-PSS signature with a salt as long as the hash).
 func verifySignature(token *jose.JSONWebSignature, raw string, keys []Key) error {
 	h := token.Signatures[0].Header
-	var byAlg, byKid, noKid []Key
-	for _, k := range keys {
+	// One pass counts the keys of each kind, without copying any; the
+	// candidates are then the keys of one kind, in the set's order.
+	var byAlg, byKid, noKid int
+	for i := range keys {
+		k := &keys[i]
 		if k.Algorithm != h.Algorithm {
 			continue
 		}
-		byAlg = append(byAlg, k)
+		byAlg++
 		switch {
 		case k.ID == "":
-			noKid = append(noKid, k)
+			noKid++
 		case k.ID == h.KeyID:
-			byKid = append(byKid, k)
+			byKid++
 		}
 	}
-	candidates := byAlg
+	kind := candidateAll
+	n := byAlg
 	switch {
-	case h.KeyID != "" && len(byKid) > 0:
-		candidates = byKid
+	case h.KeyID != "" && byKid > 0:
+		kind, n = candidateByKid, byKid
 	case h.KeyID != "":
-		candidates = noKid
-	case len(byAlg) > 1:
-		return invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", len(byAlg)))
+		kind, n = candidateNoKid, noKid
+	case byAlg > 1:
+		return invalid(ErrNoKey, fmt.Errorf("the token names no kid and %d keys fit", byAlg))
 	}
-	if len(candidates) == 0 {
+	if n == 0 {
 		return invalid(ErrNoKey, nil)
 	}
-	for _, k := range candidates {
+	for i := range keys {
+		k := &keys[i]
+		if k.Algorithm != h.Algorithm ||
+			kind == candidateByKid && (k.ID == "" || k.ID != h.KeyID) ||
+			kind == candidateNoKid && k.ID != "" {
+			continue
+		}
 		if _, err := jws.Verify(token, raw, k.Material, k.Algorithm); err == nil {
 			return nil
 		}
@@ -242,24 +254,17 @@ func verifySignature(token *jose.JSONWebSignature, raw string, keys []Key) error
 	return invalid(ErrInvalidSignature, nil)
 }
 
+// The kinds of candidate keys of verifySignature.
+const (
+	candidateAll = iota
+	candidateByKid
+	candidateNoKid
+)
+
 // tokenTimes are a token's exp, nbf and iat, read once.
 type tokenTimes struct {
 	exp, nbf, iat          float64
 	hasExp, hasNbf, hasIat bool
-}
-
-// readTimes reads exp, nbf and iat as NumericDates: JSON numbers only.
-func readTimes(c Claims) (t tokenTimes, err error) {
-	if t.exp, t.hasExp, err = c.numericDate("exp"); err != nil {
-		return t, invalid(ErrMalformedClaims, err)
-	}
-	if t.nbf, t.hasNbf, err = c.numericDate("nbf"); err != nil {
-		return t, invalid(ErrMalformedClaims, err)
-	}
-	if t.iat, t.hasIat, err = c.numericDate("iat"); err != nil {
-		return t, invalid(ErrMalformedClaims, err)
-	}
-	return t, nil
 }
 
 // checkTimes holds a token's times against the clock, with the leeway.
@@ -283,12 +288,12 @@ func (v *Verifier) checkTimes(t tokenTimes) error {
 // iat against the clock with the leeway, then aud and iss. Each
 // disable_verify_* switch skips one check (the types of exp, nbf and iat
 // are checked always; disable_verify_aud skips aud whatever it holds).
-func (v *Verifier) validateClaims(c Claims) (tokenTimes, error) {
-	t, err := readTimes(c)
-	if err != nil {
+func (v *Verifier) validateClaims(c *registered) (tokenTimes, error) {
+	t := c.times
+	if err := c.timesErr(); err != nil {
 		return t, err
 	}
-	if err := v.checkProfileClaims(c); err != nil {
+	if err := v.checkProfileClaims(c.other); err != nil {
 		return t, err
 	}
 	if err := v.checkTimes(t); err != nil {
@@ -299,10 +304,8 @@ func (v *Verifier) validateClaims(c Claims) (tokenTimes, error) {
 			return t, err
 		}
 	}
-	if v.cfg.Issuer != "" {
-		if iss, _ := c.String("iss"); iss != v.cfg.Issuer {
-			return t, invalid(ErrInvalidIssuer, nil)
-		}
+	if v.cfg.Issuer != "" && c.iss != v.cfg.Issuer {
+		return t, invalid(ErrInvalidIssuer, nil)
 	}
 	return t, nil
 }
@@ -310,25 +313,21 @@ func (v *Verifier) validateClaims(c Claims) (tokenTimes, error) {
 // checkAudience: with no audience configured, a token that names one is
 // meant for someone else; with audiences configured, the token must name
 // one of them.
-func (v *Verifier) checkAudience(c Claims) error {
-	_, present := c["aud"]
-	if !present {
+func (v *Verifier) checkAudience(c *registered) error {
+	if !c.hasAud {
 		if len(v.cfg.Audience) == 0 {
 			return nil
 		}
 		return invalid(ErrInvalidAudience, errors.New("the token names no audience"))
 	}
-	aud, ok := c.Strings("aud")
-	if !ok {
+	if !c.audOK {
 		return invalid(ErrMalformedClaims, errors.New(`claim "aud" is neither a string nor an array of strings`))
 	}
 	if len(v.cfg.Audience) == 0 {
 		return invalid(ErrInvalidAudience, errors.New("the token names an audience and none is configured"))
 	}
-	for _, a := range aud {
-		if slices.Contains(v.cfg.Audience, a) {
-			return nil
-		}
+	if c.audience(v.cfg.Audience) {
+		return nil
 	}
 	return invalid(ErrInvalidAudience, nil)
 }

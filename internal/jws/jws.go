@@ -14,13 +14,10 @@ package jws
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/rsa"
-	_ "crypto/sha256" // the hashes of PS256, PS384, PS512
-	_ "crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -126,10 +123,15 @@ func CheckHeader(h jose.Header) error {
 // would otherwise pass unseen. A segment that is not base64url is left to
 // go-jose.
 func CheckHeaderJSON(segment string) error {
-	header, err := base64.RawURLEncoding.DecodeString(segment)
+	b := inputs.Get().(*[]byte)
+	defer inputs.Put(b)
+	buf := append(slices.Grow((*b)[:0], len(segment)+base64.RawURLEncoding.DecodedLen(len(segment))), segment...)
+	*b = buf
+	n, err := base64.RawURLEncoding.Decode(buf[len(segment):cap(buf)], buf)
 	if err != nil {
 		return nil // go-jose decodes it, or refuses it
 	}
+	header := buf[len(segment) : len(segment)+n]
 	if !bytes.Contains(header, []byte("null")) {
 		if !strictjson.Valid(header) {
 			return fail(ErrMalformed, errors.New("the header is not strict JSON (invalid UTF-8 or a lone surrogate)"))
@@ -148,42 +150,6 @@ func CheckHeaderJSON(segment string) error {
 	return nil
 }
 
-// Verify is the signature step with one key: go-jose verifies jws (parsed
-// from raw) with key, and an RSA-PSS signature (alg PS256, PS384, PS512)
-// must also use a salt as long as the hash, as RFC 7518 section 3.5 asks
-// and go-jose does not check. It returns the payload.
-func Verify(jws *jose.JSONWebSignature, raw string, key any, alg string) ([]byte, error) {
-	payload, err := jws.Verify(key)
-	if err != nil {
-		return nil, fail(ErrSignature, err)
-	}
-	if hash := pssHash(alg); hash != 0 {
-		pub, ok := key.(*rsa.PublicKey)
-		if !ok {
-			return nil, fail(ErrSignature, errors.New("not an RSA key"))
-		}
-		h := hash.New()
-		h.Write([]byte(raw[:strings.LastIndexByte(raw, '.')]))
-		if err := rsa.VerifyPSS(pub, hash, h.Sum(nil), jws.Signatures[0].Signature, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: hash}); err != nil {
-			return nil, fail(ErrSignature, errors.New("the RSA-PSS salt is not as long as the hash"))
-		}
-	}
-	return payload, nil
-}
-
-// pssHash is the hash of an RSA-PSS algorithm, 0 for any other.
-func pssHash(alg string) crypto.Hash {
-	switch alg {
-	case "PS256":
-		return crypto.SHA256
-	case "PS384":
-		return crypto.SHA384
-	case "PS512":
-		return crypto.SHA512
-	}
-	return 0
-}
-
 // CheckCompact checks that raw is three segments of canonical unpadded
 // base64url: only the alphabet (Go's decoder would skip line breaks), no
 // impossible length, and zero trailing bits, so that no segment has two
@@ -192,43 +158,38 @@ func pssHash(alg string) crypto.Hash {
 // (ErrMalformed); a signature that fails is reported by sigOK, for the
 // signature step.
 func CheckCompact(raw string) (sigOK bool, err error) {
-	segment, start := 0, 0
-	for i := 0; i <= len(raw); i++ {
-		if i < len(raw) && raw[i] != '.' {
-			if !isBase64URL(raw[i]) {
-				return false, errMalformed("a character outside base64url")
+	var dots [2]int
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		switch base64URL[raw[i]] {
+		case invalidByte:
+			return false, errMalformed("a character outside base64url")
+		case dotByte:
+			if n == 2 {
+				return false, errMalformed("more than three segments")
 			}
-			continue
+			dots[n] = i
+			n++
 		}
-		if segment == 2 && i < len(raw) {
-			return false, errMalformed("more than three segments")
-		}
-		ok := canonicalTail(raw[start:i])
-		if !ok && segment < 2 {
-			return false, errMalformed("non-canonical base64url")
-		}
-		sigOK = ok
-		segment, start = segment+1, i+1
 	}
-	if segment != 3 {
+	if n != 2 {
 		return false, errMalformed("fewer than three segments")
 	}
-	return sigOK, nil
+	if !canonicalTail(raw[:dots[0]]) || !canonicalTail(raw[dots[0]+1:dots[1]]) {
+		return false, errMalformed("non-canonical base64url")
+	}
+	return canonicalTail(raw[dots[1]+1:]), nil
 }
 
 func errMalformed(s string) error { return fail(ErrMalformed, errors.New(s)) }
 
-func isBase64URL(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-// canonicalTail reports whether the unpadded base64url s has a possible
-// length and no bits set past its last byte.
+// canonicalTail reports whether the unpadded base64url s (of the
+// alphabet) has a possible length and no bits set past its last byte.
 func canonicalTail(s string) bool {
 	if len(s) == 0 {
 		return true
 	}
-	last := strings.IndexByte(base64URLAlphabet, s[len(s)-1])
+	last := base64URL[s[len(s)-1]]
 	switch len(s) % 4 {
 	case 1:
 		return false
@@ -241,3 +202,23 @@ func canonicalTail(s string) bool {
 }
 
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// The bytes of base64URL that are not the value of a character of the
+// alphabet.
+const (
+	invalidByte = 0xff
+	dotByte     = 0xfe
+)
+
+// base64URL is the value of each byte as a character of base64URLAlphabet,
+// dotByte for '.', invalidByte for every other byte: one look-up a byte.
+var base64URL = func() (t [256]byte) {
+	for i := range t {
+		t[i] = invalidByte
+	}
+	for i := 0; i < len(base64URLAlphabet); i++ {
+		t[base64URLAlphabet[i]] = byte(i)
+	}
+	t['.'] = dotByte
+	return t
+}()

@@ -30,6 +30,14 @@ var ErrNotObject = errors.New("not a JSON object")
 // allocations, more than a small object's values.
 var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
 
+// readers keep a decoder and the buffer it reads, for Members.
+var readers = sync.Pool{New: func() any { return new(reader) }}
+
+type reader struct {
+	d   jsontext.Decoder
+	buf bytes.Buffer
+}
+
 // drained is what a pooled decoder reads from between uses, so that it
 // keeps no reference to the last input.
 var drained = new(bytes.Reader)
@@ -117,3 +125,68 @@ func value(d *jsontext.Decoder) (any, error) {
 	}
 	return nil, fmt.Errorf("unexpected %v", tok.Kind())
 }
+
+// Members reads data, which must be what DecodeObject accepts, and calls
+// member with the name of each of its members (unquoted; valid only
+// during the call) and the decoder at the member's value, which member
+// must read or skip (d.SkipValue, d.ReadToken, ReadValue, ...). The
+// whole of data is held to the same rules as by DecodeObject, the values
+// member skips included (no duplicate names at any depth, valid UTF-8,
+// nothing after the object), without building what member does not ask
+// for. Its errors are those DecodeObject would return, or member's.
+func Members(data []byte, member func(name []byte, d *jsontext.Decoder) error) error {
+	r := readers.Get().(*reader)
+	defer func() {
+		r.d.Reset(drained)
+		r.buf = bytes.Buffer{}
+		readers.Put(r)
+	}()
+	r.buf = *bytes.NewBuffer(data)
+	d := &r.d
+	d.Reset(&r.buf)
+	if d.PeekKind() != '{' {
+		if _, err := d.ReadToken(); err != nil && err != io.EOF {
+			return fmt.Errorf("strictjson: %w", err)
+		}
+		return ErrNotObject
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return fmt.Errorf("strictjson: %w", err)
+	}
+	var scratch [64]byte
+	for d.PeekKind() != '}' {
+		if d.PeekKind() != '"' {
+			// Not a name: the tokenizer's error, as DecodeObject's.
+			if _, err := d.ReadToken(); err != nil {
+				return fmt.Errorf("strictjson: %w", err)
+			}
+			return errors.New("strictjson: an object member name that is not a string")
+		}
+		raw, err := d.ReadValue()
+		if err != nil {
+			return fmt.Errorf("strictjson: %w", err)
+		}
+		name := raw[1 : len(raw)-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if name, err = jsontext.AppendUnquote(scratch[:0], raw); err != nil {
+				return fmt.Errorf("strictjson: %w", err)
+			}
+		}
+		if err := member(name, d); err != nil {
+			return fmt.Errorf("strictjson: %w", err)
+		}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return fmt.Errorf("strictjson: %w", err)
+	}
+	switch _, err := d.ReadToken(); {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return fmt.Errorf("strictjson: %w", err)
+	}
+	return errors.New("strictjson: data after the JSON object")
+}
+
+// ReadValue reads the next JSON value from d as DecodeObject builds it.
+func ReadValue(d *jsontext.Decoder) (any, error) { return value(d) }

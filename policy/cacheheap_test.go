@@ -1,0 +1,85 @@
+package policy_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pyramid-go/jwtauth/policy"
+)
+
+// TestCachedTokenHeap measures the heap a cached token holds: N tokens of
+// 500 bytes are verified twice each (the second time caches them) and
+// dropped, and the heap that stays, over N, is one entry's cost, the
+// token itself included (the cache keeps it as its key).
+func TestCachedTokenHeap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap")
+	}
+	const n, size = 20_000, 500
+	v, err := policy.NewVerifier(policy.Config{
+		Algorithm: "HS256", MasterSecret: testSecret, Now: clock, CacheSize: 2 * n,
+		Issuer: "https://issuer.example/", Audience: []string{"api"},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: testSecret}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(i int, pad string) string {
+		payload := fmt.Sprintf(`{"sub":"user-%07d","iss":"https://issuer.example/","aud":"api","iat":%d,"exp":%d,"groups":["editors","staff"],"pad":%q}`,
+			i, testNow.Unix(), testNow.Unix()+3600, pad)
+		jws, err := signer.Sign([]byte(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := jws.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	// The padding that makes a token of exactly size bytes.
+	pad := ""
+	for len(mint(0, pad)) < size {
+		pad += "x"
+	}
+	if got := len(mint(0, pad)); got != size {
+		t.Fatalf("a token of %d bytes, not %d", got, size)
+	}
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		raw := mint(i, pad)
+		for range 2 {
+			if tok := v.Verify(ctx, raw); tok.Err != nil {
+				t.Fatal(tok.Err)
+			}
+		}
+		if _, ok := v.Known(ctx, raw); !ok {
+			t.Fatal("the token was not cached")
+		}
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perToken := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	t.Logf("a cached %d-byte token holds %.0f bytes of heap", size, perToken)
+	// 500-byte token: the token (512, its size class), the cache's node
+	// (144), the claim set (24), the userid (16), and the cache's table and
+	// sketch; a second copy of the payload would add 320.
+	if perToken > 850 {
+		t.Errorf("a cached %d-byte token holds %.0f bytes of heap; want at most 850", size, perToken)
+	}
+	runtime.KeepAlive(v)
+}
