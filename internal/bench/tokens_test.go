@@ -97,6 +97,12 @@ type token struct {
 // mint signs the claims of user n with key, using golang-jwt (not this
 // project's code), at now.
 func mint(k *keyset, key any, n int, now time.Time) token {
+	return mintWith(k, key, n, now, nil)
+}
+
+// mintWith is mint with the claims, or the header, changed by mod (nil:
+// unchanged) before signing.
+func mintWith(k *keyset, key any, n int, now time.Time, mod func(*jwt.Token)) token {
 	sub := fmt.Sprintf("user-%07d", n)
 	t := jwt.NewWithClaims(k.method, jwt.MapClaims{
 		"sub":    sub,
@@ -106,6 +112,9 @@ func mint(k *keyset, key any, n int, now time.Time) token {
 		"exp":    now.Add(time.Hour).Unix(),
 		"groups": []string{"editors", "staff"},
 	})
+	if mod != nil {
+		mod(t)
+	}
 	raw, err := t.SignedString(key)
 	if err != nil {
 		panic(err)

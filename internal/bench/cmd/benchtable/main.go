@@ -22,10 +22,10 @@ import (
 )
 
 // peers are the other libraries; "jwtauth" is this project.
-var peers = []string{"jwtauth-go-chi", "auth0", "golang-jwt"}
+var peers = []string{"jwtauth-go-chi", "auth0", "golang-jwt", "go-oidc"}
 
 // order is the order of the rows within an algorithm.
-var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "go-jose", "floor", "none", "store-none", "store-memory", "store-redis", "redis-round-trip"}
+var order = []string{"jwtauth", "jwtauth-go-chi", "auth0", "golang-jwt", "go-oidc", "go-jose", "floor", "none", "store-none", "store-memory", "store-redis", "redis-round-trip"}
 
 // baselines are the workloads that compare parts rather than whole
 // requests: they have no peers, and each row is set against the named
@@ -49,6 +49,7 @@ var labels = map[string]string{
 	"jwtauth-go-chi":               "go-chi/jwtauth v5",
 	"auth0":                        "auth0 go-jwt-middleware v3",
 	"golang-jwt":                   "golang-jwt v5 (bare parser)",
+	"go-oidc":                      "coreos/go-oidc v3 (IDTokenVerifier)",
 	"go-jose":                      "go-jose v4 alone (reference)",
 	"floor":                        "floor (stdlib)",
 	"none":                         "no auth (chi + recorder only)",
@@ -201,7 +202,7 @@ func run(in io.Reader, out, progress io.Writer) error {
 					count(ns), count(median(s.bytes)), count(median(s.allocs)), ratio(ns, fastest), ratio(ns, floor))
 			}
 		}
-		fmt.Fprintln(out, "\n★ the fastest peer (go-chi/jwtauth, auth0, golang-jwt) for the algorithm.")
+		fmt.Fprintln(out, "\n★ the fastest peer (go-chi/jwtauth, auth0, golang-jwt, go-oidc) for the algorithm.")
 		fmt.Fprintln(out)
 	}
 	if failed {
