@@ -54,6 +54,12 @@ func ours(k *keyset) (http.Handler, error) { return oursWith(k, nil) }
 // oursWith is ours with the policy's configuration changed by mod (nil:
 // unchanged).
 func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
+	_, h, err := oursPolicy(k, mod)
+	return h, err
+}
+
+// oursPolicy is oursWith that returns the policy too.
+func oursPolicy(k *keyset, mod func(*policy.Config)) (*policy.JWT, http.Handler, error) {
 	cfg := policy.Config{
 		Algorithm: k.alg,
 		Schemes:   []string{"Bearer"},
@@ -71,7 +77,7 @@ func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
 	}
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	guard := &chiadapter.Guard{Policy: p}
 	r := chi.NewRouter()
@@ -80,7 +86,7 @@ func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
 		userid, _ := policy.UserIDFrom(r.Context())
 		io.WriteString(w, userid)
 	})
-	return r, nil
+	return p, r, nil
 }
 
 // goChiJWTAuth is github.com/go-chi/jwtauth/v5 as its README wires it:
