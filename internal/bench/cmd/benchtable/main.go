@@ -123,9 +123,15 @@ func run(in io.Reader, out, progress io.Writer) error {
 	data := map[key]*samples{}
 	var algs, works, machine []string
 	failed := false
+	detail := false // the lines after a FAIL or SKIP, indented, say why
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		text := sc.Text()
+		if detail && strings.HasPrefix(text, "    ") {
+			fmt.Fprintln(progress, text)
+			continue
+		}
+		detail = false
 		for _, p := range []string{"goos:", "goarch:", "cpu:"} {
 			if strings.HasPrefix(text, p) && !slices.Contains(machine, strings.TrimSpace(text)) {
 				machine = append(machine, strings.TrimSpace(text))
@@ -134,6 +140,7 @@ func run(in io.Reader, out, progress io.Writer) error {
 		if strings.HasPrefix(text, "--- FAIL") || strings.HasPrefix(text, "FAIL") || strings.Contains(text, "--- SKIP") {
 			fmt.Fprintln(progress, text)
 			failed = failed || !strings.Contains(text, "SKIP")
+			detail = strings.HasPrefix(strings.TrimSpace(text), "--- ")
 			continue
 		}
 		m := line.FindStringSubmatch(text)
@@ -287,8 +294,11 @@ func coldTargets(out io.Writer, data map[key]*samples, algs []string) {
 		floor := nsOf(data, alg, "cold", "floor")
 		oursAbove, joseAbove := median(ours.ns)-floor, median(jose.ns)-floor
 		above, allocs, oidc := "–", "–", "– (no go-oidc row)"
-		if floor > 0 && joseAbove > 0 {
+		switch {
+		case floor > 0 && joseAbove > 0:
 			above = verdict(oursAbove/joseAbove, 0.50, false)
+		case floor > 0:
+			above = "– (go-jose not above the floor: a noisy run)"
 		}
 		if a := median(jose.allocs); a > 0 {
 			allocs = verdict(median(ours.allocs)/a, 0.75, false)

@@ -67,11 +67,16 @@ BenchmarkClaimsDecode/alg=JSON/work=claims/impl=strictjson-2   100  4000 ns/op  
 	}
 }
 
-// TestRunFailed reports a failed benchmark as an error.
+// TestRunFailed reports a failed benchmark as an error, with the lines
+// that say why on the progress output.
 func TestRunFailed(t *testing.T) {
-	in := "BenchmarkAuth/alg=HS256/work=cold/impl=floor-2   100  1000 ns/op\n--- FAIL: BenchmarkAuth/alg=HS256\n"
-	if err := run(strings.NewReader(in), io.Discard, io.Discard); err == nil {
+	in := "BenchmarkAuth/alg=HS256/work=cold/impl=floor-2   100  1000 ns/op\n--- FAIL: BenchmarkAuth/alg=HS256\n    bench_test.go:80: got 503\nBenchmarkAuth/alg=HS256/work=cold/impl=none-2   100  1000 ns/op\n"
+	var progress bytes.Buffer
+	if err := run(strings.NewReader(in), io.Discard, &progress); err == nil {
 		t.Fatal("no error for a failed benchmark")
+	}
+	if !strings.Contains(progress.String(), "    bench_test.go:80: got 503\n") || strings.Contains(progress.String(), "impl=none") {
+		t.Errorf("the progress output does not say why, or says more:\n%s", progress.String())
 	}
 }
 
