@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Load test of the example server on loopback: builds and starts it on a free
-# port of 127.0.0.1, gets alice's token from POST /login, drives GET /public
-# (no authentication) and GET /auth (the token verified on every request)
-# for DURATION each from a second process, and prints both throughputs and
-# their ratio. The load comes from wrk (installed with apt-get when missing
-# and apt is there), else from the Go generator internal/bench/cmd/load.
+# port of 127.0.0.1, gets alice's token from POST /login, then, at each
+# connection count of CONNS, drives GET /public (no authentication) and
+# GET /auth (the token verified on every request) from a second process,
+# ROUNDS times each in turn, DURATION a run, and prints each route's median
+# requests/s and the authenticated route's as a ratio of the public one's
+# (target: at least 0.90). The load comes from the Go generator
+# internal/bench/cmd/load (built here, nothing to install); LOADGEN=wrk uses
+# wrk instead (installed with apt-get when missing and apt is there).
 #
-#   scripts/load.sh                      # DURATION=10s CONNS=32 THREADS=2
-#   DURATION=30s CONNS=64 scripts/load.sh
-#   LOADGEN=go scripts/load.sh           # the Go generator even with wrk
+#   scripts/load.sh                      # CONNS="16 64" DURATION=5s ROUNDS=3
+#   DURATION=10s CONNS=32 scripts/load.sh
+#   LOADGEN=wrk THREADS=2 scripts/load.sh
 set -euo pipefail
 
-DURATION=${DURATION:-10s}
-CONNS=${CONNS:-32}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-16 64}
+ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
-LOADGEN=${LOADGEN:-auto}
+LOADGEN=${LOADGEN:-go}
 GO=${GO:-go}
+TARGET=0.90
 
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,17 +37,23 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The load generator.
-if [ "$LOADGEN" = auto ]; then
+case "$LOADGEN" in
+go)
+	(cd internal/bench && "$GO" build -o "$tmp/load" ./cmd/load)
+	;;
+wrk)
 	if ! command -v wrk >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 		echo "load: installing wrk with apt-get" >&2
 		timeout 300 apt-get install -y -qq wrk >/dev/null 2>&1 ||
 			{ timeout 300 apt-get update -qq >/dev/null 2>&1 && timeout 300 apt-get install -y -qq wrk >/dev/null 2>&1; } || true
 	fi
-	if command -v wrk >/dev/null; then LOADGEN=wrk; else LOADGEN=go; fi
-fi
-if [ "$LOADGEN" = go ]; then
-	(cd internal/bench && "$GO" build -o "$tmp/load" ./cmd/load)
-fi
+	command -v wrk >/dev/null || { echo "load: LOADGEN=wrk, and wrk is missing (and could not be installed)" >&2; exit 1; }
+	;;
+*)
+	echo "load: LOADGEN must be go or wrk, not $LOADGEN" >&2
+	exit 2
+	;;
+esac
 
 # The server, on a port the kernel picks; its first line names the address.
 "$GO" build -o "$tmp/server" ./examples/server
@@ -64,28 +75,47 @@ auth="Authorization: JWT token=$token"
 code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "$auth" "$base/auth")
 [ "$code" = 200 ] || { echo "load: GET /auth with the token answered $code" >&2; exit 1; }
 
-# drive PATH [HEADER]: prints the requests/sec of one run.
+# drive CONNS PATH [HEADER]: prints the requests/sec of one run.
 drive() {
 	local out
 	if [ "$LOADGEN" = wrk ]; then
 		# wrk counts non-2xx responses apart; the run must have none.
-		out=$(timeout 120 wrk -t "$THREADS" -c "$CONNS" -d "$DURATION" ${2:+-H "$2"} "$base$1")
-		if grep -q 'Non-2xx' <<<"$out"; then echo "$out" >&2; echo "load: $1 answered non-2xx" >&2; return 1; fi
+		out=$(timeout 120 wrk -t "$THREADS" -c "$1" -d "$DURATION" ${3:+-H "$3"} "$base$2")
+		if grep -q 'Non-2xx' <<<"$out"; then echo "$out" >&2; echo "load: $2 answered non-2xx" >&2; return 1; fi
 	else
-		out=$(timeout 120 "$tmp/load" -url "$base$1" ${2:+-H "$2"} -d "$DURATION" -c "$CONNS")
+		out=$(timeout 120 "$tmp/load" -url "$base$2" ${3:+-H "$3"} -d "$DURATION" -c "$1")
 	fi
 	echo "$out" >&2
 	awk '/^Requests\/sec:/ {print $2}' <<<"$out"
 }
 
-echo "load: $LOADGEN, $CONNS connections, $DURATION per route, server at $base" >&2
-echo "== GET /public (no authentication)" >&2
-public=$(drive /public)
-echo "== GET /auth (token verified on every request)" >&2
-authed=$(drive /auth "$auth")
+# median: the median of the numbers on standard input, one a line.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "load: $LOADGEN, connections $CONNS, $ROUNDS rounds of $DURATION per route, server at $base" >&2
+declare -A public_rps auth_rps
+for c in $CONNS; do
+	pub="" aut=""
+	for round in $(seq "$ROUNDS"); do
+		echo "== $c connections, round $round: GET /public (no authentication)" >&2
+		pub+="$(drive "$c" /public)"$'\n'
+		echo "== $c connections, round $round: GET /auth (token verified on every request)" >&2
+		aut+="$(drive "$c" /auth "$auth")"$'\n'
+	done
+	public_rps[$c]=$(grep . <<<"$pub" | median)
+	auth_rps[$c]=$(grep . <<<"$aut" | median)
+done
 
 echo
-printf '%-32s %12s\n' "route" "requests/sec"
-printf '%-32s %12.0f\n' "GET /public (no auth)" "$public"
-printf '%-32s %12.0f\n' "GET /auth (JWT, HS256)" "$authed"
-awk -v a="$authed" -v p="$public" 'BEGIN { printf "%-32s %12.2f\n", "ratio /auth : /public", a / p }'
+echo "load: $LOADGEN, $(nproc) CPUs shared by server and load, medians of $ROUNDS runs of $DURATION"
+echo
+echo "| connections | GET /public (no auth), req/s | GET /auth (JWT, HS256), req/s | /auth : /public (target ≥ $TARGET) |"
+echo "|--:|--:|--:|--:|"
+for c in $CONNS; do
+	awk -v c="$c" -v a="${auth_rps[$c]}" -v p="${public_rps[$c]}" -v t="$TARGET" 'BEGIN {
+		r = a / p
+		printf "| %d | %.0f | %.0f | %.2f (%s) |\n", c, p, a, r, (r >= t ? "met" : "not met")
+	}'
+done

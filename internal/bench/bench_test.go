@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // floorColdMax bounds the distinct tokens of the cold floor and of the
@@ -109,8 +111,9 @@ func benchFloor(b *testing.B, alg, work string) {
 	}
 }
 
-// checkTokens are a good token and two that must be refused, per algorithm.
-type checkTokens struct{ good, wrongKey, expired token }
+// checkTokens are a good token and three that must be refused, per
+// algorithm: signed with another key, expired, and for another audience.
+type checkTokens struct{ good, wrongKey, expired, wrongAud token }
 
 var (
 	checksMu sync.Mutex
@@ -127,6 +130,9 @@ func checkTokensOf(k *keyset) checkTokens {
 			good:     mint(k, k.sign, 9_000_000, now),
 			wrongKey: mint(k, k.other, 9_000_001, now),
 			expired:  mint(k, k.sign, 9_000_002, now.Add(-2*time.Hour)),
+			wrongAud: mintWith(k, k.sign, 9_000_003, now, func(t *jwt.Token) {
+				t.Claims.(jwt.MapClaims)["aud"] = "another-api"
+			}),
 		}
 		checks[k.alg] = c
 	}
@@ -134,8 +140,8 @@ func checkTokensOf(k *keyset) checkTokens {
 }
 
 // check asserts that h authenticates: a good token gets 200 and its userid,
-// one signed with another key and an expired one get 401, and so does a
-// request without a token.
+// one signed with another key, an expired one and one for another audience
+// get 401, and so does a request without a token.
 func check(h http.Handler, k *keyset) error {
 	c := checkTokensOf(k)
 	do := func(t *token) *httptest.ResponseRecorder {
@@ -150,7 +156,7 @@ func check(h http.Handler, k *keyset) error {
 	if w := do(&c.good); w.Code != http.StatusOK || w.Body.String() != c.good.sub {
 		return fmt.Errorf("good token: got %d %q, want 200 %q", w.Code, w.Body.String(), c.good.sub)
 	}
-	for name, t := range map[string]*token{"wrong key": &c.wrongKey, "expired": &c.expired, "no token": nil} {
+	for name, t := range map[string]*token{"wrong key": &c.wrongKey, "expired": &c.expired, "wrong aud": &c.wrongAud, "no token": nil} {
 		if w := do(t); w.Code != http.StatusUnauthorized {
 			return fmt.Errorf("%s: got %d %q, want 401", name, w.Code, w.Body.String())
 		}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	jwtmiddleware "github.com/auth0/go-jwt-middleware/v3"
 	"github.com/auth0/go-jwt-middleware/v3/validator"
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-chi/chi/v5"
 	chijwtauth "github.com/go-chi/jwtauth/v5"
 	"github.com/go-jose/go-jose/v4"
@@ -40,6 +42,7 @@ var contenders = []contender{
 	{"auth0", auth0},
 	{"golang-jwt", golangJWT},
 	{"go-jose", goJOSE},
+	{"go-oidc", goOIDC},
 	{"none", noAuth},
 }
 
@@ -51,6 +54,12 @@ func ours(k *keyset) (http.Handler, error) { return oursWith(k, nil) }
 // oursWith is ours with the policy's configuration changed by mod (nil:
 // unchanged).
 func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
+	_, h, err := oursPolicy(k, mod)
+	return h, err
+}
+
+// oursPolicy is oursWith that returns the policy too.
+func oursPolicy(k *keyset, mod func(*policy.Config)) (*policy.JWT, http.Handler, error) {
 	cfg := policy.Config{
 		Algorithm: k.alg,
 		Schemes:   []string{"Bearer"},
@@ -68,7 +77,7 @@ func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
 	}
 	p, err := policy.NewJWT(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	guard := &chiadapter.Guard{Policy: p}
 	r := chi.NewRouter()
@@ -77,7 +86,7 @@ func oursWith(k *keyset, mod func(*policy.Config)) (http.Handler, error) {
 		userid, _ := policy.UserIDFrom(r.Context())
 		io.WriteString(w, userid)
 	})
-	return r, nil
+	return p, r, nil
 }
 
 // goChiJWTAuth is github.com/go-chi/jwtauth/v5 as its README wires it:
@@ -168,6 +177,28 @@ func goJOSE(k *keyset) (http.Handler, error) {
 			return "", errors.New("no exp")
 		}
 		return registered.Subject, registered.ValidateWithLeeway(expected.WithTime(time.Now()), 0)
+	}), nil
+}
+
+// goOIDC is github.com/coreos/go-oidc/v3's IDTokenVerifier, the most used
+// verifier built on go-jose (under Kubernetes and Dex), with a static key
+// set of the one public key, the audience as its ClientID and the one
+// algorithm, behind the same thin middleware as golangJWT. It has no HMAC:
+// for HS256 it returns nil (skipped).
+func goOIDC(k *keyset) (http.Handler, error) {
+	if _, ok := k.verify.([]byte); ok {
+		return nil, nil
+	}
+	v := oidc.NewVerifier(issuer, &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{k.verify}}, &oidc.Config{
+		ClientID:             audience,
+		SupportedSigningAlgs: []string{k.alg},
+	})
+	return thinRouter(func(raw string) (string, error) {
+		tok, err := v.Verify(context.Background(), raw)
+		if err != nil {
+			return "", err
+		}
+		return tok.Subject, nil
 	}), nil
 }
 

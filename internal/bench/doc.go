@@ -6,10 +6,13 @@
 //
 //	go test -run '^$' -bench . -benchmem -count 5 | go run ./cmd/benchtable
 //
-// Benchmark names are Benchmark/alg=<alg>/work=<cold|warm|bare>/impl=<contender>.
+// Benchmark names are Benchmark<Name>/alg=<alg>/work=<workload>/impl=<contender>.
 // cold presents a token never seen before on every request (each benchmark
 // run builds its router anew, so that a cache starts empty); warm cycles a
 // pool of 1,000 tokens, presented once each before the timer starts; bare
 // runs the JOSE libraries alone on cold tokens, without HTTP, to show what
-// of the cold cost is theirs.
+// of the cold cost is theirs. The scale workloads (BenchmarkScale, see
+// scale_test.go) are cycle (50,000 tokens through a cache of 10,000,
+// against cold), keys (a key set of 1,000 keys against one) and heap (the
+// bytes a cached 500-byte token holds).
 package bench

@@ -97,6 +97,12 @@ type token struct {
 // mint signs the claims of user n with key, using golang-jwt (not this
 // project's code), at now.
 func mint(k *keyset, key any, n int, now time.Time) token {
+	return mintWith(k, key, n, now, nil)
+}
+
+// mintWith is mint with the claims, or the header, changed by mod (nil:
+// unchanged) before signing.
+func mintWith(k *keyset, key any, n int, now time.Time, mod func(*jwt.Token)) token {
 	sub := fmt.Sprintf("user-%07d", n)
 	t := jwt.NewWithClaims(k.method, jwt.MapClaims{
 		"sub":    sub,
@@ -106,6 +112,9 @@ func mint(k *keyset, key any, n int, now time.Time) token {
 		"exp":    now.Add(time.Hour).Unix(),
 		"groups": []string{"editors", "staff"},
 	})
+	if mod != nil {
+		mod(t)
+	}
 	raw, err := t.SignedString(key)
 	if err != nil {
 		panic(err)
@@ -118,7 +127,8 @@ func mint(k *keyset, key any, n int, now time.Time) token {
 type pool struct {
 	mu     sync.Mutex
 	k      *keyset
-	base   int // the first user's number
+	base   int              // the first user's number
+	mod    func(*jwt.Token) // changes each token before it is signed (nil: none)
 	tokens []token
 }
 
@@ -128,12 +138,16 @@ var (
 	warm    = map[string]*pool{}
 )
 
-func poolOf(m map[string]*pool, alg string, base int) *pool {
+func poolOf(m map[string]*pool, alg string, base int) *pool { return poolOfWith(m, alg, base, nil) }
+
+// poolOfWith is poolOf with each token changed by mod before it is
+// signed; mod is used only when the pool is made.
+func poolOfWith(m map[string]*pool, alg string, base int, mod func(*jwt.Token)) *pool {
 	poolsMu.Lock()
 	defer poolsMu.Unlock()
 	p := m[alg]
 	if p == nil {
-		p = &pool{k: keys()[alg], base: base}
+		p = &pool{k: keys()[alg], base: base, mod: mod}
 		m[alg] = p
 	}
 	return p
@@ -157,7 +171,7 @@ func (p *pool) take(n int) []token {
 		for w := range workers {
 			wg.Go(func() {
 				for i := w; i < len(more); i += workers {
-					more[i] = mint(p.k, p.k.sign, p.base+have+i, now)
+					more[i] = mintWith(p.k, p.k.sign, p.base+have+i, now, p.mod)
 				}
 			})
 		}

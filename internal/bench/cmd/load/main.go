@@ -1,6 +1,6 @@
 // Command load drives GET requests at one URL over keep-alive connections
 // for a fixed time and prints the throughput the way wrk does
-// ("Requests/sec: N"). scripts/load.sh uses it when wrk is missing.
+// ("Requests/sec: N"). scripts/load.sh uses it (LOADGEN=wrk for wrk).
 //
 //	go run ./cmd/load -url http://127.0.0.1:8080/auth -H "Authorization: JWT token=..." -d 10s -c 32
 //
