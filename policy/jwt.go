@@ -541,7 +541,7 @@ func (v *Verifier) setKeys() error {
 			keys = append(keys, k)
 		}
 	}
-	v.keys.sets = []*keyState{newKeyState(&staticKeySet{keys: keys})}
+	v.keys.sets = []*keyState{newKeyState(newStaticKeySet("", keys))}
 	return nil
 }
 

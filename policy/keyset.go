@@ -83,19 +83,49 @@ func NewStaticKeySet(issuer string, keys ...Key) (KeySet, error) {
 			return nil, fmt.Errorf("jwtauth: two keys have the kid %q", k.ID)
 		}
 	}
-	return &staticKeySet{issuer: issuer, keys: slices.Clip(slices.Clone(keys))}, nil
+	return newStaticKeySet(issuer, slices.Clip(slices.Clone(keys))), nil
 }
 
 // staticKeySet is a KeySet whose keys were checked when it was made.
 type staticKeySet struct {
 	issuer string
 	keys   []Key
+	// byKid holds, for each kid, its key and then the keys without a
+	// kid: all the verifier may try for a token of that kid (the kid's
+	// key when its alg is the token's, else those without a kid).
+	byKid map[string][]Key
 }
 
-func (s *staticKeySet) Issuer() string                              { return s.issuer }
-func (s *staticKeySet) Keys(context.Context, string) ([]Key, error) { return s.keys, nil }
-func (s *staticKeySet) Version() uint64                             { return 1 }
-func (s *staticKeySet) Close() error                                { return nil }
+// newStaticKeySet indexes keys by kid, so that a token's kid picks its
+// keys without a look at the others, however many there are.
+func newStaticKeySet(issuer string, keys []Key) *staticKeySet {
+	s := &staticKeySet{issuer: issuer, keys: keys, byKid: make(map[string][]Key, len(keys))}
+	var noKid []Key
+	for _, k := range keys {
+		if k.ID == "" {
+			noKid = append(noKid, k)
+		}
+	}
+	for _, k := range keys {
+		if _, dup := s.byKid[k.ID]; k.ID != "" && !dup {
+			s.byKid[k.ID] = slices.Clip(append([]Key{k}, noKid...))
+		}
+	}
+	return s
+}
+
+func (s *staticKeySet) Issuer() string { return s.issuer }
+
+// Keys returns, for a kid one of its keys has, that key and the keys
+// without a kid (see byKid), else every key; it never allocates.
+func (s *staticKeySet) Keys(_ context.Context, kid string) ([]Key, error) {
+	if keys, ok := s.byKid[kid]; ok && kid != "" {
+		return keys, nil
+	}
+	return s.keys, nil
+}
+func (s *staticKeySet) Version() uint64 { return 1 }
+func (s *staticKeySet) Close() error    { return nil }
 
 // verifierKeys are a verifier's key sets, and what it checked of their
 // keys: the one path that chooses the keys of every token.

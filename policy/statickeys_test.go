@@ -60,6 +60,52 @@ func TestStaticKeySet(t *testing.T) {
 	}
 }
 
+// A static key set indexed by kid picks the same keys as a look at every
+// key: among many keys, a token's kid picks its own; a kid whose key is of
+// another alg falls back to the keys without a kid (of the token's alg); a
+// kid no key has, too.
+func TestStaticKeySetByKid(t *testing.T) {
+	noKid := testkit.MustEC(elliptic.P256())
+	keys := []policy.Key{{Algorithm: "ES256", Material: &noKid.PublicKey}}
+	ecKeys := map[string]any{}
+	for _, kid := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		k := testkit.MustEC(elliptic.P256())
+		ecKeys[kid] = k
+		keys = append(keys, policy.Key{ID: kid, Algorithm: "ES256", Material: &k.PublicKey})
+	}
+	rsaKey := testkit.MustRSA(2048)
+	keys = append(keys, policy.Key{ID: "rsa", Algorithm: "RS256", Material: &rsaKey.PublicKey})
+	set, err := policy.NewStaticKeySet("", keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, func(c *policy.Config) {
+		c.MasterSecret, c.KeySets, c.Algorithms = nil, []policy.KeySet{set}, []string{"ES256", "RS256"}
+	})
+	defer p.Close()
+	claims := validClaims("alice")
+	for _, tc := range []struct {
+		name string
+		tok  string
+		want error
+	}{
+		{"the last kid's key", mintKid(t, ecKeys["h"], "h", claims), nil},
+		{"another kid's key under kid h", mintKid(t, ecKeys["a"], "h", claims), policy.ErrInvalidSignature},
+		{"the kid-less key under kid h", mintKid(t, noKid, "h", claims), policy.ErrInvalidSignature},
+		{"an ES256 token under the RS256 key's kid: the kid-less key", mintKid(t, noKid, "rsa", claims), nil},
+		{"an unknown kid: the kid-less key", mintKid(t, noKid, "zzz", claims), nil},
+		{"an unknown kid, another key", mintKid(t, ecKeys["a"], "zzz", claims), policy.ErrInvalidSignature},
+	} {
+		uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tc.tok)))
+		switch {
+		case tc.want == nil && (err != nil || uid != "alice"):
+			t.Errorf("%s: %q, %v", tc.name, uid, err)
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
 // What a static key set refuses: no key, an HMAC secret (which is
 // Config.MasterSecret), a key that fails Key.Check, and a kid twice.
 func TestStaticKeySetRefuses(t *testing.T) {
