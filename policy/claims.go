@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -93,18 +94,35 @@ func (c *claimSet) payloadBytes() []byte {
 	return p
 }
 
-// get returns the claims (shared: not to be modified); nil for no set.
-func (c *claimSet) get() Claims {
+// errClaimsUndecodable is the error of a claim set whose payload the
+// full decode refuses although decodeRegistered accepted it when its token
+// was verified.
+var errClaimsUndecodable = errors.New("jwtauth: the verified claims do not decode")
+
+// decodeLazily is the full decode of a claim set: decodeClaims. (A test
+// replaces it, to make it disagree with decodeRegistered.)
+var decodeLazily = decodeClaims
+
+// getErr returns the claims (shared: not to be modified); nil and no
+// error for no set. The payload decoded when its token was verified
+// (decodeRegistered, which FuzzDecodeRegistered holds to decodeClaims's
+// answer), so the error should never be; should the two decoders ever
+// disagree, it matches errClaimsUndecodable, and the caller must fail
+// safe: nil claims are not "no claims" there (a rule "deny if claim X is
+// present" would pass them).
+func (c *claimSet) getErr() (Claims, error) {
 	if c == nil {
-		return nil
+		return nil, nil
 	}
 	if p := c.claims.Load(); p != nil {
-		return *p
+		return *p, nil
 	}
-	// The payload decoded when its token was verified: it cannot fail.
-	claims, _ := decodeClaims(c.payloadBytes())
+	claims, err := decodeLazily(c.payloadBytes())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errClaimsUndecodable, err)
+	}
 	c.claims.CompareAndSwap(nil, &claims)
-	return *c.claims.Load()
+	return *c.claims.Load(), nil
 }
 
 // decodeClaims reads a JWT payload strictly: one JSON object and nothing

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -107,7 +108,6 @@ func TestConfigAccepted(t *testing.T) {
 		{"default algorithm HS256 with 32 bytes", policy.Config{MasterSecret: configSecret[:32]}},
 		{"HS384 with 48 bytes", policy.Config{Algorithm: "HS384", MasterSecret: configSecret[:48]}},
 		{"HS512 with 64 bytes", policy.Config{Algorithm: "HS512", MasterSecret: configSecret[:64]}},
-		{"weak secret allowed", policy.Config{MasterSecret: configSecret[:8], AllowWeakSecret: true}},
 		{"Bearer scheme", policy.Config{MasterSecret: configSecret, Schemes: []string{"Bearer"}}},
 		{"JWT and Bearer schemes", policy.Config{MasterSecret: configSecret, Schemes: []string{"JWT", "Bearer"}}},
 		{"token_type application/at+jwt", policy.Config{MasterSecret: configSecret, TokenType: "application/at+jwt"}},
@@ -132,17 +132,34 @@ func TestConfigAccepted(t *testing.T) {
 	}
 }
 
-func TestWeakSecretWarning(t *testing.T) {
-	logger, logs := bufLogger()
-	_, err := policy.NewJWT(policy.Config{MasterSecret: configSecret[:10], AllowWeakSecret: true, Logger: logger})
-	if err != nil {
-		t.Fatalf("NewJWT: %v", err)
-	}
-	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "allow_weak_secret") {
-		t.Errorf("no warning logged for a weak secret:\n%s", logs)
-	}
-	if strings.Contains(logs.String(), string(configSecret[:10])) {
-		t.Errorf("log holds the secret:\n%s", logs)
+// TestShortSecretRefused: an HMAC secret shorter than the hash's output
+// is a ConfigError of master_secret that says RFC 7518 section 3.2 requires
+// the hash's length, without the secret and without an escape hatch (go-jose
+// and the signature step refuse such a secret: a policy built with one would
+// fail every token).
+func TestShortSecretRefused(t *testing.T) {
+	for _, c := range []struct {
+		alg  string
+		size int
+	}{{"HS256", 32}, {"HS384", 48}, {"HS512", 64}} {
+		logger, logs := bufLogger()
+		secret := configSecret[:c.size-1]
+		_, err := policy.NewJWT(policy.Config{Algorithm: c.alg, MasterSecret: secret, Logger: logger})
+		var ce *policy.ConfigError
+		if !errors.As(err, &ce) || ce.Key != "master_secret" {
+			t.Fatalf("%s with %d bytes: %v, want a ConfigError of master_secret", c.alg, len(secret), err)
+		}
+		msg := err.Error()
+		want := fmt.Sprintf("%d-byte HMAC secret is shorter than the %d bytes %s needs: RFC 7518 section 3.2 requires a secret at least as long as the hash's output", len(secret), c.size, c.alg)
+		if !strings.Contains(msg, want) || strings.Contains(msg, "allow_weak_secret") || strings.Contains(msg, string(secret)) {
+			t.Errorf("%s: error %q", c.alg, msg)
+		}
+		if strings.Contains(logs.String(), string(secret)) {
+			t.Errorf("%s: log holds the secret:\n%s", c.alg, logs)
+		}
+		if _, err := policy.NewJWT(policy.Config{Algorithm: c.alg, MasterSecret: configSecret[:c.size], Logger: discard}); err != nil {
+			t.Errorf("%s with %d bytes: %v", c.alg, c.size, err)
+		}
 	}
 }
 

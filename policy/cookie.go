@@ -268,10 +268,11 @@ func (c *Cookie) EffectivePrincipals(r *http.Request) ([]string, error) {
 }
 
 // Claims returns a copy of the verified claims of the request's cookie
-// (a deep one); the error is as AuthenticatedUserID's.
+// (a deep one); the error is as AuthenticatedUserID's, or, for claims that
+// do not decode in full (see Identity.Claims), one matching
+// ErrUserRejected, with no claims.
 func (c *Cookie) Claims(r *http.Request) (Claims, error) {
-	id := IdentityOf(r, c)
-	return id.Claims(), id.Err
+	return IdentityOf(r, c).claimsErr()
 }
 
 // tokenClaimsKey is the context key of WithTokenClaims.
@@ -456,16 +457,29 @@ func fromSite(r *http.Request) bool {
 	return false
 }
 
-// due tells whether the token of id is old enough to be re-issued.
+// due tells whether the token of id is old enough to be re-issued; never
+// when its claims do not decode (see claimSet.getErr).
 func (c *Cookie) due(id Identity) bool {
-	iat, present, err := id.claims.get().numericDate("iat")
+	claims, err := id.claims.getErr()
+	if err != nil {
+		return false
+	}
+	iat, present, err := claims.numericDate("iat")
 	return present && err == nil && float64(c.cfg.Now().Unix())-iat >= c.reissue.Seconds()
 }
 
 // reissued is the Set-Cookie value of a new token with the claims of id
-// (its jti, the session's, among them) but iat (now) and exp.
+// (its jti, the session's, among them) but iat (now) and exp; an error,
+// never a token of other claims, when they do not decode.
 func (c *Cookie) reissued(id Identity, now time.Time) (string, error) {
-	fresh := id.claims.get().Clone()
+	claims, err := id.claims.getErr()
+	if err != nil {
+		return "", err
+	}
+	if claims == nil {
+		return "", errors.New("jwtauth: no claims to re-issue")
+	}
+	fresh := claims.Clone()
 	fresh["iat"] = now.Unix()
 	fresh["exp"] = now.Add(c.cfg.Expiration).Unix()
 	token, err := c.v.Encode(map[string]any(fresh))

@@ -52,12 +52,26 @@ func (id Identity) AuthenticatedBy(p AuthenticationPolicy) bool {
 
 // Claims returns a copy of the verified claims of an authenticated user's
 // token, decoded when first asked for; nil when the user is not
-// authenticated or the policy has no claims (a Basic policy).
+// authenticated or the policy has no claims (a Basic policy), and nil
+// when the claims, which decoded when the token was verified, do not
+// decode in full (which cannot be unless two decoders disagree: the
+// policies' Claims methods then return an error matching ErrUserRejected).
 func (id Identity) Claims() Claims {
+	claims, _ := id.claimsErr()
+	return claims
+}
+
+// claimsErr is Claims with its error: id.Err, or one matching
+// ErrUserRejected for claims that do not decode in full.
+func (id Identity) claimsErr() (Claims, error) {
 	if id.Err != nil {
-		return nil
+		return nil, id.Err
 	}
-	return id.claims.get().Clone()
+	claims, err := id.claims.getErr()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUserRejected, err)
+	}
+	return claims.Clone(), nil
 }
 
 // PrincipalsAnswer is EffectivePrincipals' answer from the identity, as

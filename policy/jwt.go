@@ -99,11 +99,10 @@ type Config struct {
 	// verification key.
 	Algorithms []string
 
-	// MasterSecret is the HMAC key of the HS* algorithms (master_secret).
+	// MasterSecret is the HMAC key of the HS* algorithms (master_secret):
+	// at least as long as the hash's output (32 bytes for HS256, 48 for
+	// HS384, 64 for HS512), as RFC 7518 section 3.2 requires.
 	MasterSecret []byte
-	// AllowWeakSecret accepts a MasterSecret shorter than the hash output,
-	// which RFC 7518 section 3.2 forbids (allow_weak_secret).
-	AllowWeakSecret bool
 	// PrivateKey signs tokens for the asymmetric algorithms (private_key,
 	// private_key_file); its public half verifies when PublicKey is unset.
 	PrivateKey crypto.Signer
@@ -525,17 +524,14 @@ func (v *Verifier) setKeys() error {
 	}
 	for _, a := range append([]string{c.Algorithm}, c.Algorithms...) {
 		k := Key{Algorithm: a, Material: material}
-		if err := checkKey(k, c.AllowWeakSecret); err != nil {
+		if err := checkKey(k); err != nil {
 			if hmac {
-				return configErr("master_secret", "%w; set jwtauth.allow_weak_secret = true to accept a short secret anyway", err)
+				return configErr("master_secret", "%w", err)
 			}
 			if a != c.Algorithm {
 				keyName = "algorithms"
 			}
 			return configErr(keyName, "%w", err)
-		}
-		if hmac && len(c.MasterSecret) < hashBytes(a) {
-			c.Logger.Warn("jwtauth: the HMAC secret is shorter than the hash output; accepted because jwtauth.allow_weak_secret is set", "bytes", len(c.MasterSecret), "algorithm", a)
 		}
 		if slices.Contains(c.Algorithms, a) && !slices.ContainsFunc(keys, func(k Key) bool { return k.Algorithm == a }) {
 			keys = append(keys, k)

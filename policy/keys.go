@@ -33,17 +33,18 @@ var ErrUnusableKey = jws.ErrUnusableKey
 // unusable is an error matching ErrUnusableKey (jws.Unusable).
 func unusable(format string, args ...any) error { return jws.Unusable(format, args...) }
 
-// Check tells whether k can verify its algorithm safely (see checkKey;
-// no short HMAC secret is accepted here).
-func (k Key) Check() error { return checkKey(k, false) }
+// Check tells whether k can verify its algorithm safely (see checkKey).
+func (k Key) Check() error { return checkKey(k) }
 
-// checkKey tells whether k can verify its algorithm safely. Weak HMAC
-// secrets are refused unless allowWeakSecret; RSA keys under MinRSABits,
+// checkKey tells whether k can verify its algorithm safely. An HMAC secret
+// shorter than the hash's output is refused (RFC 7518 section 3.2 requires
+// at least that length, and go-jose and the signature step refuse a
+// shorter one: there is no escape hatch); RSA keys under MinRSABits,
 // with a public exponent below 3 or even, or of the ROCA family
 // (CVE-2017-15361) are always refused, and so are EC keys that are not a
 // point of their curve and Ed25519 keys that are points of small order
 // (see jws.CheckKey).
-func checkKey(k Key, allowWeakSecret bool) error {
+func checkKey(k Key) error {
 	if !slices.Contains(algorithms, k.Algorithm) {
 		return unusable("unsupported algorithm %q", k.Algorithm)
 	}
@@ -55,8 +56,8 @@ func checkKey(k Key, allowWeakSecret bool) error {
 		if len(secret) == 0 {
 			return unusable("empty HMAC secret")
 		}
-		if need := hashBytes(k.Algorithm); len(secret) < need && !allowWeakSecret {
-			return unusable("%d-byte HMAC secret is shorter than the %d bytes %s needs (RFC 7518 section 3.2)", len(secret), need, k.Algorithm)
+		if need := hashBytes(k.Algorithm); len(secret) < need {
+			return unusable("%d-byte HMAC secret is shorter than the %d bytes %s needs: RFC 7518 section 3.2 requires a secret at least as long as the hash's output; use a longer one", len(secret), need, k.Algorithm)
 		}
 		return nil
 	}
@@ -138,7 +139,7 @@ func KeyFromJWK(data []byte, defaultAlg string, allowHMAC bool) (Key, error) {
 		}
 		k.Material = jwk.Key
 	}
-	if err := checkKey(k, false); err != nil {
+	if err := checkKey(k); err != nil {
 		return Key{}, fmt.Errorf("JWK %q: %w", jwk.KeyID, err)
 	}
 	return k, nil

@@ -293,7 +293,7 @@ type checkedKeys struct {
 func (v *Verifier) usableKeys(keys []Key, reported *sync.Map) []Key {
 	usable := make([]Key, 0, len(keys))
 	for _, k := range keys {
-		if err := checkKey(k, false); err != nil {
+		if err := checkKey(k); err != nil {
 			seen := false
 			if reported != nil {
 				_, seen = reported.LoadOrStore(k.ID, struct{}{})

@@ -24,6 +24,12 @@ var registeredSeeds = []string{
 	`{"sub":"alice"} {}`,
 	`[]`, `"x"`, ``, `{`, `{"sub"}`, ` {"Sub":"x","scope":"a b","scp":["c"],"client_id":"c"} `,
 	`{"exp":-1e308,"iat":0.000001,"nbf":123456789012345678901234567890}`,
+	// Names match exactly, never case-insensitively (as encoding/json
+	// v1 matches a struct's fields): none of these is a registered claim.
+	`{"EXP":1,"ISS":"x","AUD":"y","JTI":"j","NBF":"z","IAT":"q","SUB":"s"}`,
+	`{"sub":"alice","Exp":"1","Iss":1,"Aud":[1],"Jti":2,"Nbf":"x","Iat":"y","Sub":"admin"}`,
+	`{"sub":"alice","CNF":{"jkt":"k"},"SCOPE":"a b","Scp":["c"],"CLIENT_ID":1,"Client_Id":"c"}`,
+	`{"exp":1,"EXP":"x","aud":"api","AUD":1,"iss":"i","ISS":1}`,
 }
 
 // checkRegistered holds decodeRegistered to what the map of decodeClaims

@@ -160,10 +160,11 @@ func (p *JWT) EffectivePrincipals(r *http.Request) ([]string, error) {
 }
 
 // Claims returns a copy of the request's verified claims (a deep one: the
-// caller may change it); the error is as AuthenticatedUserID's.
+// caller may change it); the error is as AuthenticatedUserID's, or, for
+// claims that do not decode in full (see Identity.Claims), one matching
+// ErrUserRejected, with no claims.
 func (p *JWT) Claims(r *http.Request) (Claims, error) {
-	id := IdentityOf(r, p)
-	return id.Claims(), id.Err
+	return IdentityOf(r, p).claimsErr()
 }
 
 // UnverifiedClaims returns the claims of the request's token whatever its

@@ -279,11 +279,19 @@ func (ti *tokenIdentities) forgetToken(r *http.Request, p AuthenticationPolicy) 
 	if id.claims == nil {
 		return // no token that verified (or one the CSRF rule refused)
 	}
-	claims := id.claims.get()
-	t := VerifiedToken{UserID: id.Claimed, HasUserID: true, claims: id.claims}
-	t.jti = revocationID(claims)
-	t.times, _ = readTimes(claims)
-	err := ti.v.RevokeToken(r.Context(), t)
+	claims, err := id.claims.getErr()
+	if err != nil {
+		// Without its claims, its jti is unknown: the user's tokens go
+		// all together, so that the signed-out token does not stay
+		// valid.
+		ti.cfg.Logger.Error("jwtauth: the signed-out token's claims do not decode: every token of its user is revoked", "remote", r.RemoteAddr)
+		err = ti.v.RevokeUser(r.Context(), id.Claimed)
+	} else {
+		t := VerifiedToken{UserID: id.Claimed, HasUserID: true, claims: id.claims}
+		t.jti = revocationID(claims)
+		t.times, _ = readTimes(claims)
+		err = ti.v.RevokeToken(r.Context(), t)
+	}
 	if errors.Is(err, ErrRevocationsFull) {
 		// The store holds as many tokens as it may: the user's tokens
 		// go all together, which takes one entry, so that no user can

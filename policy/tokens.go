@@ -108,5 +108,12 @@ func (ti *tokenIdentities) groupsOf(r *http.Request, t VerifiedToken) ([]string,
 	if ti.acceptAll {
 		return nil, true // the default finder, which needs no claims
 	}
-	return ti.cfg.GroupFinder(t.UserID, r, t.claims.get())
+	claims, err := t.claims.getErr()
+	if err != nil {
+		// Never the finder's answer on no claims: it may accept a user
+		// for want of a claim it would refuse.
+		ti.cfg.Logger.Error("jwtauth: user rejected", "reason", "the verified token's claims do not decode as they did when it was verified", "remote", r.RemoteAddr)
+		return nil, false
+	}
+	return ti.cfg.GroupFinder(t.UserID, r, claims)
 }

@@ -42,8 +42,15 @@ type VerifiedToken struct {
 }
 
 // Claims returns a copy of the token's verified claims, decoded when first
-// asked for; nil when it failed.
-func (t VerifiedToken) Claims() Claims { return t.claims.get().Clone() }
+// asked for; nil when it failed, and nil when they do not decode in full
+// (see Identity.Claims).
+func (t VerifiedToken) Claims() Claims {
+	claims, err := t.claims.getErr()
+	if err != nil {
+		return nil
+	}
+	return claims.Clone()
+}
 
 // Verify runs every check on the raw compact JWS, in an order that reports
 // a bad signature before anything its payload says: size, structure and

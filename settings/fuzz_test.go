@@ -23,7 +23,7 @@ import (
 // fuzzKnown are the documented settings, without the prefix; find_groups_<arg>
 // keys are known as well. A setting added to the package must be added here.
 var fuzzKnown = map[string]bool{
-	"find_groups": true, "master_secret": true, "allow_weak_secret": true,
+	"find_groups": true, "master_secret": true,
 	"private_key": true, "private_key_file": true, "public_key": true, "public_key_file": true,
 	"algorithm": true, "algorithms": true, "leeway": true, "userid_in_claim": true,
 	"scheme": true, "audience": true, "issuer": true, "expiration": true,
@@ -72,7 +72,7 @@ func FuzzParseSettings(f *testing.F) {
 			return func(string, *http.Request, policy.Claims) ([]string, bool) { return []string{"g"}, true }, nil
 		})
 	})
-	// NewJWT warns on the default logger about weak secrets and disabled
+	// NewJWT warns on the default logger about disabled
 	// signature checks; keep the fuzzer's output readable.
 	defaultLogger := slog.Default()
 	slog.SetDefault(slog.New(slog.DiscardHandler))

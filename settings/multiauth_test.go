@@ -213,7 +213,7 @@ func TestStackErrors(t *testing.T) {
 		{"an unknown key of the jwt policy", with("multiauth.policy.api.lee_way", "5"), "multiauth.policy.api.lee_way", settings.ErrUnknownKey, "unknown setting"},
 		{"a jwtauth default at fault", with("jwtauth.expiration", "forever"), "jwtauth.expiration", settings.ErrBadValue, "whole number"},
 		{"no secret at all", with("jwtauth.master_secret", "-"), "multiauth.policy.api.master_secret", settings.ErrBadValue, "required"},
-		{"a weak secret of the jwt policy", with("multiauth.policy.api.master_secret", "short"), "multiauth.policy.api.master_secret", settings.ErrBadValue, "allow_weak_secret"},
+		{"a weak secret of the jwt policy", with("multiauth.policy.api.master_secret", "short"), "multiauth.policy.api.master_secret", settings.ErrBadValue, "RFC 7518 section 3.2 requires"},
 		{"no check", with("multiauth.policy.svc.check", "-"), "multiauth.policy.svc.check", settings.ErrBadValue, "required"},
 		{"an unknown check", with("multiauth.policy.svc.check", "test:nope"), "multiauth.policy.svc.check", settings.ErrBadValue, `no password check "test:nope"`},
 		{"a check that fails", with("multiauth.policy.svc.check_fail", "yes"), "multiauth.policy.svc.check", settings.ErrBadValue, "the password store is closed"},

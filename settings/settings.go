@@ -148,7 +148,6 @@ const (
 	kIssuer                 = "issuer"
 	kExpiration             = "expiration"
 	kMaxTokenBytes          = "max_token_bytes"
-	kAllowWeakSecret        = "allow_weak_secret"
 	kCacheSize              = "cache_size"
 	kTokenType              = "token_type"
 	kProfile                = "profile"
@@ -181,7 +180,6 @@ type field struct {
 // keys, in the order they are read (the first error is reported).
 var setters = []field{
 	{kMasterSecret, func(c *policy.Config, v string) error { c.MasterSecret = []byte(v); return nil }},
-	{kAllowWeakSecret, boolSetter(func(c *policy.Config) *bool { return &c.AllowWeakSecret })},
 	{kAlgorithm, func(c *policy.Config, v string) (err error) {
 		c.Algorithm, err = algorithm(strings.TrimSpace(v))
 		return err

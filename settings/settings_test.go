@@ -61,7 +61,6 @@ func TestParseGoodValues(t *testing.T) {
 		{"reserved_principal_prefixes", "team: org/,\n role:", func(c policy.Config) any { return c.ReservedPrincipalPrefixes }, []string{"team:", "org/", "role:"}},
 		{"reserved_principal_prefixes", "system.", func(c policy.Config) any { return c.ReservedPrincipalPrefixes }, []string{"system."}},
 		{"cache_size", "0", func(c policy.Config) any { return c.CacheSize }, policy.NoCache},
-		{"allow_weak_secret", "y", func(c policy.Config) any { return c.AllowWeakSecret }, true},
 		// Only checked: it belongs to the chi adapter.
 		{"debug_authorization", "true", func(c policy.Config) any { return nil }, nil},
 	}
@@ -85,7 +84,7 @@ func TestNewPolicyWithEachSetting(t *testing.T) {
 		{"userid_in_claim", "email"}, {"scheme", "Bearer"}, {"disable_verify_exp", "true"},
 		{"disable_verify_nbf", "true"}, {"disable_verify_iat", "true"}, {"disable_verify_aud", "true"},
 		{"audience", "api"}, {"issuer", "me"}, {"expiration", "0"}, {"max_token_bytes", "100"}, {"cache_size", "0"},
-		{"allow_weak_secret", "true"}, {"debug_authorization", "no"}, {"reserved_principal_prefixes", "team:"},
+		{"debug_authorization", "no"}, {"reserved_principal_prefixes", "team:"},
 	} {
 		mustPolicy(t, withSecret(map[string]string{settings.Prefix + kv[0]: kv[1]}))
 	}
@@ -113,7 +112,6 @@ func TestParseBadValues(t *testing.T) {
 		{"disable_verify_nbf", "enabled", `is not a boolean`},
 		{"disable_verify_iat", "truee", `is not a boolean`},
 		{"disable_verify_aud", "nope", `is not a boolean`},
-		{"allow_weak_secret", "x", `is not a boolean`},
 		{"debug_authorization", "verbose", `is not a boolean`},
 		{"audience", ",", `names no audience`},
 		{"expiration", "-5", `must not be negative`},
@@ -272,7 +270,7 @@ func TestEmptyValueIsUnset(t *testing.T) {
 	for _, k := range []string{
 		"algorithm", "algorithms", "leeway", "userid_in_claim", "scheme", "disable_verify_signature",
 		"disable_verify_exp", "disable_verify_nbf", "disable_verify_iat", "disable_verify_aud",
-		"audience", "issuer", "expiration", "max_token_bytes", "allow_weak_secret", "debug_authorization",
+		"audience", "issuer", "expiration", "max_token_bytes", "debug_authorization",
 		"find_groups", "find_groups_table", "private_key", "private_key_file", "public_key", "public_key_file",
 	} {
 		m[settings.Prefix+k] = " "
@@ -459,14 +457,17 @@ func TestNewPolicyWrapsConfigErrors(t *testing.T) {
 	if strings.Count(msg, "jwtauth.master_secret") != 1 || strings.Contains(msg, "jwtauth: ") {
 		t.Errorf("error %q repeats itself", msg)
 	}
-	if !strings.HasPrefix(msg, "jwtauth.master_secret: unusable key: 16-byte HMAC secret is shorter") || !strings.Contains(msg, "jwtauth.allow_weak_secret") {
+	if !strings.HasPrefix(msg, "jwtauth.master_secret: unusable key: 16-byte HMAC secret is shorter") || !strings.Contains(msg, "RFC 7518 section 3.2 requires") || strings.Contains(msg, "allow_weak_secret") {
 		t.Errorf("error %q", msg)
 	}
 	if strings.Contains(msg, short) {
 		t.Errorf("error %q holds the secret", msg)
 	}
-	// The weak secret is accepted when allowed.
-	mustPolicy(t, map[string]string{"jwtauth.master_secret": short, "jwtauth.allow_weak_secret": "true"})
+	// No setting accepts it: allow_weak_secret, which once claimed to, is
+	// gone and unknown (go-jose and the signature step refuse such a
+	// secret, so every token would have failed).
+	_, err = settings.NewPolicy(map[string]string{"jwtauth.master_secret": short, "jwtauth.allow_weak_secret": "true"}, nil, nil)
+	settingsError(t, err, "jwtauth.allow_weak_secret", settings.ErrUnknownKey)
 
 	tests := []struct {
 		m   map[string]string

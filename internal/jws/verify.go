@@ -36,7 +36,7 @@ func Verify(jws *jose.JSONWebSignature, raw string, key any, alg string) ([]byte
 	}
 	sig := jws.Signatures[0]
 	if sig.Header.Algorithm != alg {
-		return nil, fail(ErrSignature, errors.New("the header's alg is not the key's"))
+		return nil, fail(ErrSignature, errAlgMismatch)
 	}
 	dot := strings.LastIndexByte(raw, '.')
 	if dot < 0 {
@@ -51,6 +51,12 @@ func Verify(jws *jose.JSONWebSignature, raw string, key any, alg string) ([]byte
 var (
 	errBadSignature = errors.New("the signature does not verify")
 	errKeyType      = errors.New("a key of another type than the algorithm's")
+	// The backstops: the callers check keys and algorithms first (policy's
+	// checkKey, CheckKey), and Verify checks them again.
+	errAlgMismatch    = errors.New("the header's alg is not the key's")
+	errShortSecret    = errors.New("an HMAC secret shorter than the hash")
+	errWrongCurve     = errors.New("an EC key on another curve than the algorithm's")
+	errEd25519KeySize = errors.New("an Ed25519 key of the wrong size")
 )
 
 // verifySignature checks sig over input with key, for alg.
@@ -64,7 +70,7 @@ func verifySignature(input string, sig []byte, key any, alg string) error {
 		h, size := hashOf(alg)
 		if len(secret) < size {
 			// RFC 7518 section 3.2: a key at least as long as the hash.
-			return errors.New("an HMAC secret shorter than the hash")
+			return errShortSecret
 		}
 		mac := hmac.New(h.New, secret)
 		writeString(mac, input)
@@ -92,7 +98,7 @@ func verifySignature(input string, sig []byte, key any, alg string) error {
 		}
 		want := curveOf(alg)
 		if pub.Curve != want {
-			return errors.New("an EC key on another curve than the algorithm's")
+			return errWrongCurve
 		}
 		size := (want.Params().BitSize + 7) / 8
 		if len(sig) != 2*size {
@@ -113,7 +119,7 @@ func verifySignature(input string, sig []byte, key any, alg string) error {
 			return errKeyType
 		}
 		if len(pub) != ed25519.PublicKeySize {
-			return errors.New("an Ed25519 key of the wrong size")
+			return errEd25519KeySize
 		}
 		buf := inputBuffer(input)
 		ok = ed25519.Verify(pub, *buf, sig)
