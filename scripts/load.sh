@@ -128,6 +128,6 @@ echo "|--:|--:|--:|--:|"
 for c in $CONNS; do
 	awk -v c="$c" -v a="${auth_rps[$c]}" -v p="${public_rps[$c]}" -v t="$TARGET" 'BEGIN {
 		r = a / p
-		printf "| %d | %.0f | %.0f | %.2f (%s) |\n", c, p, a, r, (r >= t ? "met" : "not met")
+		printf "| %d | %.0f | %.0f | %.3f (%s) |\n", c, p, a, r, (r >= t ? "met" : "not met")
 	}'
 done
