@@ -26,9 +26,17 @@ cd "$(dirname "$0")/.."
 root=$PWD
 tmp=$(mktemp -d)
 server_pid=""
+# cleanup stops the server: SIGTERM, up to 10 s for its graceful shutdown
+# (5 s), then SIGKILL. A bare wait would hang for good if the signal came
+# before the server's handler was set (the script failing as it starts).
 cleanup() {
 	if [ -n "$server_pid" ]; then
 		kill "$server_pid" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$server_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$server_pid" 2>/dev/null || true
 		wait "$server_pid" 2>/dev/null || true
 	fi
 	rm -rf "$tmp"
@@ -57,6 +65,10 @@ esac
 
 # The server, on a port the kernel picks; its first line names the address.
 "$GO" build -o "$tmp/server" ./examples/server
+# The files exist before the server starts: its shell opens them only once
+# it runs, which on a loaded machine may be after the first look.
+: >"$tmp/server.out"
+: >"$tmp/server.log"
 "$tmp/server" -addr 127.0.0.1:0 >"$tmp/server.out" 2>"$tmp/server.log" &
 server_pid=$!
 base=""
@@ -116,6 +128,6 @@ echo "|--:|--:|--:|--:|"
 for c in $CONNS; do
 	awk -v c="$c" -v a="${auth_rps[$c]}" -v p="${public_rps[$c]}" -v t="$TARGET" 'BEGIN {
 		r = a / p
-		printf "| %d | %.0f | %.0f | %.2f (%s) |\n", c, p, a, r, (r >= t ? "met" : "not met")
+		printf "| %d | %.0f | %.0f | %.3f (%s) |\n", c, p, a, r, (r >= t ? "met" : "not met")
 	}'
 done
