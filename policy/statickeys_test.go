@@ -39,17 +39,27 @@ func TestStaticKeySet(t *testing.T) {
 	defer p.Close()
 	claims := validClaims("alice")
 	claims["iss"] = "https://id.example"
-	for _, tc := range []struct {
-		name string
-		tok  string
-		want error
-	}{
+	wantAlice(t, p, []aliceCase{
 		{"key one", mintKid(t, k1, "one", claims), nil},
 		{"key two", mintKid(t, k2, "two", claims), nil},
 		{"key one under kid two", mintKid(t, k1, "two", claims), policy.ErrInvalidSignature},
 		{"an unknown kid", mintKid(t, k1, "three", claims), policy.ErrNoKey},
 		{"another issuer", mintKid(t, k1, "one", validClaims("alice")), policy.ErrUnknownIssuer},
-	} {
+	})
+}
+
+// aliceCase is a token and what a policy must answer it: alice, or the
+// error want.
+type aliceCase struct {
+	name string
+	tok  string
+	want error
+}
+
+// wantAlice asks p about each case's token.
+func wantAlice(t *testing.T, p policy.AuthenticationPolicy, cases []aliceCase) {
+	t.Helper()
+	for _, tc := range cases {
 		uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tc.tok)))
 		switch {
 		case tc.want == nil && (err != nil || uid != "alice"):
@@ -84,26 +94,14 @@ func TestStaticKeySetByKid(t *testing.T) {
 	})
 	defer p.Close()
 	claims := validClaims("alice")
-	for _, tc := range []struct {
-		name string
-		tok  string
-		want error
-	}{
+	wantAlice(t, p, []aliceCase{
 		{"the last kid's key", mintKid(t, ecKeys["h"], "h", claims), nil},
 		{"another kid's key under kid h", mintKid(t, ecKeys["a"], "h", claims), policy.ErrInvalidSignature},
 		{"the kid-less key under kid h", mintKid(t, noKid, "h", claims), policy.ErrInvalidSignature},
 		{"an ES256 token under the RS256 key's kid: the kid-less key", mintKid(t, noKid, "rsa", claims), nil},
 		{"an unknown kid: the kid-less key", mintKid(t, noKid, "zzz", claims), nil},
 		{"an unknown kid, another key", mintKid(t, ecKeys["a"], "zzz", claims), policy.ErrInvalidSignature},
-	} {
-		uid, err := p.AuthenticatedUserID(newRequest(jwtAuth(tc.tok)))
-		switch {
-		case tc.want == nil && (err != nil || uid != "alice"):
-			t.Errorf("%s: %q, %v", tc.name, uid, err)
-		case tc.want != nil && !errors.Is(err, tc.want):
-			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
-		}
-	}
+	})
 }
 
 // What a static key set refuses: no key, an HMAC secret (which is
