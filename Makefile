@@ -60,6 +60,10 @@ fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzCandidate$$' ./internal/authheader
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzVerifyRequest$$' ./policy
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzScopeClaim$$' ./policy
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzDecodeRegistered$$' ./policy
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzVerifyProof$$' ./policy/dpop
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzNormalizeURI$$' ./policy/dpop
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzForwarded$$' ./policy/dpop
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzBasicHeader$$' ./policy/basic
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzParseSettings$$' ./settings
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzDecodeObject$$' ./internal/strictjson

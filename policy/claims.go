@@ -80,6 +80,9 @@ func (c Claims) Strings(name string) (values []string, ok bool) {
 type claimSet struct {
 	raw    string // the token
 	claims atomic.Pointer[Claims]
+	// payload is the token's payload as its verification decoded it,
+	// kept for the request that verified it (nil in the cache's sets).
+	payload []byte
 }
 
 // undecoded is a claim set of the same token, that will decode its
@@ -88,6 +91,9 @@ func (c *claimSet) undecoded() *claimSet { return &claimSet{raw: c.raw} }
 
 // payloadBytes returns the payload the token's signature covers.
 func (c *claimSet) payloadBytes() []byte {
+	if c.payload != nil {
+		return c.payload // not decoded twice in one request
+	}
 	// The token verified, so it is three segments of canonical base64url.
 	first, last := strings.IndexByte(c.raw, '.'), strings.LastIndexByte(c.raw, '.')
 	p, _ := base64.RawURLEncoding.DecodeString(c.raw[first+1 : last])

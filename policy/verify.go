@@ -143,7 +143,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		t.Err = err
 		return t
 	}
-	t.claims = &claimSet{raw: raw}
+	t.claims = &claimSet{raw: raw, payload: payload}
 	t.jti = RevocationID(claims.iss, claims.jti)
 	t.times = times
 	t.notRevoked = v.remember(raw, t, times, used)
