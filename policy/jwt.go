@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"crypto"
 	"errors"
 	"fmt"
@@ -487,7 +488,8 @@ func (v *Verifier) setKeys() error {
 			return configErr("algorithm", "%s is an HMAC algorithm, but a public or private key is configured: a public key is never used as an HMAC secret", c.Algorithm)
 		}
 		if len(c.MasterSecret) > 0 {
-			material, v.signingKey = c.MasterSecret, c.MasterSecret
+			secret := bytes.Clone(c.MasterSecret) // the caller's slice may change
+			material, v.signingKey = secret, secret
 		}
 	} else {
 		if len(c.MasterSecret) != 0 {

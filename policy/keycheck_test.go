@@ -1,6 +1,8 @@
 package policy_test
 
 import (
+	"bytes"
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -8,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -198,5 +201,35 @@ func TestEd25519KeyAccepted(t *testing.T) {
 	jwk := okpJWK("good", k.Public().(ed25519.PublicKey))
 	if key, err := policy.KeyFromJWK([]byte(jwk), "", false); err != nil || key.Algorithm != "EdDSA" {
 		t.Errorf("KeyFromJWK: %+v, %v", key, err)
+	}
+}
+
+// TestMasterSecretCopied changes the MasterSecret slice after the
+// verifier is made: the verifier keeps the secret it was given, so tokens
+// of that secret still verify (each one, with the cache off, and after
+// the GCs that drop the keyed hashes the first token left) and tokens of
+// the bytes written into the caller's slice do not.
+func TestMasterSecretCopied(t *testing.T) {
+	secret := bytes.Clone(testSecret)
+	v, err := policy.NewVerifier(policy.Config{MasterSecret: secret, Now: clock, Logger: discard, CacheSize: policy.NoCache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	ctx := context.Background()
+	good := mintHS(t, validClaims("alice"))
+	if tok := v.Verify(ctx, good); tok.Err != nil {
+		t.Fatal(tok.Err)
+	}
+	copy(secret, bytes.Repeat([]byte("z"), len(secret)))
+	runtime.GC() // twice: the keyed hashes kept from the first token go
+	runtime.GC()
+	for range 3 {
+		if tok := v.Verify(ctx, good); tok.Err != nil {
+			t.Fatalf("a token of the configured secret, after the caller's slice changed: %v", tok.Err)
+		}
+	}
+	if tok := v.Verify(ctx, mint(t, jose.HS256, secret, validClaims("mallory"))); tok.Err == nil {
+		t.Fatal("a token of the bytes written into the caller's slice verified")
 	}
 }

@@ -24,6 +24,19 @@ type Key struct {
 	// Material is the HMAC secret ([]byte) or the public key
 	// (*rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey).
 	Material any
+
+	// mac is Material ready to verify many tokens, for the HMAC keys of a
+	// verifier's static key set (newStaticKeySet); nil for the others.
+	mac *jws.MAC
+}
+
+// verifying is what the signature step verifies with: the prepared MAC of
+// an HMAC key when it has one, else Material.
+func (k *Key) verifying() any {
+	if k.mac != nil {
+		return k.mac
+	}
+	return k.Material
 }
 
 // ErrUnusableKey is matched by the errors of keys that cannot verify: a

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/pyramid-go/jwtauth/internal/jws"
 )
 
 // KeySet is a set of verification keys, such as the JSON Web Key Set an
@@ -97,8 +99,14 @@ type staticKeySet struct {
 }
 
 // newStaticKeySet indexes keys by kid, so that a token's kid picks its
-// keys without a look at the others, however many there are.
+// keys without a look at the others, however many there are, and gives
+// each HMAC key its MAC, which keeps its keyed hashes for the next token.
 func newStaticKeySet(issuer string, keys []Key) *staticKeySet {
+	for i := range keys {
+		if secret, ok := keys[i].Material.([]byte); ok && isHMAC(keys[i].Algorithm) {
+			keys[i].mac = jws.NewMAC(keys[i].Algorithm, secret)
+		}
+	}
 	s := &staticKeySet{issuer: issuer, keys: keys, byKid: make(map[string][]Key, len(keys))}
 	var noKid []Key
 	for _, k := range keys {
@@ -226,14 +234,14 @@ func (k *verifierKeys) stateOf(set KeySet) *keyState {
 // keysUsed is the key set that verified a token and its version then: a
 // cached token is answered while the version is still that one.
 type keysUsed struct {
-	set     KeySet
+	state   *keyState // of the set (a pointer: the cache keeps one per token)
 	version uint64
 }
 
 // current tells whether the keys did not change since. Version 0 is never
 // current: the set vouches for no keys (see KeySet.Version).
 func (u keysUsed) current() bool {
-	return u.set != nil && u.version != 0 && u.set.Version() == u.version
+	return u.state != nil && u.version != 0 && u.state.set.Version() == u.version
 }
 
 // keysFor returns the keys that may verify the tokens of issuer iss that
@@ -247,7 +255,7 @@ func (v *Verifier) keysFor(ctx context.Context, iss, kid string) ([]Key, keysUse
 	// it answers for a kid is checked once per version of its keys, and
 	// kept only when the version did not move while the keys were read.
 	set := st.set
-	used := keysUsed{set: set, version: set.Version()}
+	used := keysUsed{state: st, version: set.Version()}
 	keys, err := set.Keys(ctx, kid)
 	if err != nil {
 		return nil, keysUsed{}, invalid(ErrNoKey, err)

@@ -143,7 +143,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 		t.Err = err
 		return t
 	}
-	t.claims = &claimSet{raw: raw, payload: payload}
+	t.claims = newClaimSet(raw, payload)
 	t.jti = RevocationID(claims.iss, claims.jti)
 	t.times = times
 	t.notRevoked = v.remember(raw, t, times, used)
@@ -254,7 +254,7 @@ func verifySignature(token *jose.JSONWebSignature, raw string, keys []Key) error
 			kind == candidateNoKid && k.ID != "" {
 			continue
 		}
-		if _, err := jws.Verify(token, raw, k.Material, k.Algorithm); err == nil {
+		if _, err := jws.Verify(token, raw, k.verifying(), k.Algorithm); err == nil {
 			return nil
 		}
 	}

@@ -132,3 +132,68 @@ func signWithAlgHeader(t *testing.T, alg jose.SignatureAlgorithm, key any, heade
 	t.Helper()
 	return sign(t, alg, key, map[jose.HeaderKey]any{"alg": header})
 }
+
+// TestMAC verifies go-jose's HS256 and HS512 tokens with one MAC each,
+// from several goroutines at once, among tokens of another secret and
+// tokens whose header names the other algorithm: every token gets the
+// verdict a fresh hmac.New would give, so a keyed hash reused without its
+// reset, or handed to two verifications at once, or kept across
+// algorithms, shows.
+func TestMAC(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	other := []byte("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210")
+	type tok struct {
+		raw  string
+		alg  string // the MAC's
+		good bool
+	}
+	var toks []tok
+	for i := range 16 {
+		kid := map[jose.HeaderKey]any{"kid": fmt.Sprint(i)}
+		toks = append(toks,
+			tok{sign(t, jose.HS256, secret[:32], kid), "HS256", true},
+			tok{sign(t, jose.HS256, other[:32], kid), "HS256", false},
+			tok{sign(t, jose.HS512, secret, kid), "HS512", true},
+			tok{sign(t, jose.HS512, other, kid), "HS512", false},
+		)
+	}
+	macs := map[string]*MAC{"HS256": NewMAC("HS256", secret[:32]), "HS512": NewMAC("HS512", secret)}
+	algs := []jose.SignatureAlgorithm{jose.HS256, jose.HS512}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for round := range 50 {
+				for _, tk := range toks {
+					parsed, _, err := Parse(tk.raw, algs)
+					if err != nil {
+						errs <- err
+						return
+					}
+					_, err = Verify(parsed, tk.raw, macs[tk.alg], tk.alg)
+					if (err == nil) != tk.good {
+						errs <- fmt.Errorf("round %d, %s token (good %v): %v", round, tk.alg, tk.good, err)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A MAC holds to its algorithm and to the length of its secret.
+	raw := sign(t, jose.HS512, secret, nil)
+	parsed, _, err := Parse(raw, algs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(parsed, raw, macs["HS256"], "HS512"); !errors.Is(err, errAlgMismatch) {
+		t.Errorf("an HS256 MAC for an HS512 token: %v, want %v", err, errAlgMismatch)
+	}
+	if _, err := Verify(parsed, raw, NewMAC("HS512", secret[:32]), "HS512"); !errors.Is(err, errShortSecret) {
+		t.Errorf("an HS512 MAC of 32 bytes: %v, want %v", err, errShortSecret)
+	}
+}
