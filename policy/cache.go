@@ -21,19 +21,21 @@ const (
 // cachedToken is what a verified token's check found that holds until its
 // times run out: its claims (decoded when first asked for) and userid, its
 // times, and the key set that verified it, with its version then. It is
-// kept small, since the cache holds one per token: what most tokens lack
-// is behind extra, nil when they lack all of it.
+// kept small, since the cache holds one per token (64 bytes: otter's node
+// of header, key and value is then 128): what most tokens lack is behind
+// extra, nil when they lack all of it.
 type cachedToken struct {
 	claims *claimSet
 	userid string
-	// exp, nbf and iat; NaN for one the token lacks.
-	exp, nbf, iat float64
-	keys          keysUsed
-	extra         *cachedExtra
+	// exp and iat; NaN for one the token lacks.
+	exp, iat float64
+	keys     keysUsed
+	extra    *cachedExtra
 }
 
 // cachedExtra is what a cached token has beyond its userid and times.
 type cachedExtra struct {
+	nbf    float64 // NaN when the token has none
 	jti    string
 	scopes []string // the principals of its scopes (Config.ScopePrincipals)
 	jkt    string   // its cnf.jkt
@@ -44,9 +46,13 @@ type cachedExtra struct {
 
 // times are the entry's token times.
 func (e *cachedToken) times() tokenTimes {
+	nbf := math.NaN()
+	if e.extra != nil {
+		nbf = e.extra.nbf
+	}
 	return tokenTimes{
-		exp: e.exp, nbf: e.nbf, iat: e.iat,
-		hasExp: !math.IsNaN(e.exp), hasNbf: !math.IsNaN(e.nbf), hasIat: !math.IsNaN(e.iat),
+		exp: e.exp, nbf: nbf, iat: e.iat,
+		hasExp: !math.IsNaN(e.exp), hasNbf: !math.IsNaN(nbf), hasIat: !math.IsNaN(e.iat),
 	}
 }
 
@@ -144,14 +150,14 @@ func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used 
 	}
 	e := cachedToken{
 		claims: t.claims.undecoded(), userid: t.UserID, keys: used,
-		exp: orNaN(times.exp, times.hasExp), nbf: orNaN(times.nbf, times.hasNbf), iat: orNaN(times.iat, times.hasIat),
+		exp: orNaN(times.exp, times.hasExp), iat: orNaN(times.iat, times.hasIat),
 	}
 	var notRevoked *atomic.Uint64
 	if v.cfg.Revocation != nil {
 		notRevoked = new(atomic.Uint64)
 	}
-	if t.jti != "" || t.scopes != nil || t.jkt != "" || notRevoked != nil {
-		e.extra = &cachedExtra{jti: t.jti, scopes: t.scopes, jkt: t.jkt, notRevoked: notRevoked}
+	if times.hasNbf || t.jti != "" || t.scopes != nil || t.jkt != "" || notRevoked != nil {
+		e.extra = &cachedExtra{nbf: orNaN(times.nbf, times.hasNbf), jti: t.jti, scopes: t.scopes, jkt: t.jkt, notRevoked: notRevoked}
 	}
 	v.cache.Set(raw, e)
 	return notRevoked

@@ -239,6 +239,36 @@ func TestVerifiedTokenCache(t *testing.T) {
 			t.Fatalf("a cached token past its exp: err = %v; want ErrTokenExpired", err)
 		}
 	})
+	t.Run("a cached token's nbf is held against a clock set back", func(t *testing.T) {
+		// nbf is kept beside the rarer fields of an entry; a clock set
+		// back before it (past the leeway) must refuse the cached token
+		// as the full verification would, and iat and exp still count.
+		p, set := newSetPolicy(t, 0)
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
+			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := testkit.MintSigned(t, signer, map[string]any{"sub": "alice", "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		for range 3 {
+			if _, err := auth(p, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		calls := set.calls.Load()
+		advance(-10 * time.Minute)
+		_, err = auth(p, tok)
+		advance(10 * time.Minute)
+		if !errors.Is(err, policy.ErrTokenNotYetValid) {
+			t.Fatalf("a cached token before its nbf: err = %v; want ErrTokenNotYetValid", err)
+		}
+		if _, err := auth(p, tok); err != nil { // the entry answers again
+			t.Fatal(err)
+		}
+		if n := set.calls.Load(); n != calls+1 {
+			t.Errorf("the keys were asked %d times since the token was cached; want 1 (the refusal's full verification)", n-calls)
+		}
+	})
 	t.Run("new keys empty the cache", func(t *testing.T) {
 		p, set := newSetPolicy(t, 0)
 		tok := token(t, now.Add(time.Hour))

@@ -81,8 +81,20 @@ type claimSet struct {
 	raw    string // the token
 	claims atomic.Pointer[Claims]
 	// payload is the token's payload as its verification decoded it,
-	// kept for the request that verified it (nil in the cache's sets).
-	payload []byte
+	// kept for the request that verified it (newClaimSet); nil in the
+	// cache's sets, which are the smaller for it.
+	payload *[]byte
+}
+
+// newClaimSet is the claim set of raw for the request that verified it,
+// with the payload its verification decoded: one allocation holds both.
+func newClaimSet(raw string, payload []byte) *claimSet {
+	s := &struct {
+		set     claimSet
+		payload []byte
+	}{claimSet{raw: raw}, payload}
+	s.set.payload = &s.payload
+	return &s.set
 }
 
 // undecoded is a claim set of the same token, that will decode its
@@ -92,7 +104,7 @@ func (c *claimSet) undecoded() *claimSet { return &claimSet{raw: c.raw} }
 // payloadBytes returns the payload the token's signature covers.
 func (c *claimSet) payloadBytes() []byte {
 	if c.payload != nil {
-		return c.payload // not decoded twice in one request
+		return *c.payload // not decoded twice in one request
 	}
 	// The token verified, so it is three segments of canonical base64url.
 	first, last := strings.IndexByte(c.raw, '.'), strings.LastIndexByte(c.raw, '.')

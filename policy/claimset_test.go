@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -207,5 +208,18 @@ func TestUndecodableClaimsRevokedOnForget(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "every token of its user is revoked") || strings.Contains(l, tok) {
 		t.Errorf("logs:\n%s", l)
+	}
+}
+
+// TestCachedTokenSize holds the cache's value to 64 bytes and the cache's
+// claim sets to 32: with otter's node header (48) and the key (16), a node
+// of 128 bytes, a size class of its own; 8 bytes more would make every
+// node 144 (TestCachedTokenHeap measures the whole entry).
+func TestCachedTokenSize(t *testing.T) {
+	if n := unsafe.Sizeof(cachedToken{}); n > 64 {
+		t.Errorf("cachedToken is %d bytes, want at most 64", n)
+	}
+	if n := unsafe.Sizeof(claimSet{}); n > 32 {
+		t.Errorf("claimSet is %d bytes, want at most 32", n)
 	}
 }
