@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -123,6 +124,22 @@ func CheckHeader(h jose.Header) error {
 // would otherwise pass unseen. A segment that is not base64url is left to
 // go-jose.
 func CheckHeaderJSON(segment string) error {
+	if p := passedHeader.Load(); p != nil && *p == segment {
+		return nil
+	}
+	if err := checkHeaderJSON(segment); err != nil {
+		return err
+	}
+	passedHeader.Store(new(strings.Clone(segment))) // not the token it is part of
+	return nil
+}
+
+// passedHeader is the last header segment CheckHeaderJSON passed: the
+// tokens of an issuer share one header, and the check depends on the
+// segment's bytes alone, so the same bytes pass again without a decode.
+var passedHeader atomic.Pointer[string]
+
+func checkHeaderJSON(segment string) error {
 	b := inputs.Get().(*[]byte)
 	defer inputs.Put(b)
 	buf := append(slices.Grow((*b)[:0], len(segment)+base64.RawURLEncoding.DecodedLen(len(segment))), segment...)

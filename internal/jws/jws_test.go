@@ -105,3 +105,30 @@ func TestCheckKey(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckHeaderJSONRemembersPasses interleaves a header that passes with
+// headers that must not (a lone surrogate, a null crit, a duplicate alg),
+// round after round: the memo of the last header passed answers only for
+// its exact bytes, and never keeps one that failed.
+func TestCheckHeaderJSONRemembersPasses(t *testing.T) {
+	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	good := seg(`{"alg":"HS256","typ":"JWT"}`)
+	bad := []string{
+		seg(`{"alg":"HS256","kid":"\ud800"}`),
+		seg(`{"alg":"HS256","crit":null}`),
+		seg(`{"alg":"HS256","alg":"none"}`),
+	}
+	for round := range 3 {
+		for _, b := range bad {
+			if err := CheckHeaderJSON(good); err != nil {
+				t.Fatalf("round %d: the good header: %v", round, err)
+			}
+			if err := CheckHeaderJSON(b); err == nil {
+				t.Fatalf("round %d: %q passed after the good header", round, b)
+			}
+			if err := CheckHeaderJSON(b); err == nil {
+				t.Fatalf("round %d: %q passed the second time", round, b)
+			}
+		}
+	}
+}
