@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -148,8 +149,12 @@ func (v *Verifier) remember(raw string, t VerifiedToken, times tokenTimes, used 
 	if v.cache == nil || v.cfg.DisableVerifySignature || used.version == 0 || !v.seen.again(raw) {
 		return nil
 	}
+	// The token may be part of a larger string (a Cookie header holds
+	// every cookie of the request): the cache keeps a copy of its bytes
+	// alone, as its key and its claim set's.
+	raw = strings.Clone(raw)
 	e := cachedToken{
-		claims: t.claims.undecoded(), userid: t.UserID, keys: used,
+		claims: &claimSet{raw: raw}, userid: t.UserID, keys: used,
 		exp: orNaN(times.exp, times.hasExp), iat: orNaN(times.iat, times.hasIat),
 	}
 	var notRevoked *atomic.Uint64

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -84,4 +87,51 @@ func TestCachedTokenHeap(t *testing.T) {
 		t.Errorf("a cached %d-byte token holds %.0f bytes of heap; want at most 760", size, perToken)
 	}
 	runtime.KeepAlive(v)
+}
+
+// TestCachedCookieTokenKeepsNoHeader presents each token in a Cookie
+// header beside a 4,000-byte cookie of another name, as a site's other
+// cookies come: the token the cookie policy reads is part of that header,
+// and the cache must keep the token's bytes alone, not the whole header,
+// for as long as the entry lives.
+func TestCachedCookieTokenKeepsNoHeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap")
+	}
+	const n = 2_000
+	p, err := policy.NewCookie(policy.CookieConfig{Config: policy.Config{
+		MasterSecret: testSecret, Now: clock, CacheSize: 2 * n, Logger: slog.New(slog.DiscardHandler),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("o", 4000)
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = mintHS(t, validClaims(fmt.Sprintf("user-%05d", i)))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, tok := range toks {
+		for range 2 { // the second time caches it
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.Header.Set("Cookie", "prefs="+other+"; jwt="+tok)
+			if _, err := p.AuthenticatedUserID(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	t.Logf("a cached cookie token of %d bytes holds %.0f bytes of heap", len(toks[0]), per)
+	// The token (about 200 bytes) and the entry: well under the 4,000
+	// bytes of the header around it.
+	if per > 1500 {
+		t.Errorf("a cached cookie token holds %.0f bytes of heap; want at most 1,500 (the Cookie header is kept)", per)
+	}
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(toks)
 }

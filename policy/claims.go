@@ -97,10 +97,6 @@ func newClaimSet(raw string, payload []byte) *claimSet {
 	return &s.set
 }
 
-// undecoded is a claim set of the same token, that will decode its
-// payload again if asked: what the cache keeps.
-func (c *claimSet) undecoded() *claimSet { return &claimSet{raw: c.raw} }
-
 // payloadBytes returns the payload the token's signature covers.
 func (c *claimSet) payloadBytes() []byte {
 	if c.payload != nil {
