@@ -74,8 +74,9 @@ func orNaN(t float64, has bool) float64 {
 // against it on every use, and the keys, so an entry verified under other
 // keys than the current ones is not used. Failed tokens are not cached.
 // Entries leave the cache when their token expires, and it holds at most
-// CacheSize of them (each the token and its payload, no longer than twice
-// MaxTokenBytes, and its claims once someone has asked for them).
+// CacheSize of them (each a copy of the token, no longer than
+// MaxTokenBytes, an entry of about 250 bytes, and its claims once someone
+// has asked for them).
 func newTokenCache(size int, now func() time.Time) (*otter.Cache[string, cachedToken], error) {
 	return otter.New(&otter.Options[string, cachedToken]{
 		MaximumSize: size,

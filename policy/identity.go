@@ -64,6 +64,17 @@ func (id Identity) Claims() Claims {
 // claimsErr is Claims with its error: id.Err, or one matching
 // ErrUserRejected for claims that do not decode in full.
 func (id Identity) claimsErr() (Claims, error) {
+	claims, err := id.SharedClaims()
+	return claims.Clone(), err
+}
+
+// SharedClaims returns the verified claims as a group finder is given
+// them: not a copy, so they must not be modified (other requests that
+// present the same token share them). The error is id.Err, or one
+// matching ErrUserRejected when the claims do not decode in full; the
+// caller must then treat the user as rejected, never as a user without
+// claims. Nil claims and no error: a policy without claims (Basic).
+func (id Identity) SharedClaims() (Claims, error) {
 	if id.Err != nil {
 		return nil, id.Err
 	}
@@ -71,7 +82,7 @@ func (id Identity) claimsErr() (Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUserRejected, err)
 	}
-	return claims.Clone(), nil
+	return claims, nil
 }
 
 // PrincipalsAnswer is EffectivePrincipals' answer from the identity, as

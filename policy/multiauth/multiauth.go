@@ -70,8 +70,9 @@ type Config struct {
 	// GroupFinder is the stack's own callback, asked after each policy's
 	// own: it is called, in stack order, with each policy's authenticated
 	// userid, the request and that policy's verified claims
-	// (Identity.Claims(), a copy; nil for a policy without claims), until
-	// it accepts one. nil means no callback: the first authenticated
+	// (Identity.SharedClaims: not a copy, so it must not change them; nil
+	// for a policy without claims), until it accepts one. A user whose
+	// claims do not decode in full is rejected without asking it. nil means no callback: the first authenticated
 	// userid is the stack's, and its principals are the policies' union as
 	// it is (see the package doc). It is asked about every userid the
 	// policies authenticate, reserved ones included.
@@ -257,7 +258,15 @@ func (p *Policy) combine(r *http.Request, ids []policy.Identity) policy.Identity
 			chosen = i
 			break
 		}
-		g, ok := p.finder(id.UserID, r, id.Claims())
+		// The claims as the policies' own finders get them (shared, not
+		// copied); claims that do not decode reject the user, so that the
+		// finder never takes them for no claims.
+		claims, err := id.SharedClaims()
+		if err != nil {
+			rejected[i] = true
+			continue
+		}
+		g, ok := p.finder(id.UserID, r, claims)
 		if ok {
 			chosen, groups = i, g
 			break
@@ -360,10 +369,12 @@ func (p *Policy) EffectivePrincipals(r *http.Request) ([]string, error) {
 }
 
 // Claims returns a copy of the verified claims of the policy chosen, nil
-// when it has none; the error is as AuthenticatedUserID's.
+// when it has none; the error is as AuthenticatedUserID's, or matches
+// ErrUserRejected when the claims do not decode in full (as the policies'
+// Claims methods say).
 func (p *Policy) Claims(r *http.Request) (policy.Claims, error) {
-	id := policy.IdentityOf(r, p)
-	return id.Claims(), id.Err
+	claims, err := policy.IdentityOf(r, p).SharedClaims()
+	return claims.Clone(), err
 }
 
 // Remember returns every policy's Remember headers for userid, in stack
