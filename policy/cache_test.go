@@ -72,13 +72,16 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 		return p, set
 	}
-	token := func(t *testing.T, exp time.Time) string {
+	tokenOf := func(t *testing.T, claims map[string]any) string {
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
 			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return testkit.MintSigned(t, signer, map[string]any{"sub": "alice", "exp": exp.Unix(), "role": "reader"})
+		return testkit.MintSigned(t, signer, claims)
+	}
+	token := func(t *testing.T, exp time.Time) string {
+		return tokenOf(t, map[string]any{"sub": "alice", "exp": exp.Unix(), "role": "reader"})
 	}
 	auth := func(p *policy.JWT, tok string) (string, error) {
 		return p.AuthenticatedUserID(newRequest(jwtAuth(tok)))
@@ -244,12 +247,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		// back before it (past the leeway) must refuse the cached token
 		// as the full verification would, and iat and exp still count.
 		p, set := newSetPolicy(t, 0)
-		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p256Once()},
-			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok := testkit.MintSigned(t, signer, map[string]any{"sub": "alice", "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+		tok := tokenOf(t, map[string]any{"sub": "alice", "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 		for range 3 {
 			if _, err := auth(p, tok); err != nil {
 				t.Fatal(err)
@@ -257,7 +255,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		}
 		calls := set.calls.Load()
 		advance(-10 * time.Minute)
-		_, err = auth(p, tok)
+		_, err := auth(p, tok)
 		advance(10 * time.Minute)
 		if !errors.Is(err, policy.ErrTokenNotYetValid) {
 			t.Fatalf("a cached token before its nbf: err = %v; want ErrTokenNotYetValid", err)
