@@ -81,7 +81,7 @@ BENCHTIME ?= 500ms
 # a shared machine then falls on every row alike, not on one row's runs.
 bench:
 	cd internal/bench && for round in $$(seq $(BENCHCOUNT)); do \
-		$(GO) test -run '^$$' -bench . -benchmem -count 1 -benchtime $(BENCHTIME) || exit 1; \
+		$(GO) test -run '^$$' -bench . -benchmem -count 1 -benchtime $(BENCHTIME) || { echo "FAIL: bench round $$round"; exit 1; }; \
 	done | $(GO) run ./cmd/benchtable
 
 load:

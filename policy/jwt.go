@@ -320,8 +320,9 @@ type Verifier struct {
 	algs       []jose.SignatureAlgorithm // the verification allow-list
 	keys       verifierKeys              // the key sets, or the static keys as one
 	cache      *otter.Cache[string, cachedToken]
-	seen       doorkeeper // tokens verified once, not yet cached
-	signingKey any        // []byte, a crypto.Signer, or nil
+	seen       doorkeeper     // tokens verified once, not yet cached
+	headers    jws.HeaderMemo // the last header that passed the strict check
+	signingKey any            // []byte, a crypto.Signer, or nil
 	// revocationLogged is the second the revocation store's failure was
 	// last logged.
 	revocationLogged atomic.Int64

@@ -95,7 +95,7 @@ func verifyWithKeys(raw string, keys []Key) error {
 	for _, k := range keys {
 		algs = append(algs, jose.SignatureAlgorithm(k.Algorithm))
 	}
-	jws, sigCanonical, err := parseJWS(raw, algs)
+	jws, sigCanonical, err := parseJWS(raw, algs, nil)
 	if err != nil {
 		return err
 	}

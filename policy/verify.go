@@ -78,7 +78,7 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string, lookUp bool) Ver
 			return t
 		}
 	}
-	token, sigCanonical, err := parseJWS(raw, v.algs)
+	token, sigCanonical, err := parseJWS(raw, v.algs, &v.headers)
 	if err != nil {
 		return VerifiedToken{Err: err}
 	}
@@ -168,8 +168,8 @@ func (v *Verifier) tokenKeys(ctx context.Context, token *jose.JSONWebSignature, 
 // in canonical base64url, of an allowed algorithm, with a header this
 // verifier accepts. sigCanonical tells whether the signature segment is
 // canonical, for the signature step.
-func parseJWS(raw string, algs []jose.SignatureAlgorithm) (*jose.JSONWebSignature, bool, error) {
-	parsed, sigCanonical, err := jws.Parse(raw, algs)
+func parseJWS(raw string, algs []jose.SignatureAlgorithm, headers *jws.HeaderMemo) (*jose.JSONWebSignature, bool, error) {
+	parsed, sigCanonical, err := jws.Parse(raw, algs, headers)
 	if err != nil {
 		return nil, false, jwsInvalid(err)
 	}

@@ -33,12 +33,12 @@ func BenchmarkSteps(b *testing.B) {
 		b.Run(string(tc.alg)+"/Parse", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := Parse(raw, algs); err != nil {
+				if _, _, err := Parse(raw, algs, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		parsed, _, _ := Parse(raw, algs)
+		parsed, _, _ := Parse(raw, algs, nil)
 		b.Run(string(tc.alg)+"/Verify", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

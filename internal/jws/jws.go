@@ -67,18 +67,18 @@ func Detail(err error) error {
 
 // Parse is the structural step: raw must be a compact JWS in canonical
 // base64url (CheckCompact), of an algorithm of algs, with a header that
-// CheckHeader and CheckHeaderJSON accept (go-jose itself refuses duplicate
-// header names). sigCanonical tells whether the signature segment is
+// CheckHeader and CheckHeaderJSON accept (through headers, the caller's
+// memo; nil for none; go-jose itself refuses duplicate header names). sigCanonical tells whether the signature segment is
 // canonical, for the caller's signature step: another spelling of a
 // signature is not the signature.
-func Parse(raw string, algs []jose.SignatureAlgorithm) (jws *jose.JSONWebSignature, sigCanonical bool, err error) {
+func Parse(raw string, algs []jose.SignatureAlgorithm, headers *HeaderMemo) (jws *jose.JSONWebSignature, sigCanonical bool, err error) {
 	if sigCanonical, err = CheckCompact(raw); err != nil {
 		return nil, false, err
 	}
 	if jws, err = ParseCompact(raw, algs); err != nil {
 		return nil, false, err
 	}
-	if err := CheckHeaderJSON(raw[:strings.IndexByte(raw, '.')]); err != nil {
+	if err := headers.Check(raw[:strings.IndexByte(raw, '.')]); err != nil {
 		return nil, false, err
 	}
 	return jws, sigCanonical, nil
@@ -123,21 +123,31 @@ func CheckHeader(h jose.Header) error {
 // value is null (ErrHeader): go-jose drops such members, so {"crit":null}
 // would otherwise pass unseen. A segment that is not base64url is left to
 // go-jose.
-func CheckHeaderJSON(segment string) error {
-	if p := passedHeader.Load(); p != nil && *p == segment {
+func CheckHeaderJSON(segment string) error { return checkHeaderJSON(segment) }
+
+// HeaderMemo remembers, for one verifier, the last header segment that
+// passed CheckHeaderJSON: the tokens of an issuer share one header, and
+// the check depends on the segment's bytes alone, so the same bytes pass
+// again without a decode. (A verifier of headers that differ every time,
+// as DPoP proofs' do with their jwk, keeps none.) The zero HeaderMemo is
+// ready to use; it is safe for concurrent use.
+type HeaderMemo struct{ passed atomic.Pointer[string] }
+
+// Check is CheckHeaderJSON, answered from m when segment is the header it
+// last passed; a nil m remembers nothing.
+func (m *HeaderMemo) Check(segment string) error {
+	if m == nil {
+		return checkHeaderJSON(segment)
+	}
+	if p := m.passed.Load(); p != nil && *p == segment {
 		return nil
 	}
 	if err := checkHeaderJSON(segment); err != nil {
 		return err
 	}
-	passedHeader.Store(new(strings.Clone(segment))) // not the token it is part of
+	m.passed.Store(new(strings.Clone(segment))) // not the token it is part of
 	return nil
 }
-
-// passedHeader is the last header segment CheckHeaderJSON passed: the
-// tokens of an issuer share one header, and the check depends on the
-// segment's bytes alone, so the same bytes pass again without a decode.
-var passedHeader atomic.Pointer[string]
 
 func checkHeaderJSON(segment string) error {
 	b := inputs.Get().(*[]byte)

@@ -63,27 +63,36 @@ var (
 func verifySignature(input string, sig []byte, key any, alg string) error {
 	switch alg {
 	case "HS256", "HS384", "HS512":
-		m, ok := key.(*MAC)
-		if !ok {
-			secret, isSecret := key.([]byte)
-			if !isSecret {
-				return errKeyType
+		var secret []byte
+		m, pooled := key.(*MAC)
+		switch k := key.(type) {
+		case *MAC:
+			if k.alg != alg {
+				return errAlgMismatch
 			}
-			m = &MAC{secret: secret, alg: alg, once: true}
+			secret = k.secret
+		case []byte:
+			secret = k
+		default:
+			return errKeyType
 		}
-		if m.alg != alg {
-			return errAlgMismatch
-		}
-		_, size := hashOf(alg)
-		if len(m.secret) < size {
+		h, size := hashOf(alg)
+		if len(secret) < size {
 			// RFC 7518 section 3.2: a key at least as long as the hash.
 			return errShortSecret
 		}
-		mac := m.get()
+		var mac hash.Hash
+		if pooled {
+			mac = m.get()
+		} else {
+			mac = hmac.New(h.New, secret) // a secret for one signature
+		}
 		writeString(mac, input)
 		var sum [sha512.Size]byte
-		ok = hmac.Equal(mac.Sum(sum[:0]), sig)
-		m.put(mac)
+		ok := hmac.Equal(mac.Sum(sum[:0]), sig)
+		if pooled {
+			m.hashes.Put(mac)
+		}
 		if !ok {
 			return errBadSignature
 		}
@@ -148,7 +157,6 @@ func verifySignature(input string, sig []byte, key any, alg string) error {
 type MAC struct {
 	secret []byte
 	alg    string
-	once   bool      // made for one signature: keeps no hash
 	hashes sync.Pool // of hash.Hash, keyed with secret, for alg
 }
 
@@ -164,13 +172,6 @@ func (m *MAC) get() hash.Hash {
 	}
 	h, _ := hashOf(m.alg)
 	return hmac.New(h.New, m.secret)
-}
-
-// put keeps a keyed hash for the next token.
-func (m *MAC) put(h hash.Hash) {
-	if !m.once {
-		m.hashes.Put(h)
-	}
 }
 
 // hashOf is the hash of alg, and its size.

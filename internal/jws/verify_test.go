@@ -73,7 +73,7 @@ func TestVerifyBackstops(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			parsed, _, err := Parse(tc.raw, tc.algs)
+			parsed, _, err := Parse(tc.raw, tc.algs, nil)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -97,7 +97,7 @@ func TestVerifyBackstops(t *testing.T) {
 		{sign(t, jose.HS256, secret32, nil), []jose.SignatureAlgorithm{jose.HS256}, secret32, "HS256"},
 		{sign(t, jose.EdDSA, edPriv, nil), []jose.SignatureAlgorithm{jose.EdDSA}, edPub, "EdDSA"},
 	} {
-		parsed, _, err := Parse(c.raw, c.algs)
+		parsed, _, err := Parse(c.raw, c.algs, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestMAC(t *testing.T) {
 		go func() {
 			for round := range 50 {
 				for _, tk := range toks {
-					parsed, _, err := Parse(tk.raw, algs)
+					parsed, _, err := Parse(tk.raw, algs, nil)
 					if err != nil {
 						errs <- err
 						return
@@ -186,7 +186,7 @@ func TestMAC(t *testing.T) {
 	}
 	// A MAC holds to its algorithm and to the length of its secret.
 	raw := sign(t, jose.HS512, secret, nil)
-	parsed, _, err := Parse(raw, algs)
+	parsed, _, err := Parse(raw, algs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

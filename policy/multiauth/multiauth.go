@@ -80,7 +80,8 @@ type Config struct {
 	// OnSelected, when set, is pyramid_multiauth's MultiAuthPolicySelected
 	// event: it is called with the name of each policy whose authenticated
 	// userid the stack considers, in stack order, before the GroupFinder
-	// is asked about that userid. Without a GroupFinder it is called once,
+	// is asked about that userid (or rejects it unasked, for claims that
+	// do not decode in full). Without a GroupFinder it is called once,
 	// for the policy chosen; with one, also for each policy whose user the
 	// finder then rejects (the last call names the policy chosen when the
 	// finder accepts a user, and none is chosen when it rejects them all).
