@@ -434,3 +434,43 @@ func TestDPoPRequiredAnonymous(t *testing.T) {
 		t.Errorf("an anonymous request is logged as invalid credentials:\n%s", logs.String())
 	}
 }
+
+// TestDPoPNonceOnSuccess: with nonces, every response to a request that
+// carries a DPoP proof hands out the current nonce, a 200 included, so a
+// client whose nonce is a window old (still accepted) learns the new one
+// without a 401; a request without a proof gets none on a success.
+func TestDPoPNonceOnSuccess(t *testing.T) {
+	var now atomic.Int64
+	now.Store(testNow.Unix())
+	clock := func() time.Time { return time.Unix(now.Load(), 0) }
+	nonces, err := dpop.NewNonceSource([]byte("a-nonce-secret-of-at-least-32-bytes!!"), time.Minute, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{Nonces: nonces, Now: clock}, nil)
+	srv := dpopServer(t, p)
+	me := srv.URL + "/me"
+	alice := testkit.NewDPoPKey(t)
+	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
+
+	first := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, "", clock(), "", nil)).nonce
+	ok := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, first, clock(), "", nil))
+	ok.want(t, 200)
+	if ok.nonce != first {
+		t.Errorf("DPoP-Nonce %q on a 200 in the same window, want %q", ok.nonce, first)
+	}
+	// One window on, the first nonce is still accepted, and the 200 hands
+	// out the next.
+	now.Add(60)
+	rolled := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, first, clock(), "", nil))
+	rolled.want(t, 200)
+	if rolled.nonce == "" || rolled.nonce == first {
+		t.Fatalf("DPoP-Nonce %q on a 200 a window on (the first was %q)", rolled.nonce, first)
+	}
+	send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, rolled.nonce, clock(), "", nil)).want(t, 200)
+	// A bearer client, which sends no proof, is handed no nonce.
+	bearer := mint(t, testSecret, userClaims("bob"))
+	if b := send(t, "GET", me, "JWT", bearer, ""); b.status != 200 || b.nonce != "" {
+		t.Errorf("a request without a proof: %d, DPoP-Nonce %q; want 200 and none", b.status, b.nonce)
+	}
+}

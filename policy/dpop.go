@@ -261,6 +261,24 @@ func (p *JWT) dpopChallenge(r *http.Request, id Identity, code, desc string) (he
 	return dpop.Challenge(p.proofs.Algorithms(), code, desc), code, desc, true
 }
 
+// Admit hands a DPoP client the current server nonce on every response,
+// its successes included, when the policy requires nonces (dpop_nonce):
+// a request that carries a DPoP header gets DPoP-Nonce before its handler
+// runs (RFC 9449 section 9), so that a client learns of a new window from
+// the response it gets rather than from a 401 on its next request. It
+// admits every request. Without nonces the policy is no Admitter at all
+// (admitsRequests), and costs the requests nothing.
+func (p *JWT) Admit(w http.ResponseWriter, r *http.Request, _ AuthenticationPolicy) (http.ResponseWriter, bool) {
+	if len(r.Header["Dpop"]) > 0 { // DPoP, as net/http keys it
+		p.writeDPoPNonce(w)
+	}
+	return w, true
+}
+
+// admitsRequests tells Authenticate whether to ask Admit: only with
+// nonces.
+func (p *JWT) admitsRequests() bool { return p.proofs != nil && p.proofs.Nonces() != nil }
+
 // writeDPoPNonce sets DPoP-Nonce to the current nonce, with nonces on.
 func (p *JWT) writeDPoPNonce(w http.ResponseWriter) {
 	if p.proofs != nil && p.proofs.Nonces() != nil {

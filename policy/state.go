@@ -101,10 +101,20 @@ func admittersOf(p AuthenticationPolicy, out []admitter) []admitter {
 			out = admittersOf(inner, out)
 		}
 	}
-	if a, ok := p.(Admitter); ok {
+	if a, ok := p.(Admitter); ok && admitsRequests(a) {
 		out = append(out, admitter{p, a})
 	}
 	return out
+}
+
+// admitsRequests tells whether an Admitter of this module has a say on
+// requests as configured (a JWT policy only with DPoP nonces); every
+// other Admitter has.
+func admitsRequests(a Admitter) bool {
+	if c, ok := a.(interface{ admitsRequests() bool }); ok {
+		return c.admitsRequests()
+	}
+	return true
 }
 
 // Stack is implemented by a policy that holds other policies, as a
