@@ -107,12 +107,12 @@ func admittersOf(p AuthenticationPolicy, out []admitter) []admitter {
 	return out
 }
 
-// admitsRequests tells whether an Admitter of this module has a say on
-// requests as configured (a JWT policy only with DPoP nonces); every
-// other Admitter has.
+// admitsRequests tells whether an Admitter has a say on requests as
+// configured: a *JWT only with DPoP nonces; every other Admitter, a type
+// of the application's that embeds a *JWT included, has.
 func admitsRequests(a Admitter) bool {
-	if c, ok := a.(interface{ admitsRequests() bool }); ok {
-		return c.admitsRequests()
+	if j, ok := a.(*JWT); ok {
+		return j.admitsRequests()
 	}
 	return true
 }
