@@ -264,19 +264,36 @@ func TestDPoPCachedToken(t *testing.T) {
 	send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, "", testNow, "", nil)).want(t, 200)
 }
 
-func TestDPoPNonces(t *testing.T) {
-	var now atomic.Int64
-	now.Store(testNow.Unix())
-	clock := func() time.Time { return time.Unix(now.Load(), 0) }
-	nonces, err := dpop.NewNonceSource([]byte("a-nonce-secret-of-at-least-32-bytes!!"), time.Minute, clock)
+// nonceServer is a real server whose policy requires DPoP nonces of
+// one-minute windows on a clock the test moves (now, in Unix seconds),
+// and alice's key and token bound to it.
+type nonceServer struct {
+	now   *atomic.Int64
+	clock func() time.Time
+	me    string // the server's /me
+	alice testkit.DPoPKey
+	token string
+}
+
+func newNonceServer(t *testing.T) nonceServer {
+	t.Helper()
+	n := nonceServer{now: new(atomic.Int64)}
+	n.now.Store(testNow.Unix())
+	n.clock = func() time.Time { return time.Unix(n.now.Load(), 0) }
+	nonces, err := dpop.NewNonceSource([]byte("a-nonce-secret-of-at-least-32-bytes!!"), time.Minute, n.clock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{Nonces: nonces, Now: clock}, nil)
-	srv := dpopServer(t, p)
-	me := srv.URL + "/me"
-	alice := testkit.NewDPoPKey(t)
-	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
+	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{Nonces: nonces, Now: n.clock}, nil)
+	n.me = dpopServer(t, p).URL + "/me"
+	n.alice = testkit.NewDPoPKey(t)
+	n.token = mint(t, testSecret, boundClaims("alice", n.alice.JKT, "editors"))
+	return n
+}
+
+func TestDPoPNonces(t *testing.T) {
+	n := newNonceServer(t)
+	now, clock, me, alice, token := n.now, n.clock, n.me, n.alice, n.token
 	useNonce := `DPoP ` + dpopAlgs + `, error="use_dpop_nonce", error_description="DPoP proof needs a current server nonce"`
 
 	a := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, "", clock(), "", nil))
@@ -440,18 +457,8 @@ func TestDPoPRequiredAnonymous(t *testing.T) {
 // client whose nonce is a window old (still accepted) learns the new one
 // without a 401; a request without a proof gets none on a success.
 func TestDPoPNonceOnSuccess(t *testing.T) {
-	var now atomic.Int64
-	now.Store(testNow.Unix())
-	clock := func() time.Time { return time.Unix(now.Load(), 0) }
-	nonces, err := dpop.NewNonceSource([]byte("a-nonce-secret-of-at-least-32-bytes!!"), time.Minute, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newDPoPPolicy(t, policy.DPoPAllowed, dpop.Config{Nonces: nonces, Now: clock}, nil)
-	srv := dpopServer(t, p)
-	me := srv.URL + "/me"
-	alice := testkit.NewDPoPKey(t)
-	token := mint(t, testSecret, boundClaims("alice", alice.JKT, "editors"))
+	n := newNonceServer(t)
+	now, clock, me, alice, token := n.now, n.clock, n.me, n.alice, n.token
 
 	first := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, "", clock(), "", nil)).nonce
 	ok := send(t, "GET", me, "DPoP", token, alice.ProofWith(t, "GET", me, token, first, clock(), "", nil))
