@@ -35,9 +35,11 @@ type NonceSource struct {
 	cached atomic.Pointer[cachedNonce]
 }
 
+// cachedNonce is the nonces of one window and of the one before, made
+// once per window.
 type cachedNonce struct {
-	counter int64
-	nonce   string
+	counter     int64
+	nonce, prev string
 }
 
 // nonceLabel separates these HMACs from any other use of the secret.
@@ -68,25 +70,25 @@ func (s *NonceSource) Window() time.Duration { return s.window }
 
 // Current returns the nonce of the current window, for the DPoP-Nonce
 // header of a response.
-func (s *NonceSource) Current() string { return s.at(s.counter()) }
+func (s *NonceSource) Current() string { return s.of(s.counter()).nonce }
 
-// at is the nonce of window c, from the cache when c is the last window
-// asked for.
-func (s *NonceSource) at(c int64) string {
+// of is the nonces of window c and the one before, from the cache when c
+// is the last window asked for.
+func (s *NonceSource) of(c int64) *cachedNonce {
 	if p := s.cached.Load(); p != nil && p.counter == c {
-		return p.nonce
+		return p
 	}
-	n := s.nonce(c)
-	s.cached.Store(&cachedNonce{counter: c, nonce: n})
+	n := &cachedNonce{counter: c, nonce: s.nonce(c), prev: s.nonce(c - 1)}
+	s.cached.Store(n)
 	return n
 }
 
 // Valid tells whether nonce is the current window's or the previous
-// window's, comparing in constant time.
+// one's, in constant time.
 func (s *NonceSource) Valid(nonce string) bool {
-	c := s.counter()
-	cur := subtle.ConstantTimeCompare([]byte(nonce), []byte(s.at(c)))
-	prev := subtle.ConstantTimeCompare([]byte(nonce), []byte(s.nonce(c-1)))
+	n := s.of(s.counter())
+	cur := subtle.ConstantTimeCompare([]byte(nonce), []byte(n.nonce))
+	prev := subtle.ConstantTimeCompare([]byte(nonce), []byte(n.prev))
 	return cur|prev == 1
 }
 
