@@ -16,6 +16,7 @@ import (
 	"github.com/pyramid-go/jwtauth/internal/testkit"
 	"github.com/pyramid-go/jwtauth/policy"
 	"github.com/pyramid-go/jwtauth/policy/dpop"
+	"github.com/pyramid-go/jwtauth/policy/multiauth"
 	"github.com/pyramid-go/jwtauth/policy/redisrevocation"
 )
 
@@ -479,5 +480,66 @@ func TestDPoPNonceOnSuccess(t *testing.T) {
 	bearer := mint(t, testSecret, userClaims("bob"))
 	if b := send(t, "GET", me, "JWT", bearer, ""); b.status != 200 || b.nonce != "" {
 		t.Errorf("a request without a proof: %d, DPoP-Nonce %q; want 200 and none", b.status, b.nonce)
+	}
+}
+
+// TestDPoPNonceInStack: in a stack of two JWT policies with nonce sources
+// of their own, a response hands a client the nonce of the policy that
+// authenticated it, never the other's (a client that took it would get
+// 401 after 401), and a 401 lists the policies' nonces in stack order.
+func TestDPoPNonceInStack(t *testing.T) {
+	newPolicy := func(secret, nonceSecret string) (*policy.JWT, *dpop.NonceSource) {
+		nonces, err := dpop.NewNonceSource([]byte(nonceSecret), time.Minute, func() time.Time { return testNow })
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := policy.NewJWT(policy.Config{
+			MasterSecret: []byte(secret), Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return testNow },
+			DPoP: policy.DPoPAllowed, DPoPProofs: dpop.Config{Nonces: nonces, Now: func() time.Time { return testNow }},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p, nonces
+	}
+	a, nonceA := newPolicy(string(testSecret), "the first nonce secret, of 32 bytes!")
+	b, nonceB := newPolicy("the second policy's secret, 32 bytes", "the second nonce secret, of 32 bytes")
+	stack, err := multiauth.New(multiauth.Config{Policies: []multiauth.Named{{Name: "a", Policy: a}, {Name: "b", Policy: b}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := dpopServer(t, stack).URL + "/me"
+	nonces := func(scheme, token, proof string) (int, []string) {
+		req, _ := http.NewRequest("GET", me, nil)
+		req.Header.Set("Authorization", scheme+" "+token)
+		req.Header.Set("DPoP", proof)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Values("DPoP-Nonce")
+	}
+	for _, c := range []struct {
+		name          string
+		secret        []byte
+		own           *dpop.NonceSource
+		wantRefused   []string
+		wantSucceeded []string
+	}{
+		{"the first policy's client", testSecret, nonceA, []string{nonceA.Current(), nonceB.Current()}, []string{nonceA.Current()}},
+		{"the second policy's client", []byte("the second policy's secret, 32 bytes"), nonceB, []string{nonceA.Current(), nonceB.Current()}, []string{nonceB.Current()}},
+	} {
+		key := testkit.NewDPoPKey(t)
+		token := mint(t, c.secret, boundClaims("alice", key.JKT))
+		status, got := nonces("DPoP", token, key.ProofWith(t, "GET", me, token, "", testNow, "", nil))
+		if status != 401 || strings.Join(got, " ") != strings.Join(c.wantRefused, " ") {
+			t.Errorf("%s without a nonce: %d, DPoP-Nonce %q; want 401 and %q", c.name, status, got, c.wantRefused)
+		}
+		status, got = nonces("DPoP", token, key.ProofWith(t, "GET", me, token, c.own.Current(), testNow, "", nil))
+		if status != 200 || strings.Join(got, " ") != strings.Join(c.wantSucceeded, " ") {
+			t.Errorf("%s with its nonce: %d, DPoP-Nonce %q; want 200 and %q", c.name, status, got, c.wantSucceeded)
+		}
 	}
 }

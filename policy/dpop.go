@@ -261,15 +261,18 @@ func (p *JWT) dpopChallenge(r *http.Request, id Identity, code, desc string) (he
 	return dpop.Challenge(p.proofs.Algorithms(), code, desc), code, desc, true
 }
 
-// Admit hands a DPoP client the current server nonce on every response,
-// its successes included, when the policy requires nonces (dpop_nonce):
-// a request that carries a DPoP header gets DPoP-Nonce before its handler
-// runs (RFC 9449 section 9), so that a client learns of a new window from
-// the response it gets rather than from a 401 on its next request. It
+// Admit hands a DPoP client the current server nonce on the responses to
+// the requests this policy authenticates, its successes included, when it
+// requires nonces (dpop_nonce): such a request, which carries a DPoP
+// header, gets DPoP-Nonce before its handler runs (RFC 9449 section 9), so
+// that the client learns of a new window from the response it gets rather
+// than from a 401 on its next request. In a stack, only the policy that
+// authenticated the request hands out its nonce (another's would send the
+// client into 401s); a request refused gets the nonces from Challenge. It
 // admits every request. Without nonces the policy is no Admitter at all
 // (admitsRequests), and costs the requests nothing.
-func (p *JWT) Admit(w http.ResponseWriter, r *http.Request, _ AuthenticationPolicy) (http.ResponseWriter, bool) {
-	if len(r.Header["Dpop"]) > 0 { // DPoP, as net/http keys it
+func (p *JWT) Admit(w http.ResponseWriter, r *http.Request, root AuthenticationPolicy) (http.ResponseWriter, bool) {
+	if len(r.Header["Dpop"]) > 0 && IdentityOf(r, root).AuthenticatedBy(p) { // DPoP, as net/http keys it
 		p.writeDPoPNonce(w)
 	}
 	return w, true

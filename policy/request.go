@@ -194,7 +194,8 @@ func (p *JWT) UnverifiedClaims(r *http.Request) (claims Claims, ok bool) {
 // stale nonce, "invalid_token" for a proof of another key), and a bad
 // token presented under the DPoP scheme with error="invalid_token", the
 // policy's own challenge then bare; with nonces, a 401 carries
-// DPoP-Nonce. A proof whose replay cache could not be asked
+// DPoP-Nonce (and so does every response to a request the policy
+// authenticated with a proof: Admit). A proof whose replay cache could not be asked
 // (dpop.ErrReplayUnavailable) is answered 503 as above.
 func (p *JWT) Challenge(w http.ResponseWriter, r *http.Request) {
 	id := IdentityOf(r, p)
