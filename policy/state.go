@@ -41,7 +41,8 @@ func Authenticate(p AuthenticationPolicy) func(http.Handler) http.Handler {
 // runs: Authenticate (and Admit) asks every Admitter among its policy and
 // the policies that one stacks, in stack order, once per request, and
 // runs the handler only when each admits the request. The cookie policy
-// and the Basic policy are Admitters (their CSRF rule, CrossOriginRule).
+// and the Basic policy are Admitters (their CSRF rule, CrossOriginRule),
+// and so is a JWT policy with DPoP nonces (it hands out its nonce).
 type Admitter interface {
 	// Admit is called with the response and the request as the handler
 	// would get them; root is the policy Authenticate was given (a stack
