@@ -63,14 +63,14 @@ var (
 func verifySignature(input string, sig []byte, key any, alg string) error {
 	switch alg {
 	case "HS256", "HS384", "HS512":
+		var m *MAC // nil for a plain secret, verified with a hash of its own
 		var secret []byte
-		m, pooled := key.(*MAC)
 		switch k := key.(type) {
 		case *MAC:
 			if k.alg != alg {
 				return errAlgMismatch
 			}
-			secret = k.secret
+			m, secret = k, k.secret
 		case []byte:
 			secret = k
 		default:
@@ -82,15 +82,15 @@ func verifySignature(input string, sig []byte, key any, alg string) error {
 			return errShortSecret
 		}
 		var mac hash.Hash
-		if pooled {
+		if m != nil {
 			mac = m.get()
 		} else {
-			mac = hmac.New(h.New, secret) // a secret for one signature
+			mac = hmac.New(h.New, secret)
 		}
 		writeString(mac, input)
 		var sum [sha512.Size]byte
 		ok := hmac.Equal(mac.Sum(sum[:0]), sig)
-		if pooled {
+		if m != nil {
 			m.hashes.Put(mac)
 		}
 		if !ok {
