@@ -44,7 +44,6 @@
 package oidctest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -161,6 +160,14 @@ type Provider struct {
 type process struct {
 	*testproc.Process
 	stdin io.WriteCloser
+}
+
+// started is pr's program, nil when there is none (pr nil: stopped).
+func (pr *process) started() *testproc.Process {
+	if pr == nil {
+		return nil
+	}
+	return pr.Process
 }
 
 // name is how the messages of [testproc] name the harness and the provider.
@@ -374,17 +381,14 @@ func (p *Provider) Stop() {
 func (p *Provider) Running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.proc != nil && !p.proc.Exited()
+	return p.proc.started().Running()
 }
 
 // PID is the process id of the running provider (node), or 0.
 func (p *Provider) PID() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.proc == nil {
-		return 0
-	}
-	return p.proc.Pid()
+	return p.proc.started().Pid()
 }
 
 // cleanup stops the provider at the end of the test; a failed test gets its
@@ -400,14 +404,7 @@ func (p *Provider) cleanup() {
 // Log returns the log (standard output and error) of the provider's starts
 // so far, each under a header: a line per request, the errors of token
 // requests, oidc-provider's own warnings.
-func (p *Provider) Log() string {
-	var b bytes.Buffer
-	for i := 1; i <= p.launches; i++ {
-		fmt.Fprintf(&b, "--- oidc-provider start %d ---\n", i)
-		b.WriteString(testproc.ReadLog(p.logPath(i)))
-	}
-	return b.String()
-}
+func (p *Provider) Log() string { return testproc.Logs("oidc-provider start", p.launches, p.logPath) }
 
 // Issuer is the provider's issuer identifier, http://127.0.0.1:port, also
 // its base URL.

@@ -27,7 +27,6 @@
 package redistest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -388,16 +387,13 @@ func (s *Server) Restart() {
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.Exited()
+	return s.proc.Running()
 }
 
 // PID is the process id of the running server, or 0.
 func (s *Server) PID() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.proc == nil {
-		return 0
-	}
 	return s.proc.Pid()
 }
 
@@ -473,14 +469,7 @@ func (s *Server) Do(args ...string) Reply {
 }
 
 // Log returns the log of the server's runs so far, each under a header.
-func (s *Server) Log() string {
-	var b bytes.Buffer
-	for i := 1; i <= s.launches; i++ {
-		fmt.Fprintf(&b, "--- redis-server run %d ---\n", i)
-		b.WriteString(testproc.ReadLog(s.logPath(i)))
-	}
-	return b.String()
-}
+func (s *Server) Log() string { return testproc.Logs("redis-server run", s.launches, s.logPath) }
 
 // cleanup stops the server at the end of the test; a failed test gets the
 // server's log.

@@ -130,8 +130,17 @@ func Start(name Name, cmd *exec.Cmd, logPath string) (*Process, error) {
 }
 
 // Pid is the process id of the program, which is also the id of its
-// process group.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+// process group; 0 for a nil p (none started).
+func (p *Process) Pid() int {
+	if p == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// Running reports whether p is a program started and not exited yet;
+// false for a nil p (none started).
+func (p *Process) Running() bool { return p != nil && !p.Exited() }
 
 // Done is closed when the program has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
@@ -157,6 +166,17 @@ func (p *Process) LogPath() string { return p.logPath }
 
 // Log is the program's output so far (see [ReadLog]).
 func (p *Process) Log() string { return ReadLog(p.logPath) }
+
+// Logs is the output of a harness's launches 1 to n, each log (logPath
+// of its number) after a "--- <launch> <number> ---" line.
+func Logs(launch string, n int, logPath func(int) string) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "--- %s %d ---\n", launch, i)
+		b.WriteString(ReadLog(logPath(i)))
+	}
+	return b.String()
+}
 
 // AwaitReady calls ready every interval until it returns nil, bounded by
 // timeout. When the program exits first, it returns [ErrPortTaken] if

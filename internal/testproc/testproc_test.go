@@ -306,3 +306,24 @@ func TestRerunTest(t *testing.T) {
 		t.Errorf("err = %v, output:\n%s", err, out)
 	}
 }
+
+// TestNoProcess: a harness's accessors read a nil Process (none started,
+// or stopped) as no program, and Logs puts each launch's log under its
+// header in order.
+func TestNoProcess(t *testing.T) {
+	var p *testproc.Process
+	if p.Running() || p.Pid() != 0 {
+		t.Errorf("a nil Process: running %v, pid %d; want false, 0", p.Running(), p.Pid())
+	}
+	dir := t.TempDir()
+	path := func(i int) string { return filepath.Join(dir, fmt.Sprintf("run-%d.log", i)) }
+	for i, text := range []string{"first\n", "second\n"} {
+		if err := os.WriteFile(path(i+1), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "--- prog run 1 ---\nfirst\n--- prog run 2 ---\nsecond\n"
+	if got := testproc.Logs("prog run", 2, path); got != want {
+		t.Errorf("Logs = %q, want %q", got, want)
+	}
+}
